@@ -1,0 +1,188 @@
+"""The one schema every feature of every layer follows.
+
+Every source normalises into it; the store, selection, rendering, policies and export rely on it.
+Geometry is always EPSG:4326 (lon/lat degrees). Lengths are kilometres, depths metres.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+CRS = "EPSG:4326"
+
+LAYERS = ("ports", "rail", "roads")
+
+# Columns every feature carries, in this order, with their pandas dtype.
+COMMON_COLUMNS: dict[str, str] = {
+    "id": "string",  # source-prefixed and stable: "gisco:NLRTM", "ne:rail/7559", "osm:way/123"
+    "layer": "string",  # one of LAYERS
+    "name": "string",
+    "kind": "string",  # e.g. "port", "rail", "ferry", "motorway"
+    "country": "string",  # ISO 3166-1 alpha-2 ("EL" is never used: Greece is "GR"), or <NA>
+    "source": "string",  # short source key, e.g. "gisco", "natural_earth", "osm"
+    "licence": "string",  # e.g. "ODbL-1.0", "public domain"
+    "attribution": "string",  # the credit line the licence requires
+    "source_date": "string",  # ISO date of the data itself (yyyy, yyyy-mm or yyyy-mm-dd)
+    "retrieved_at": "string",  # ISO 8601 UTC time the data was retrieved or built
+    "tags": "string",  # JSON object of source attributes the schema has no column for
+}
+
+# Each layer's own attributes, after the common columns.
+LAYER_COLUMNS: dict[str, dict[str, str]] = {
+    "ports": {
+        "locode": "string",  # UN/LOCODE without space, e.g. "NLRTM"
+        "ten_t_code": "Int64",  # GISCO TEN-T port code under the 2013 maps; 0 = not TEN-T
+        "port_hierarchy": "Int64",  # GISCO PORT_HIER_CODE 0-4
+        "nuts": "string",
+        "harbour_size": "string",  # World Port Index: Large / Medium / Small / Very Small
+        "harbour_type": "string",
+        "channel_depth_m": "Float64",
+        "cargo_pier_depth_m": "Float64",
+        "max_vessel_length_m": "Float64",
+        "max_vessel_draft_m": "Float64",
+        "railway": "string",  # World Port Index: rail connection at the port
+    },
+    "rail": {
+        "electrified": "string",  # "yes" / "no" / "unknown", or OSM's value (e.g. "contact_line")
+        "tracks": "string",  # "single" / "multiple" / "unknown", or OSM's count
+        "gauge": "string",  # mm, OSM value
+        "voltage": "string",
+        "frequency": "string",
+        "maxspeed": "string",  # km/h unless a unit is given
+        "etcs": "string",  # OSM railway:etcs
+        "usage": "string",
+        "service": "string",
+        "operator": "string",
+        "ref": "string",
+        "length_km": "Float64",  # geodesic length
+    },
+    "roads": {
+        "ref": "string",
+        "construction": "boolean",
+        "maxspeed": "string",
+        "operator": "string",
+        "length_km": "Float64",
+    },
+}
+
+GEOMETRY_TYPES: dict[str, frozenset[str]] = {
+    "ports": frozenset({"Point", "Polygon", "MultiPolygon"}),
+    "rail": frozenset({"LineString", "MultiLineString"}),
+    "roads": frozenset({"LineString", "MultiLineString"}),
+}
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+REQUIRED_NON_NULL = ("id", "layer", "kind", "source", "licence", "attribution", "retrieved_at")
+
+
+class SchemaError(ValueError):
+    """A frame does not follow the feature schema; the message names layer, column and example ids."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a batch of features came from. Every feature carries these fields."""
+
+    source: str
+    licence: str
+    attribution: str
+    source_date: str
+    retrieved_at: str
+
+
+def columns(layer: str) -> dict[str, str]:
+    """All columns of `layer`, common first, with their dtypes (geometry excluded)."""
+    if layer not in LAYER_COLUMNS:
+        raise SchemaError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
+    return {**COMMON_COLUMNS, **LAYER_COLUMNS[layer]}
+
+
+def conform(frame: pd.DataFrame, layer: str) -> gpd.GeoDataFrame:
+    """Return `frame` with exactly the schema's columns for `layer`, in order and typed.
+
+    Missing attribute columns are added as nulls; extra columns are dropped (sources put
+    what they want to keep into `tags` first). The result is then validated.
+    """
+    cols = columns(layer)
+    out = pd.DataFrame(index=frame.index)
+    for name, dtype in cols.items():
+        values = frame[name] if name in frame.columns else pd.Series(pd.NA, index=frame.index)
+        out[name] = values.astype(dtype)
+    out["tags"] = out["tags"].fillna("{}")
+    result = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(frame.geometry, crs=CRS), crs=CRS)
+    result = result.reset_index(drop=True)
+    validate(result, layer)
+    return result
+
+
+def _examples(frame: pd.DataFrame, mask: pd.Series) -> str:
+    return ", ".join(map(str, frame.loc[mask, "id"].head(3).tolist()))
+
+
+def validate(frame: gpd.GeoDataFrame, layer: str) -> None:
+    """Raise SchemaError unless `frame` follows the schema for `layer` exactly."""
+    cols = columns(layer)
+    expected = [*cols, "geometry"]
+    if list(frame.columns) != expected:
+        missing = [c for c in expected if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in expected]
+        raise SchemaError(f"{layer}: columns differ from the schema (missing {missing}, extra {extra})")
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        raise SchemaError(f"{layer}: CRS must be EPSG:4326, got {frame.crs}")
+    for name, dtype in cols.items():
+        if str(frame[name].dtype) != str(pd.Series([], dtype=dtype).dtype):
+            raise SchemaError(f"{layer}: column {name!r} has dtype {frame[name].dtype}, expected {dtype}")
+    for name in REQUIRED_NON_NULL:
+        nulls = frame[name].isna()
+        if nulls.any():
+            raise SchemaError(f"{layer}: {int(nulls.sum())} features have no {name!r}")
+    bad_ids = ~frame["id"].str.match(ID_PATTERN)
+    if bad_ids.any():
+        raise SchemaError(f"{layer}: ids must be 'source:local-id': {_examples(frame, bad_ids)}")
+    duplicated = frame["id"].duplicated()
+    if duplicated.any():
+        raise SchemaError(f"{layer}: duplicate ids: {_examples(frame, duplicated)}")
+    wrong_layer = frame["layer"] != layer
+    if wrong_layer.any():
+        raise SchemaError(f"{layer}: features with another layer value: {_examples(frame, wrong_layer)}")
+    country = frame["country"]
+    bad_country = country.notna() & ~country.fillna("").str.match(COUNTRY_PATTERN)
+    if bad_country.any():
+        raise SchemaError(f"{layer}: country must be ISO 3166-1 alpha-2: {_examples(frame, bad_country)}")
+    geometry = frame.geometry
+    if geometry.isna().any() or geometry.is_empty.any():
+        raise SchemaError(
+            f"{layer}: features without geometry: {_examples(frame, geometry.isna() | geometry.is_empty)}"
+        )
+    bad_type = ~geometry.geom_type.isin(GEOMETRY_TYPES[layer])
+    if bad_type.any():
+        raise SchemaError(f"{layer}: geometry types {sorted(set(geometry.geom_type[bad_type]))} not allowed")
+    invalid = ~geometry.is_valid
+    if invalid.any():
+        raise SchemaError(f"{layer}: invalid geometries: {_examples(frame, invalid)}")
+
+
+def encode_tags(records: pd.DataFrame) -> pd.Series:
+    """JSON-encode each row of `records` (nulls dropped) into the `tags` column's form."""
+    return pd.Series(
+        [
+            json.dumps({k: v for k, v in row.items() if pd.notna(v)}, ensure_ascii=False, sort_keys=True)
+            for row in records.to_dict("records")
+        ],
+        index=records.index,
+        dtype="string",
+    )
+
+
+def with_provenance(frame: pd.DataFrame, provenance: Provenance) -> pd.DataFrame:
+    """Set the provenance columns of every row of `frame` from `provenance`."""
+    frame = frame.copy()
+    for name, value in provenance.__dict__.items():
+        frame[name] = value
+    return frame

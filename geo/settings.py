@@ -1,0 +1,46 @@
+"""Every setting of Corridor Atlas, in one place.
+
+Each value can be overridden by an environment variable named in its comment, so the
+hosted dashboard, CI and a local user can differ without code changes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+# Embedded, committed data: the Europe snapshot and the policy catalogue.
+DATASETS_DIR = Path(os.environ.get("CORRIDOR_ATLAS_DATASETS", REPO_DIR / "datasets"))
+# Raw open data the embedded snapshot is built from (only needed by `python -m geo build-default`).
+SHARED_DATA_DIR = Path(os.environ.get("CORRIDOR_ATLAS_SHARED_DATA", REPO_DIR.parent / "shared" / "data"))
+# Where fetched and imported detail is stored (GeoParquet + a JSON metadata record per area).
+STORE_DIR = Path(os.environ.get("CORRIDOR_ATLAS_STORE", REPO_DIR / "store"))
+# HTTP response cache for live sources.
+CACHE_DIR = Path(os.environ.get("CORRIDOR_ATLAS_CACHE", STORE_DIR / "http-cache"))
+
+# "local" lets the user fetch live data; "hosted" serves only the prebuilt store and applies limits.
+MODE = os.environ.get("CORRIDOR_ATLAS_MODE", "local")
+
+OVERPASS_URL = os.environ.get("CORRIDOR_ATLAS_OVERPASS_URL", "https://overpass-api.de/api/interpreter")
+USER_AGENT = "CorridorAtlas/0.1 (+https://github.com/corridor-atlas/corridor-atlas)"
+OVERPASS_TIMEOUT_S = 180
+OVERPASS_MAXSIZE_BYTES = 512 * 1024 * 1024
+# Largest area one request may cover, in square degrees; larger areas are split into tiles.
+OVERPASS_TILE_DEG2 = 1.0
+# Largest area a user may request at all, in square degrees (about a mid-sized country).
+MAX_FETCH_AREA_DEG2 = 60.0
+HTTP_RETRIES = 4
+HTTP_BACKOFF_S = 2.0
+
+# A stored layer older than this is flagged as stale in the app.
+STALE_AFTER_DAYS = 90
+
+# Hosted-mode limits.
+HOSTED_MAX_EXPORT_FEATURES = 200_000
+HOSTED_REQUESTS_PER_MINUTE = 30
+
+# The embedded snapshot's outer bounds (lon/lat, EPSG:4326).
+EUROPE_BBOX = (-25.0, 34.0, 45.0, 72.0)

@@ -1,0 +1,155 @@
+"""Reading and writing layers as GeoParquet, atomically, with a metadata record.
+
+Two places hold data:
+- the embedded snapshot in `settings.DATASETS_DIR` (`<layer>.parquet`, committed, read-only at run time);
+- the user's store in `settings.STORE_DIR`: `<layer>/<source>__<area>.parquet` with a sidecar
+  `<same name>.json` metadata record (source, query, bbox, retrieved_at, licence, ...).
+
+Every write goes to a temporary file in the target folder and is moved into place with
+`os.replace`, so a crash mid-write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import schema, settings
+
+BUILD_COMMAND = "python -m geo build-default"
+_AREA_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
+
+
+class DatasetError(RuntimeError):
+    """A dataset file is missing or unreadable; the message says how to fix it."""
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
+    """Call `write(tmp)` on a temporary path beside `path`, then move it into place.
+
+    If `write` raises, the temporary file is removed and `path` keeps its old content.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write `text` (UTF-8) to `path` atomically."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
+    """Validate `frame` against the schema of `layer` and write it to `path` as GeoParquet."""
+    schema.validate(frame, layer)
+    return atomic_write(
+        path, lambda tmp: frame.to_parquet(tmp, compression="zstd", index=False, schema_version="1.1.0")
+    )
+
+
+def read_layer_file(path: Path, layer: str) -> gpd.GeoDataFrame:
+    """Read a GeoParquet file of `layer` and check it against the schema.
+
+    Raises DatasetError (never a bare traceback) when the file is missing, corrupt or off-schema.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path} is missing. Rebuild the embedded data with `{BUILD_COMMAND}`.")
+    try:
+        frame = gpd.read_parquet(path)
+        schema.validate(frame, layer)
+    except schema.SchemaError as exc:
+        raise DatasetError(f"{path} does not follow the schema ({exc}). Rebuild it with `{BUILD_COMMAND}`.") from exc
+    except Exception as exc:  # pyarrow raises several types for truncated or foreign files
+        raise DatasetError(
+            f"{path} is unreadable ({type(exc).__name__}: {exc}). Rebuild it with `{BUILD_COMMAND}`."
+        ) from exc
+    return frame
+
+
+def embedded_path(name: str) -> Path:
+    """Path of an embedded dataset, e.g. `embedded_path("rail")` -> datasets/rail.parquet."""
+    return settings.DATASETS_DIR / f"{name}.parquet"
+
+
+def read_embedded(layer: str) -> gpd.GeoDataFrame:
+    """The embedded Europe snapshot of `layer` (EPSG:4326)."""
+    return read_layer_file(embedded_path(layer), layer)
+
+
+def area_path(layer: str, source: str, area: str, store_dir: Path | None = None) -> Path:
+    """Where the stored detail of one layer, source and area lives.
+
+    `source` and `area` must be short lowercase keys (letters, digits, `_ . -`), so no user
+    input can steer the path out of the store.
+    """
+    schema.columns(layer)  # raises for an unknown layer
+    for label, value in (("source", source), ("area", area)):
+        if not _AREA_KEY.match(value) or ".." in value:
+            raise ValueError(f"invalid {label} key {value!r}: use lowercase letters, digits, '_', '.', '-'")
+    return Path(store_dir or settings.STORE_DIR) / layer / f"{source}__{area}.parquet"
+
+
+def write_area(
+    frame: gpd.GeoDataFrame, layer: str, source: str, area: str, metadata: dict, store_dir: Path | None = None
+) -> Path:
+    """Store detail for one area: the GeoParquet first, then its metadata record, both atomically."""
+    path = area_path(layer, source, area, store_dir)
+    write_layer(frame, path, layer)
+    record = {"layer": layer, "source": source, "area": area, "features": len(frame), **metadata}
+    write_text_atomic(path.with_suffix(".json"), json.dumps(record, indent=2, ensure_ascii=False, default=str))
+    return path
+
+
+def stored_areas(layer: str | None = None, store_dir: Path | None = None) -> list[dict]:
+    """Metadata records of every stored area (optionally of one layer), each with its `path`.
+
+    A record whose JSON is unreadable is returned with an `error` key instead of being skipped,
+    so the caller can report it and refetch.
+    """
+    root = Path(store_dir or settings.STORE_DIR)
+    layers = [layer] if layer else list(schema.LAYERS)
+    records = []
+    for name in layers:
+        for parquet in sorted((root / name).glob("*__*.parquet")):
+            meta_path = parquet.with_suffix(".json")
+            try:
+                record = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                record = {"layer": name, "error": f"metadata unreadable: {exc}"}
+            record["path"] = str(parquet)
+            records.append(record)
+    return records
+
+
+def read_stored(layer: str, store_dir: Path | None = None) -> tuple[gpd.GeoDataFrame | None, list[str]]:
+    """All stored detail of `layer`, concatenated, and a list of problems found.
+
+    Corrupt files are reported in the problems list and left out, never silently used.
+    """
+    frames, problems = [], []
+    for record in stored_areas(layer, store_dir):
+        try:
+            frames.append(read_layer_file(Path(record["path"]), layer))
+        except DatasetError as exc:
+            problems.append(str(exc))
+    if not frames:
+        return None, problems
+    merged = pd.concat(frames, ignore_index=True).drop_duplicates("id", keep="last").reset_index(drop=True)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=schema.CRS), problems
