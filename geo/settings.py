@@ -44,3 +44,10 @@ HOSTED_REQUESTS_PER_MINUTE = 30
 
 # The embedded snapshot's outer bounds (lon/lat, EPSG:4326).
 EUROPE_BBOX = (-25.0, 34.0, 45.0, 72.0)
+
+# Leaflet, the only JavaScript library the map needs. The app serves the vendored copy in
+# static/vendor/leaflet (works offline); standalone HTML pages load it from the CDN or inline it.
+LEAFLET_VERSION = "1.9.4"
+LEAFLET_APP_URL = "/app/static/vendor/leaflet/"
+LEAFLET_CDN_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/"
+LEAFLET_VENDOR_DIR = REPO_DIR / "static" / "vendor" / "leaflet"
