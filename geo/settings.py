@@ -25,6 +25,7 @@ CACHE_DIR = Path(os.environ.get("CORRIDOR_ATLAS_CACHE", STORE_DIR / "http-cache"
 MODE = os.environ.get("CORRIDOR_ATLAS_MODE", "local")
 
 OVERPASS_URL = os.environ.get("CORRIDOR_ATLAS_OVERPASS_URL", "https://overpass-api.de/api/interpreter")
+GEOFABRIK_URL = os.environ.get("CORRIDOR_ATLAS_GEOFABRIK_URL", "https://download.geofabrik.de")
 USER_AGENT = "CorridorAtlas/0.1 (+https://github.com/corridor-atlas/corridor-atlas)"
 OVERPASS_TIMEOUT_S = 180
 OVERPASS_MAXSIZE_BYTES = 512 * 1024 * 1024
@@ -32,6 +33,8 @@ OVERPASS_MAXSIZE_BYTES = 512 * 1024 * 1024
 OVERPASS_TILE_DEG2 = 1.0
 # Largest area a user may request at all, in square degrees (about a mid-sized country).
 MAX_FETCH_AREA_DEG2 = 60.0
+# Cached Overpass responses are reused for this long (seconds) before the query is sent again.
+OVERPASS_CACHE_MAX_AGE_S = 24 * 3600
 HTTP_RETRIES = 4
 HTTP_BACKOFF_S = 2.0
 

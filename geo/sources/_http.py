@@ -1,0 +1,262 @@
+"""HTTP for live sources: polite POST/GET with retries, an on-disk response cache, resumable downloads.
+
+- Retries with exponential backoff on 429/502/503/504, timeouts and dropped connections, honouring
+  `Retry-After` (seconds or an HTTP date). Other HTTP errors fail at once with the server's reason.
+- The cache keeps one body per (method, url, payload) under `settings.CACHE_DIR/<namespace>/`, with a
+  JSON record holding its SHA-256; a body that no longer matches is reported and refetched. Only
+  responses the caller's `validate` accepts are cached, so an error page is never replayed.
+- `download` streams a file to disk with a progress callback and resumes a partial `.part` file with
+  an HTTP Range request.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+from geo import settings
+from geo.store import atomic_write, write_text_atomic
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Never wait longer than this for one retry, whatever Retry-After says.
+MAX_RETRY_WAIT_S = 300.0
+
+# progress(done, total, message): `total` is None when unknown.
+Progress = Callable[[int, int | None, str], None]
+
+
+class FetchError(RuntimeError):
+    """A request failed for good (after retries); the message says what the server answered."""
+
+
+@dataclass
+class Response:
+    """A response body and where it came from."""
+
+    content: bytes
+    url: str
+    retrieved_at: str  # ISO 8601 UTC time the body was fetched from the network
+    from_cache: bool = False
+    notes: list[str] = field(default_factory=list)  # e.g. a corrupt cache entry that was refetched
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 with a `Z` suffix, to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date), or None if absent/unparsable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = settings.USER_AGENT
+    return session
+
+
+def request_with_retries(
+    method: str,
+    url: str,
+    *,
+    data: dict | None = None,
+    headers: dict | None = None,
+    timeout_s: float = 60.0,
+    retries: int = settings.HTTP_RETRIES,
+    backoff_s: float = settings.HTTP_BACKOFF_S,
+    sleep: Callable[[float], None] = time.sleep,
+    stream: bool = False,
+    session: requests.Session | None = None,
+) -> requests.Response:
+    """Send one request, retrying transient failures; return the successful (2xx) response.
+
+    Waits `backoff_s * 2**attempt` seconds between attempts, or the server's `Retry-After` when it
+    says so (capped at MAX_RETRY_WAIT_S). Raises FetchError with the last reason when all
+    `retries + 1` attempts fail, or at once on a non-transient HTTP error (e.g. 400, 404).
+    """
+    session = session or _session()
+    last_reason = ""
+    for attempt in range(retries + 1):
+        wait = backoff_s * 2**attempt
+        try:
+            response = session.request(method, url, data=data, headers=headers, timeout=timeout_s, stream=stream)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            last_reason = f"{type(exc).__name__}: {exc}"
+        else:
+            if response.status_code < 400:
+                return response
+            reason = _error_reason(response)
+            if response.status_code not in RETRY_STATUSES:
+                raise FetchError(f"{url} answered HTTP {response.status_code}: {reason}")
+            last_reason = f"HTTP {response.status_code}: {reason}"
+            server_wait = retry_after_seconds(response.headers.get("Retry-After"))
+            if server_wait is not None:
+                wait = server_wait
+            response.close()
+        if attempt < retries:
+            sleep(min(wait, MAX_RETRY_WAIT_S))
+    raise FetchError(f"{url} failed after {retries + 1} attempts; last error: {last_reason}")
+
+
+def _error_reason(response: requests.Response) -> str:
+    """A short, plain-text reason for an HTTP error (the body's first line, tags stripped)."""
+    plain = " ".join(re.sub(r"<[^>]*>", " ", response.text[:20_000]).split())
+    return (plain[:200] or response.reason or "no reason given").strip()
+
+
+# --- cache -----------------------------------------------------------------------------------------
+
+
+def cache_key(method: str, url: str, payload: str = "") -> str:
+    """The cache key of a request: SHA-256 of method, URL and payload."""
+    return hashlib.sha256(f"{method.upper()}\n{url}\n{payload}".encode()).hexdigest()
+
+
+def _cache_paths(namespace: str, key: str, cache_dir: Path | None) -> tuple[Path, Path]:
+    folder = Path(cache_dir or settings.CACHE_DIR) / namespace
+    return folder / f"{key}.body", folder / f"{key}.json"
+
+
+def read_cache(
+    namespace: str, key: str, max_age_s: float | None, cache_dir: Path | None = None
+) -> Response | str | None:
+    """A cached Response, None when there is no fresh entry, or a note (str) when the entry is corrupt."""
+    body_path, record_path = _cache_paths(namespace, key, cache_dir)
+    if not record_path.exists():
+        return None
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        content = body_path.read_bytes()
+        expected = record["sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"cache entry {key[:12]} is unreadable ({type(exc).__name__}); refetched"
+    if hashlib.sha256(content).hexdigest() != expected:
+        return f"cache entry {key[:12]} is corrupt (checksum mismatch); refetched"
+    if max_age_s is not None and time.time() - float(record.get("stored_at", 0)) > max_age_s:
+        return None
+    return Response(content=content, url=record.get("url", ""), retrieved_at=record["retrieved_at"], from_cache=True)
+
+
+def write_cache(namespace: str, key: str, response: Response, cache_dir: Path | None = None) -> None:
+    """Store `response` under `key`: the body first, then its record, both atomically."""
+    body_path, record_path = _cache_paths(namespace, key, cache_dir)
+    atomic_write(body_path, lambda tmp: tmp.write_bytes(response.content))
+    record = {
+        "url": response.url,
+        "retrieved_at": response.retrieved_at,
+        "stored_at": time.time(),
+        "sha256": hashlib.sha256(response.content).hexdigest(),
+        "bytes": len(response.content),
+    }
+    write_text_atomic(record_path, json.dumps(record, indent=2))
+
+
+def cached_post(
+    url: str,
+    data: dict,
+    *,
+    namespace: str,
+    validate: Callable[[bytes], object] | None = None,
+    max_age_s: float | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    **request_options,
+) -> Response:
+    """POST form `data` to `url`, served from the cache when a fresh, intact entry exists.
+
+    `validate(content)` must raise for a body that should not be cached (an error document); its
+    exception propagates. `request_options` go to `request_with_retries` (timeout_s, retries,
+    backoff_s, sleep).
+    """
+    key = cache_key("POST", url, json.dumps(data, sort_keys=True))
+    notes: list[str] = []
+    if use_cache:
+        cached = read_cache(namespace, key, max_age_s, cache_dir)
+        if isinstance(cached, Response):
+            return cached
+        if isinstance(cached, str):
+            notes.append(cached)
+    http = request_with_retries("POST", url, data=data, **request_options)
+    response = Response(content=http.content, url=url, retrieved_at=utc_now(), notes=notes)
+    if validate is not None:
+        validate(response.content)
+    if use_cache:
+        write_cache(namespace, key, response, cache_dir)
+    return response
+
+
+# --- downloads -------------------------------------------------------------------------------------
+
+
+def download(
+    url: str,
+    destination: Path,
+    *,
+    progress: Progress | None = None,
+    chunk_bytes: int = 1 << 20,
+    **request_options,
+) -> Path:
+    """Download `url` to `destination`, resuming a partial `<destination>.part` with an HTTP Range request.
+
+    The file appears at `destination` only when complete (renamed from `.part`). If the server
+    ignores the Range header (answers 200), the download starts over. Raises FetchError on failure;
+    the `.part` file is kept so the next call resumes.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    part = destination.with_name(destination.name + ".part")
+    have = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={have}-"} if have else None
+    try:
+        response = request_with_retries("GET", url, headers=headers, stream=True, **request_options)
+    except FetchError as exc:
+        if have and "HTTP 416" in str(exc):  # the part file is already complete
+            part.replace(destination)
+            return destination
+        raise
+    with response:
+        if have and response.status_code != 206:
+            have = 0  # the server sent the whole file
+        total = _total_size(response, have)
+        done = have
+        try:
+            with part.open("ab" if have else "wb") as out:
+                for chunk in response.iter_content(chunk_bytes):
+                    out.write(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, total, f"{destination.name}: {done / 1e6:.1f} MB")
+        except (requests.RequestException, OSError) as exc:
+            raise FetchError(f"download of {url} interrupted at {done} bytes ({exc}); run again to resume") from exc
+    if total is not None and done != total:
+        raise FetchError(f"download of {url} incomplete: {done} of {total} bytes; run again to resume")
+    part.replace(destination)
+    return destination
+
+
+def _total_size(response: requests.Response, offset: int) -> int | None:
+    """The full file size in bytes, from Content-Range (206) or Content-Length (200)."""
+    content_range = response.headers.get("Content-Range", "")
+    if "/" in content_range and content_range.rsplit("/", 1)[1].isdigit():
+        return int(content_range.rsplit("/", 1)[1])
+    length = response.headers.get("Content-Length")
+    return offset + int(length) if length and length.isdigit() else None

@@ -1,0 +1,223 @@
+"""OpenStreetMap features -> the common schema. Shared by the Overpass and .osm.pbf sources.
+
+Both readers produce `OsmElements` (parallel arrays of element type, id, tags and a shapely
+geometry in EPSG:4326 lon/lat); `normalise` picks the features of one layer by the layer
+catalogue's tag filters, shapes their geometry for the layer, maps tags to schema columns and
+adds provenance (source "osm", ODbL-1.0, "© OpenStreetMap contributors").
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import schema
+from geo.layers import Layer, get_layer
+from geo.sources._geometry import geodesic_length_km
+from geo.store import DatasetError
+
+log = logging.getLogger(__name__)
+
+SOURCE = "osm"
+LICENCE = "ODbL-1.0"
+ATTRIBUTION = "© OpenStreetMap contributors"
+# Tags kept in the `tags` JSON of every layer, besides the filter keys and the layer's prefixes.
+EXTRA_TAGS = ("name:en", "int_name", "wikidata", "construction")
+
+
+@dataclass
+class OsmElements:
+    """OSM elements with geometry: `types[i]` in {"node", "way", "relation"}, `ids[i]`, `tags[i]`, `geometry[i]`.
+
+    Geometry is shapely, EPSG:4326 (lon/lat degrees): Points for nodes, LineStrings for ways,
+    Polygons/MultiPolygons for areas. `notes` lists elements that were dropped and why.
+    """
+
+    types: np.ndarray
+    ids: np.ndarray
+    tags: list[dict]
+    geometry: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def empty(cls) -> OsmElements:
+        return cls(np.array([], dtype=object), np.array([], dtype=np.int64), [], np.array([], dtype=object))
+
+    @classmethod
+    def concat(cls, parts: Sequence[OsmElements]) -> OsmElements:
+        """Join several batches, keeping the first copy of an element that appears in more than one."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        types = np.concatenate([p.types for p in parts])
+        ids = np.concatenate([p.ids for p in parts])
+        tags = [t for p in parts for t in p.tags]
+        geometry = np.concatenate([p.geometry for p in parts])
+        keys = pd.Series(types.astype(str)) + "/" + pd.Series(ids.astype(str))
+        first = ~keys.duplicated().to_numpy()
+        notes = [n for p in parts for n in p.notes]
+        return cls(types[first], ids[first], [t for t, k in zip(tags, first, strict=True) if k], geometry[first], notes)
+
+
+def provenance(source_date: str | None, retrieved_at: str) -> schema.Provenance:
+    """The provenance of OSM data: `source_date` is the data timestamp (ISO; cut to yyyy-mm-dd)."""
+    return schema.Provenance(
+        source=SOURCE,
+        licence=LICENCE,
+        attribution=ATTRIBUTION,
+        source_date=(source_date or "")[:10] or None,
+        retrieved_at=retrieved_at,
+    )
+
+
+def filter_matches(layer: Layer, element_type: str, tags: dict) -> str | None:
+    """The feature kind if an element of `element_type` with `tags` belongs to `layer`, else None.
+
+    A filter value "construction" matches only when the `construction` tag names one of the
+    filter's other values (a motorway under construction, not any road). The kind is the matched
+    value (the key itself for "any value" filters such as `harbour=*`); for ports, "port".
+    """
+    for osm_filter in layer.osm_filters:
+        if element_type not in osm_filter.elements:
+            continue
+        value = tags.get(osm_filter.key)
+        if value is None:
+            continue
+        if not osm_filter.values:
+            return osm_filter.key
+        if value not in osm_filter.values:
+            continue
+        if value == "construction":
+            built = tags.get("construction")
+            if built not in osm_filter.values or built == "construction":
+                continue
+            return built if layer.name == "roads" else value
+        return value
+    return None
+
+
+def _lines_for_layer(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rail and roads: keep valid lines; returns (geometry, keep mask)."""
+    is_line = np.isin(shapely.get_type_id(geometry), (1, 5))
+    keep = is_line & shapely.is_valid(geometry)
+    return geometry, keep
+
+
+def _areas_for_ports(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ports: closed ways become polygons, open ways their point on the line; invalid areas are repaired."""
+    geometry = geometry.copy()
+    type_id = shapely.get_type_id(geometry)
+    lines = type_id == 1
+    closed = lines & shapely.is_closed(geometry) & (shapely.get_num_coordinates(geometry) >= 4)
+    if closed.any():
+        coords, index = shapely.get_coordinates(geometry[closed], return_index=True)
+        geometry[closed] = shapely.polygons(shapely.linearrings(coords, indices=index))
+    open_lines = lines & ~closed
+    geometry[open_lines] = shapely.point_on_surface(geometry[open_lines])
+    invalid = ~shapely.is_valid(geometry)
+    if invalid.any():
+        repaired = shapely.make_valid(geometry[invalid])
+        polygonal = np.isin(shapely.get_type_id(repaired), (3, 6))
+        # A collection from repair: keep its polygonal part, else a point on it.
+        polygon_parts = shapely.get_parts(repaired[~polygonal], return_index=True)
+        for i, original in enumerate(np.flatnonzero(~polygonal)):
+            members = polygon_parts[0][polygon_parts[1] == i]
+            areas = members[np.isin(shapely.get_type_id(members), (3, 6))]
+            repaired[original] = (
+                shapely.union_all(areas) if len(areas) else shapely.point_on_surface(repaired[original])
+            )
+        geometry[invalid] = repaired
+    keep = np.isin(shapely.get_type_id(geometry), (0, 3, 6)) & ~shapely.is_empty(geometry)
+    return geometry, keep
+
+
+def _kept_tags(layer: Layer, tags: dict) -> dict:
+    """The tags worth keeping in the `tags` JSON column: filter keys, layer prefixes, a few extras."""
+    keys = {f.key for f in layer.osm_filters} | set(EXTRA_TAGS)
+    return {
+        k: v
+        for k, v in tags.items()
+        if k not in layer.osm_columns and (k in keys or k.startswith(layer.osm_tag_prefixes or ("\0",)))
+    }
+
+
+def normalise(
+    elements: OsmElements,
+    layer_name: str,
+    prov: schema.Provenance,
+    *,
+    origin: str,
+    assign_country: bool = True,
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The features of `layer_name` among `elements`, in the common schema, and notes on what was dropped.
+
+    `origin` (e.g. "overpass https://…/interpreter bbox 15.5,48.1,15.7,48.3" or "file monaco.osm.pbf")
+    is kept in each feature's tags as `osm_origin`. Geometry EPSG:4326; `length_km` is geodesic km.
+    """
+    layer = get_layer(layer_name)
+    kinds = [filter_matches(layer, t, tags) for t, tags in zip(elements.types, elements.tags, strict=True)]
+    matched = np.array([k is not None for k in kinds], dtype=bool)
+    notes: list[str] = []
+    geometry = elements.geometry[matched] if len(elements) else elements.geometry
+    shaper = _areas_for_ports if layer.name == "ports" else _lines_for_layer
+    geometry, keep = shaper(geometry)
+    if (~keep).any():
+        notes.append(f"{layer.name}: dropped {int((~keep).sum())} features with unusable geometry")
+    positions = np.flatnonzero(matched)[keep]
+    geometry = geometry[keep]
+    types = elements.types[positions].astype(str)
+    ids = elements.ids[positions].astype(str)
+    tags = [elements.tags[i] for i in positions]
+
+    frame = pd.DataFrame(
+        {
+            "id": pd.Series(np.char.add(np.char.add("osm:", types), np.char.add("/", ids)), dtype="string")
+            if len(positions)
+            else pd.Series([], dtype="string"),
+            "layer": layer.name,
+            "name": [t.get("name") for t in tags],
+            "kind": [kinds[i] for i in positions],
+        }
+    )
+    for key, column in layer.osm_columns.items():
+        frame[column] = [t.get(key) for t in tags]
+    if layer.name == "roads":
+        frame["construction"] = [t.get("highway") == "construction" for t in tags]
+    if layer.name in ("rail", "roads"):
+        frame["length_km"] = geodesic_length_km(geometry)
+    frame["tags"] = pd.Series(
+        [json.dumps({**_kept_tags(layer, t), "osm_origin": origin}, ensure_ascii=False, sort_keys=True) for t in tags],
+        dtype="string",
+    )
+    frame = schema.with_provenance(frame, prov)
+    frame["country"] = countries_of(geometry) if assign_country else pd.NA
+    frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=schema.CRS), crs=schema.CRS)
+    return schema.conform(frame, layer.name), notes
+
+
+def countries_of(geometry: np.ndarray) -> pd.Series:
+    """ISO 3166-1 alpha-2 country of each geometry: the country it touches, else the nearest (`geo.countries`).
+
+    Left <NA> (never guessed) when the country table is missing or unreadable.
+    """
+    from geo import countries
+
+    try:
+        table = countries.load_countries()
+    except DatasetError as exc:
+        log.warning("countries left empty: %s", exc)
+        return pd.Series(pd.NA, index=range(len(geometry)), dtype="string")
+    if len(geometry) == 0:
+        return pd.Series([], dtype="string")
+    codes = countries.nearest_country(gpd.GeoSeries(geometry, crs=schema.CRS), table)
+    return codes.reset_index(drop=True).astype("string")

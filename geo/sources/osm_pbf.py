@@ -1,0 +1,209 @@
+"""OpenStreetMap features from .osm.pbf extracts (e.g. Geofabrik), with the same layer filters as Overpass.
+
+Read with pyosmium (`osmium`): one streaming pass keeps only elements carrying a catalogue filter
+key; ways become LineStrings through osmium's WKB factory (node locations cached in memory),
+multipolygon relations become areas through osmium's area assembler (a second pass, only when
+the ports layer is asked for). Geometry is decoded in bulk with `shapely.from_wkb`; the shared
+`_osm.normalise` then applies the tag filters, schema and provenance. EPSG:4326 throughout.
+
+`download_region` fetches a Geofabrik extract by region name, resuming an interrupted download.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import osmium
+import shapely
+
+from geo import settings, store
+from geo.layers import get_layer
+from geo.sources import _http
+from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, normalise, provenance
+from geo.sources.overpass import FetchResult, Progress, summary
+
+__all__ = ["ATTRIBUTION", "LICENCE", "SOURCE"]
+
+STORE_SOURCE = "osm_pbf"
+# Geofabrik region paths: "europe", "europe/monaco", "europe/germany/bremen".
+_REGION = re.compile(r"^[a-z][a-z0-9-]{0,40}(/[a-z][a-z0-9-]{0,40}){0,3}$")
+
+
+def _timestamp(path: Path, newest_object: datetime | None) -> str:
+    """The data date: the extract's replication timestamp, else its newest object, else the file's mtime."""
+    reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+    try:
+        stamp = reader.header().get("osmosis_replication_timestamp")
+    finally:
+        reader.close()
+    if stamp:
+        return stamp
+    if newest_object is not None:
+        return newest_object.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_elements(path: Path, layers: tuple[str, ...]) -> tuple[OsmElements, datetime | None]:
+    """Elements carrying any filter key of `layers`, with geometry, and the newest object timestamp seen.
+
+    Raises ValueError for a file osmium cannot read.
+    """
+    keys = sorted({f.key for name in layers for f in get_layer(name).osm_filters})
+    key_filter = osmium.filter.KeyFilter(*keys)
+    processor = osmium.FileProcessor(str(path)).with_locations()
+    if "ports" in layers:
+        processor = processor.with_areas(osmium.filter.KeyFilter(*keys))
+    processor = processor.with_filter(key_filter)
+    factory = osmium.geom.WKBFactory()
+    types, ids, tags, wkb = [], [], [], []
+    dropped = 0
+    newest = None
+    try:
+        for obj in processor:
+            if obj.is_node():
+                kind, blob = "node", factory.create_point(obj)
+            elif obj.is_way():
+                try:
+                    kind, blob = "way", factory.create_linestring(obj)
+                except (RuntimeError, osmium.InvalidLocationError):  # missing nodes or fewer than 2 points
+                    dropped += 1
+                    continue
+            elif obj.is_area():
+                if obj.from_way():  # closed ways arrive as lines; normalise turns them into areas
+                    continue
+                try:
+                    kind, blob = "relation", factory.create_multipolygon(obj)
+                except RuntimeError:
+                    dropped += 1
+                    continue
+            else:
+                continue  # relations themselves: their areas come as area objects
+            types.append(kind)
+            ids.append(obj.orig_id() if kind == "relation" else obj.id)
+            tags.append(dict(obj.tags))
+            wkb.append(blob)
+            stamp = obj.timestamp
+            if newest is None or stamp > newest:
+                newest = stamp
+    except RuntimeError as exc:
+        raise ValueError(f"{path} is not a readable OSM file: {exc}") from None
+    elements = OsmElements(
+        np.array(types, dtype=object),
+        np.array(ids, dtype=np.int64),
+        tags,
+        shapely.from_wkb(np.array(wkb, dtype=object)),
+    )
+    if dropped:
+        elements.notes.append(f"{dropped} elements without complete geometry dropped")
+    return elements, newest
+
+
+def area_key(path: Path) -> str:
+    """A store area key from a file name: "Monaco 2020-02.osm.pbf" -> "monaco-2020-02"."""
+    stem = Path(path).name.split(".osm")[0].split(".json")[0]
+    return re.sub(r"[^a-z0-9_.-]+", "-", stem.lower()).strip("-.")[:80] or "extract"
+
+
+def load(
+    path: Path,
+    layers: tuple[str, ...] = ("rail", "roads", "ports"),
+    *,
+    assign_country: bool = True,
+    progress: Progress | None = None,
+) -> dict[str, FetchResult]:
+    """Features of each of `layers` in the .osm.pbf at `path`, normalised (EPSG:4326, lengths in km).
+
+    Raises FileNotFoundError for a missing file, ValueError for an unknown layer or unreadable file.
+    """
+    path = Path(path)
+    for name in layers:
+        get_layer(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found")
+    started = time.monotonic()
+    if progress:
+        progress(0, len(layers) + 1, f"reading {path.name}")
+    elements, newest = read_elements(path, tuple(layers))
+    stamp = _timestamp(path, newest)
+    retrieved_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    prov = provenance(stamp, retrieved_at)
+    results = {}
+    for number, name in enumerate(layers, start=1):
+        if progress:
+            progress(number, len(layers) + 1, f"{name}: normalising")
+        frame, dropped = normalise(elements, name, prov, origin=f"file {path.name}", assign_country=assign_country)
+        results[name] = FetchResult(
+            frame=frame,
+            layer=name,
+            area=area_key(path),
+            bbox=tuple(frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0),
+            origin="file",
+            message="",
+            query=f"file {path.name}",
+            source_date=stamp,
+            retrieved_at=retrieved_at,
+            seconds=time.monotonic() - started,
+            notes=elements.notes + dropped,
+        )
+        results[name].message = summary(results[name])
+    if progress:
+        progress(len(layers) + 1, len(layers) + 1, f"{path.name}: done")
+    return results
+
+
+def save(result: FetchResult, store_dir: Path | None = None) -> Path:
+    """Write one layer read by `load` (or `overpass.load_json`) to the store, with its metadata record."""
+    metadata = {
+        "source_key": SOURCE,
+        "query": result.query,
+        "bbox": list(result.bbox),
+        "retrieved_at": result.retrieved_at,
+        "source_date": result.source_date,
+        "licence": LICENCE,
+        "attribution": ATTRIBUTION,
+    }
+    source_key = STORE_SOURCE if result.query.endswith(".pbf") else "osm_file"
+    return store.write_area(result.frame, result.layer, source_key, result.area, metadata, store_dir)
+
+
+def region_url(region: str, base_url: str | None = None) -> str:
+    """The Geofabrik download URL of `region` ("europe/monaco"); ValueError for a malformed name."""
+    if not _REGION.match(region or ""):
+        raise ValueError(
+            f"invalid Geofabrik region {str(region)[:60]!r}: use a path like 'europe/monaco' "
+            "(lowercase letters, digits, '-', at most four levels)"
+        )
+    base = (base_url or settings.GEOFABRIK_URL).rstrip("/")
+    return f"{base}/{region}-latest.osm.pbf"
+
+
+def download_region(
+    region: str,
+    dest_dir: Path | None = None,
+    *,
+    base_url: str | None = None,
+    progress: Progress | None = None,
+    **request_options,
+) -> Path:
+    """Download the Geofabrik extract of `region` into `dest_dir` (default `settings.STORE_DIR/pbf`).
+
+    Resumes a partial download (HTTP Range); the finished file is checked to be a readable .osm.pbf,
+    else removed and ValueError raised. Raises `_http.FetchError` when the download fails.
+    """
+    url = region_url(region, base_url)
+    folder = Path(dest_dir or Path(settings.STORE_DIR) / "pbf")
+    destination = folder / f"{region.replace('/', '_')}-latest.osm.pbf"
+    _http.download(url, destination, progress=progress, **request_options)
+    try:
+        reader = osmium.io.Reader(str(destination), osmium.osm.osm_entity_bits.NOTHING)
+        reader.header()
+        reader.close()
+    except RuntimeError as exc:
+        os.remove(destination)
+        raise ValueError(f"{url} did not give a readable .osm.pbf ({exc}); the file was removed") from None
+    return destination
