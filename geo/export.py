@@ -1,0 +1,684 @@
+"""Export layers, or a selection of them, as GIS files with their licence and attribution.
+
+Formats (keys of `FORMATS`): GeoJSON (RFC 7946), GeoPackage, GeoParquet, FlatGeobuf, KML,
+CSV (WKT geometry, plus longitude/latitude for point layers) and a zipped Shapefile with a
+field-name map. A bundle zips several layers in one of those formats with a README.txt, the
+licence notes of every source inside and a metadata.json.
+
+Every export keeps exactly the schema's columns (`geo.schema`), in EPSG:4326 (lon/lat degrees).
+Files are written to a temporary path and moved into place (`geo.store.atomic_write`), so a
+failed export never leaves a half-written file. Licence and attribution come from the
+features' own `source`/`licence`/`attribution` columns, so the notes always match the data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo import __version__, schema, settings, store
+
+APP_NAME = "corridor-atlas"
+BUNDLE = "bundle"
+DEFAULT_BUNDLE_FORMAT = "gpkg"
+# CSV geometry precision: 7 decimals of a degree is about 1 cm, finer than any source here.
+CSV_DECIMALS = 7
+# dBASE text fields hold at most 254 bytes; longer values go to a sidecar CSV in the zip.
+DBF_MAX_BYTES = 254
+DBF_MAX_NAME = 10
+ODBL_NOTICE = (
+    "Contains information from OpenStreetMap, (c) OpenStreetMap contributors, which is made "
+    "available under the Open Database License (ODbL) 1.0: https://opendatacommons.org/licenses/odbl/1-0/ "
+    "Share-alike: if you publicly use a database adapted from this data, you must offer that "
+    "database under the ODbL too. See https://www.openstreetmap.org/copyright"
+)
+LICENCE_URLS = {
+    "ODbL-1.0": "https://opendatacommons.org/licenses/odbl/1-0/",
+    "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+}
+# Cells a spreadsheet would run as a formula; CSV text starting with one gets a leading "'".
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+
+
+class ExportError(ValueError):
+    """An export cannot be made as asked (empty selection, unknown format, too many features...)."""
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One output format: how it is named, labelled and written."""
+
+    key: str
+    label: str
+    extension: str
+    media_type: str
+    # Text formats can be written to standard output (`--out -`).
+    streamable: bool
+    write: Callable[[gpd.GeoDataFrame, str, Path], None] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What part of the layers an export holds; recorded in the file name and metadata.json.
+
+    `bbox` is (min_lon, min_lat, max_lon, max_lat) in EPSG:4326 degrees. `filters` are the app's
+    other active filters as readable (name, value) pairs, already applied to the frames.
+    """
+
+    countries: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None
+    filters: tuple[tuple[str, str], ...] = ()
+
+    def area_label(self) -> str:
+        """Short file-name part naming the area: "PL-DE", "bbox_14.1_49_24.2_54.9" or "europe"."""
+        parts = []
+        if self.countries:
+            parts.append("-".join(self.countries))
+        if self.bbox is not None:
+            parts.append("bbox_" + "_".join(f"{value:.2f}".rstrip("0").rstrip(".") for value in self.bbox))
+        return safe_filename("_".join(parts) or "europe")
+
+    def as_dict(self) -> dict:
+        return {
+            "countries": list(self.countries) or None,
+            "bbox": list(self.bbox) if self.bbox is not None else None,
+            "filters": dict(self.filters) or None,
+        }
+
+
+def select_layer(frame: gpd.GeoDataFrame, selection: Selection) -> gpd.GeoDataFrame:
+    """The features of `frame` inside `selection` (countries and bbox), via `geo.select.select`."""
+    from geo.select import select
+
+    if not selection.countries and selection.bbox is None:
+        return frame
+    return select(frame, countries=list(selection.countries) or None, bbox=selection.bbox)
+
+
+# ---------------------------------------------------------------------------------------------
+# File names
+
+
+def safe_filename(name: str, default: str = "export") -> str:
+    """`name` reduced to a plain file name that cannot leave its folder.
+
+    Accents are folded to ASCII, path separators and other unsafe characters become "_", leading
+    dots are dropped (no hidden files, no ".."), Windows device names are prefixed and the length
+    is capped at 120 characters. An empty result becomes `default`.
+    """
+    ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    cleaned = _UNSAFE_NAME_CHARS.sub("_", ascii_name)
+    cleaned = re.sub(r"\.{2,}", ".", cleaned).strip("._- ")[:120].rstrip("._- ")
+    if not cleaned:
+        return default
+    if _WINDOWS_RESERVED.match(cleaned):
+        cleaned = f"_{cleaned}"
+    return cleaned
+
+
+def path_inside(folder: Path, name: str) -> Path:
+    """`folder / safe_filename(name)`, checked to resolve inside `folder`."""
+    folder = Path(folder).resolve()
+    path = (folder / safe_filename(name)).resolve()
+    if path.parent != folder:
+        raise ExportError(f"file name {name!r} would leave {folder}")
+    return path
+
+
+def export_filename(
+    layers: Sequence[str], fmt: str, selection: Selection | None = None, day: date | None = None
+) -> str:
+    """A file name saying what an export holds, e.g. `corridor-atlas_rail_PL_2026-11-21.gpkg`."""
+    extension = ".zip" if fmt == BUNDLE else get_format(fmt).extension
+    what = "-".join(safe_filename(layer) for layer in layers) or "layers"
+    area = (selection or Selection()).area_label()
+    day = day or datetime.now(UTC).date()
+    return f"{APP_NAME}_{what}_{area}_{day.isoformat()}{extension}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def get_format(key: str) -> ExportFormat:
+    """The format registered under `key`; ExportError listing the known keys otherwise."""
+    try:
+        return FORMATS[key]
+    except KeyError:
+        known = ", ".join([*FORMATS, BUNDLE])
+        raise ExportError(f"unknown export format {key!r}; choose one of: {known}") from None
+
+
+def export_limit() -> int | None:
+    """Most features one export may hold: `settings.HOSTED_MAX_EXPORT_FEATURES` when hosted, else no limit."""
+    return settings.HOSTED_MAX_EXPORT_FEATURES if settings.MODE == "hosted" else None
+
+
+def prepare(frame: gpd.GeoDataFrame, layer: str, max_features: int | None = None) -> gpd.GeoDataFrame:
+    """`frame` reduced to the schema's columns of `layer` and checked, ready to write.
+
+    Raises ExportError for an empty selection or more than `max_features` features, and
+    SchemaError when a schema column is missing or mistyped.
+    """
+    if frame is None or len(frame) == 0:
+        raise ExportError(
+            f"no {layer} features in the selection: nothing to export. Widen the area or clear the filters."
+        )
+    if max_features is not None and len(frame) > max_features:
+        raise ExportError(
+            f"{len(frame):,} {layer} features selected; this server exports at most {max_features:,}. "
+            "Choose a smaller area or a country."
+        )
+    missing = [name for name in schema.columns(layer) if name not in frame.columns]
+    if missing:
+        raise schema.SchemaError(f"{layer}: cannot export, columns missing: {missing}")
+    out = gpd.GeoDataFrame(frame[[*schema.columns(layer), frame.geometry.name]], crs=frame.crs)
+    out = out.rename_geometry("geometry") if out.geometry.name != "geometry" else out
+    schema.validate(out.reset_index(drop=True), layer)
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Format writers: each writes one layer to `path` (a fresh temporary path).
+
+
+def _write_with_gdal(
+    driver: str, dataset_options: dict[str, str] | None = None, **options: str
+) -> Callable[[gpd.GeoDataFrame, str, Path], None]:
+    def write(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
+        # Arrow keeps nullable booleans and integers typed (the classic path turns them into floats).
+        pyogrio.write_dataframe(
+            frame, path, driver=driver, layer=layer, use_arrow=True, dataset_options=dataset_options, **options
+        )
+
+    return write
+
+
+def _write_geoparquet(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
+    store.write_layer(frame, path, layer)
+
+
+def _csv_text(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
+    """The CSV form of a layer: schema columns, `longitude`/`latitude` for point layers, then `wkt`.
+
+    For a polygon feature of a point layer (a port area) longitude/latitude is a point inside it.
+    Text starting with = + - @ gets a leading apostrophe so spreadsheets show it instead of running it.
+    """
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    for name, dtype in schema.columns(layer).items():
+        if dtype == "string":
+            table[name] = table[name].map(_csv_text, na_action="ignore")
+    if "Point" in schema.GEOMETRY_TYPES[layer]:
+        inside = shapely.point_on_surface(frame.geometry.values._data)
+        table["longitude"] = shapely.get_x(inside).round(CSV_DECIMALS)
+        table["latitude"] = shapely.get_y(inside).round(CSV_DECIMALS)
+    table["wkt"] = shapely.to_wkt(frame.geometry.values._data, rounding_precision=CSV_DECIMALS)
+    return table
+
+
+def _write_csv(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
+    csv_table(frame, layer).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def shapefile_field_names(names: Sequence[str]) -> dict[str, str]:
+    """Map each column name to a unique dBASE field name of at most 10 characters."""
+    short: dict[str, str] = {}
+    for name in names:
+        candidate, number = name[:DBF_MAX_NAME], 0
+        while candidate in short.values():
+            number += 1
+            suffix = f"_{number}"
+            candidate = name[: DBF_MAX_NAME - len(suffix)] + suffix
+        short[name] = candidate
+    return short
+
+
+def _geometry_families(frame: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """Split a frame by Shapefile geometry family (one family per .shp file)."""
+    family = frame.geom_type.map(
+        {"Point": "points", "MultiPoint": "points", "LineString": "lines", "MultiLineString": "lines"}
+    ).fillna("polygons")
+    return {name: frame[family == name] for name in ("points", "lines", "polygons") if (family == name).any()}
+
+
+def _long_text_values(frame: gpd.GeoDataFrame, layer: str) -> list[tuple[str, str, str]]:
+    """(id, column, value) of every text value too long for a dBASE field."""
+    rows = []
+    for name, dtype in schema.columns(layer).items():
+        if dtype != "string":
+            continue
+        values = frame[name].dropna()
+        too_long = values[values.map(lambda text: len(text.encode("utf-8")) > DBF_MAX_BYTES)]
+        rows += [(frame.at[index, "id"], name, text) for index, text in too_long.items()]
+    return rows
+
+
+def _write_shapefile_zip(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
+    names = shapefile_field_names(list(schema.columns(layer)))
+    families = _geometry_families(frame)
+    long_values = _long_text_values(frame, layer)
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for family, part in families.items():
+            stem = layer if len(families) == 1 else f"{layer}_{family}"
+            shp = Path(tmp) / f"{stem}.shp"
+            with warnings.catch_warnings():
+                # Values GDAL truncates are written in full to long_values.csv below.
+                warnings.filterwarnings("ignore", message=".*has been truncated to 254", category=RuntimeWarning)
+                pyogrio.write_dataframe(
+                    part.rename(columns=names), shp, driver="ESRI Shapefile", use_arrow=True, encoding="UTF-8"
+                )
+            for component in sorted(Path(tmp).glob(f"{stem}.*")):
+                archive.write(component, component.name)
+        mapping = io.StringIO()
+        writer = csv.writer(mapping, lineterminator="\n")
+        writer.writerow(["shapefile_field", "full_name"])
+        writer.writerows((short, full) for full, short in names.items())
+        archive.writestr("field_names.csv", mapping.getvalue())
+        if long_values:
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(["id", "field", "value"])
+            writer.writerows(long_values)
+            archive.writestr("long_values.csv", text.getvalue())
+        shp_files = [name for name in archive.namelist() if name.endswith(".shp")]
+        archive.writestr("README.txt", readme({layer: frame}, {layer: shp_files}, "shp"))
+
+
+FORMATS: dict[str, ExportFormat] = {
+    fmt.key: fmt
+    for fmt in (
+        ExportFormat(
+            "geojson", "GeoJSON", ".geojson", "application/geo+json", True, _write_with_gdal("GeoJSON", RFC7946="YES")
+        ),
+        ExportFormat("gpkg", "GeoPackage", ".gpkg", "application/geopackage+sqlite3", False, _write_with_gdal("GPKG")),
+        ExportFormat("parquet", "GeoParquet", ".parquet", "application/vnd.apache.parquet", False, _write_geoparquet),
+        ExportFormat("fgb", "FlatGeobuf", ".fgb", "application/octet-stream", False, _write_with_gdal("FlatGeobuf")),
+        ExportFormat(
+            "kml",
+            "KML",
+            ".kml",
+            "application/vnd.google-earth.kml+xml",
+            True,
+            # GDAL's KML driver entity-escapes all text; LIBKML wraps it in CDATA and breaks on "]]>".
+            _write_with_gdal("KML", dataset_options={"NameField": "name"}),
+        ),
+        ExportFormat("csv", "CSV", ".csv", "text/csv", True, _write_csv),
+        ExportFormat("shp", "Shapefile (zip)", ".shp.zip", "application/zip", False, _write_shapefile_zip),
+    )
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing one layer
+
+
+def write_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path, max_features: int | None = None) -> Path:
+    """Write `frame` (features of `layer`) as format `fmt` to `path`, atomically. Returns the path.
+
+    Raises ExportError for an unknown format, an empty selection or too many features; an
+    OSError from an unwritable folder propagates. In every failure no file is left at `path`
+    (or its previous content is kept).
+    """
+    export_format = get_format(fmt)
+    ready = prepare(frame, layer, max_features)
+    return store.atomic_write(Path(path), lambda tmp: _write_fresh(export_format, ready, layer, tmp))
+
+
+def _write_fresh(export_format: ExportFormat, frame: gpd.GeoDataFrame, layer: str, tmp: Path) -> None:
+    # GDAL picks details from the extension (LIBKML writes a folder without ".kml") and will not
+    # write over the empty file atomic_write made, so write under the real name, then move.
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=tmp.parent) as work:
+        fresh = Path(work) / f"{layer}{export_format.extension}"
+        export_format.write(frame, layer, fresh)
+        os.replace(fresh, tmp)
+
+
+def layer_bytes(frame: gpd.GeoDataFrame, layer: str, fmt: str, max_features: int | None = None) -> bytes:
+    """The file `write_layer` would write, as bytes (for download buttons)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_layer(frame, layer, fmt, Path(tmp) / f"{layer}{get_format(fmt).extension}", max_features)
+        return path.read_bytes()
+
+
+def write_stream(
+    frame: gpd.GeoDataFrame, layer: str, fmt: str, stream: BinaryIO, max_features: int | None = None
+) -> int:
+    """Write a text format (GeoJSON, CSV, KML) to a binary stream such as stdout; returns bytes written."""
+    export_format = get_format(fmt)
+    if not export_format.streamable:
+        streamable = ", ".join(key for key, value in FORMATS.items() if value.streamable)
+        raise ExportError(f"{export_format.label} cannot be written to standard output; use one of: {streamable}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_layer(frame, layer, fmt, Path(tmp) / f"{layer}{export_format.extension}", max_features)
+        with path.open("rb") as source:
+            shutil.copyfileobj(source, stream)
+        return path.stat().st_size
+
+
+# ---------------------------------------------------------------------------------------------
+# Licence notes, README and metadata
+
+
+def source_summary(frame: gpd.GeoDataFrame) -> list[dict]:
+    """One record per (source, licence, attribution) in `frame`: feature count and date ranges."""
+    keys = ["source", "licence", "attribution"]
+    summary = []
+    for (source, licence, attribution), group in frame.groupby(keys, sort=True, dropna=False):
+        source_dates = group["source_date"].dropna()
+        retrieved = group["retrieved_at"].dropna()
+        summary.append(
+            {
+                "source": source,
+                "licence": licence,
+                "licence_url": LICENCE_URLS.get(licence),
+                "attribution": attribution,
+                "features": len(group),
+                "source_date": [source_dates.min(), source_dates.max()] if len(source_dates) else None,
+                "retrieved_at": [retrieved.min(), retrieved.max()] if len(retrieved) else None,
+            }
+        )
+    return summary
+
+
+def attribution_line(frame: gpd.GeoDataFrame) -> str:
+    """Every distinct attribution of `frame` with its licence, on one line."""
+    pairs = frame[["attribution", "licence"]].drop_duplicates().sort_values(["attribution", "licence"])
+    return "; ".join(f"{attribution} ({licence})" for attribution, licence in pairs.itertuples(index=False))
+
+
+def _is_odbl(licence: str) -> bool:
+    return "odbl" in str(licence).lower()
+
+
+def licence_files(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, Path]:
+    """Licence texts in `datasets/licences/` that apply to the frames' licences, by archive name.
+
+    A file applies when its name (without extension) matches a licence value, case-insensitively.
+    """
+    folder = settings.DATASETS_DIR / "licences"
+    if not folder.is_dir():
+        return {}
+    licences = {str(value).lower() for frame in frames.values() for value in frame["licence"].dropna().unique()}
+    return {
+        f"licences/{path.name}": path
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.stem.lower() in licences
+    }
+
+
+def readme(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    files: Mapping[str, Sequence[str]],
+    fmt: str,
+    selection: Selection | None = None,
+) -> str:
+    """README.txt of an export: what each file is, the selection, and every source's licence and credit."""
+    export_format = get_format(fmt)
+    lines = [
+        "Corridor Atlas export",
+        "=====================",
+        f"Made {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} with corridor-atlas {__version__}.",
+        "Coordinates: EPSG:4326 (WGS 84 longitude/latitude, degrees). Lengths in km, depths in metres.",
+        *([f"Area: {_describe_selection(selection)}"] if selection is not None else []),
+        "",
+        "Files",
+        "-----",
+    ]
+    for layer, names in files.items():
+        count = len(frames[layer]) if layer in frames else 0
+        for name in names:
+            lines.append(f"{name}: {layer} layer, {count:,} features ({export_format.label})")
+    if fmt == "shp":
+        lines += [
+            "field_names.csv: Shapefile field names (at most 10 characters) and the full column names.",
+            "long_values.csv (if present): text values longer than a Shapefile field holds (254 bytes), in full.",
+            "Layers mixing points and areas are split into <layer>_points and <layer>_polygons.",
+        ]
+    if fmt == "csv":
+        lines.append(
+            "CSV: UTF-8, geometry as WKT (7 decimals); ports also have longitude/latitude (a point inside "
+            "an area port). Text starting with = + - @ is prefixed with ' so spreadsheets do not run it."
+        )
+    lines += [
+        "",
+        "Every feature carries its own source, licence, attribution, source_date and retrieved_at columns.",
+        "",
+        "Sources, licences and attribution",
+        "---------------------------------",
+    ]
+    odbl = False
+    for layer, frame in frames.items():
+        for record in source_summary(frame):
+            odbl = odbl or _is_odbl(record["licence"])
+            url = f" <{record['licence_url']}>" if record["licence_url"] else ""
+            dates = f", data dated {_range(record['source_date'])}" if record["source_date"] else ""
+            lines.append(
+                f"- {layer}: {record['source']} ({record['features']:,} features{dates}, "
+                f"retrieved {_range(record['retrieved_at'])})"
+            )
+            lines.append(f"  Licence: {record['licence']}{url}")
+            lines.append(f"  Credit: {record['attribution']}")
+    if odbl:
+        lines += ["", "OpenStreetMap data", "------------------", ODBL_NOTICE]
+    lines += ["", "Full licence texts, where shipped, are in licences/. More: datasets/SOURCES.md in the project."]
+    return "\n".join(lines) + "\n"
+
+
+def _range(values: Sequence[str] | None) -> str:
+    if not values:
+        return "unknown"
+    low, high = values
+    return low if low == high else f"{low} to {high}"
+
+
+def _describe_selection(selection: Selection) -> str:
+    parts = []
+    if selection.countries:
+        parts.append("countries " + ", ".join(selection.countries))
+    if selection.bbox is not None:
+        parts.append("bbox (lon/lat) " + ", ".join(f"{value:g}" for value in selection.bbox))
+    parts += [f"{name} = {value}" for name, value in selection.filters]
+    return "; ".join(parts) or "the whole Europe snapshot"
+
+
+def metadata(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    files: Mapping[str, Sequence[str]],
+    fmt: str,
+    selection: Selection | None = None,
+) -> dict:
+    """metadata.json of a bundle: software, selection, bounds, and per layer its files and sources."""
+    selection = selection or Selection()
+    bounds = [frame.total_bounds for frame in frames.values()]
+    return {
+        "title": "Corridor Atlas export",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "software": {"name": APP_NAME, "version": __version__},
+        "crs": schema.CRS,
+        "format": get_format(fmt).label,
+        "selection": selection.as_dict(),
+        "bbox": [
+            float(min(b[0] for b in bounds)),
+            float(min(b[1] for b in bounds)),
+            float(max(b[2] for b in bounds)),
+            float(max(b[3] for b in bounds)),
+        ],
+        "layers": {
+            layer: {
+                "files": list(files[layer]),
+                "features": len(frame),
+                "bbox": [float(value) for value in frame.total_bounds],
+                "sources": source_summary(frame),
+            }
+            for layer, frame in frames.items()
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Bundles
+
+
+def write_bundle(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    path: Path,
+    fmt: str = DEFAULT_BUNDLE_FORMAT,
+    selection: Selection | None = None,
+    max_features: int | None = None,
+) -> Path:
+    """Zip several layers (`{layer: frame}`) as format `fmt` with README.txt, metadata.json and licences.
+
+    Empty layers are left out and named in the README; if every layer is empty, or together
+    they exceed `max_features`, ExportError is raised and nothing is written.
+    """
+    export_format = get_format(fmt)
+    empty = [layer for layer, frame in frames.items() if frame is None or len(frame) == 0]
+    kept = {layer: frame for layer, frame in frames.items() if layer not in empty}
+    if not kept:
+        names = ", ".join(frames) or "no layers"
+        raise ExportError(f"no features of {names} in the selection: nothing to export. Widen the area.")
+    total = sum(len(frame) for frame in kept.values())
+    if max_features is not None and total > max_features:
+        raise ExportError(
+            f"{total:,} features selected; this server exports at most {max_features:,}. Choose a smaller area."
+        )
+    ready = {layer: prepare(frame, layer) for layer, frame in kept.items()}
+    files = {layer: [f"{layer}{export_format.extension}"] for layer in ready}
+    notes = readme(ready, files, fmt, selection)
+    if empty:
+        notes += "\nLayers with no features in the selection (left out): " + ", ".join(empty) + "\n"
+
+    def write(tmp: Path) -> None:
+        with tempfile.TemporaryDirectory() as work, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            for layer, frame in ready.items():
+                layer_path = Path(work) / files[layer][0]
+                export_format.write(frame, layer, layer_path)
+                archive.write(layer_path, files[layer][0])
+            archive.writestr("README.txt", notes)
+            record = metadata(ready, files, fmt, selection)
+            record["empty_layers"] = empty
+            archive.writestr("metadata.json", json.dumps(record, indent=2, ensure_ascii=False, default=str))
+            for name, licence_path in licence_files(ready).items():
+                archive.write(licence_path, name)
+
+    return store.atomic_write(Path(path), write)
+
+
+def bundle_bytes(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    fmt: str = DEFAULT_BUNDLE_FORMAT,
+    selection: Selection | None = None,
+    max_features: int | None = None,
+) -> bytes:
+    """The zip `write_bundle` would write, as bytes (for download buttons)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_bundle(frames, Path(tmp) / "bundle.zip", fmt, selection, max_features).read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# Size estimates for download labels
+
+
+def estimate_size(frame: gpd.GeoDataFrame, layer: str, fmt: str, sample: int = 200) -> int:
+    """Approximate size in bytes of `frame` written as `fmt`, from writing two small samples.
+
+    The fixed overhead (headers, indexes) and the per-feature cost are fitted from samples of
+    `sample` and `2 * sample` evenly spaced features; small frames are written whole.
+    """
+    count = len(frame)
+    if count == 0:
+        return 0
+    if count <= 2 * sample:
+        return len(layer_bytes(frame, layer, fmt))
+    step = count // (2 * sample)
+    spread = frame.iloc[:: max(step, 1)].iloc[: 2 * sample]
+    small = len(layer_bytes(spread.iloc[::2], layer, fmt))
+    large = len(layer_bytes(spread, layer, fmt))
+    per_feature = max(large - small, 0) / (len(spread) - len(spread.iloc[::2]))
+    overhead = max(small - per_feature * len(spread.iloc[::2]), 0)
+    return int(overhead + per_feature * count)
+
+
+def human_size(size: int) -> str:
+    """`size` bytes as a short approximate text, e.g. "~3.2 MB"."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"~{value:.0f} {unit}" if unit == "B" or value >= 100 else f"~{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download button: its label, file name and a callable that builds the bytes on demand."""
+
+    label: str
+    file_name: str
+    media_type: str
+    build: Callable[[], bytes] = field(repr=False)
+
+
+def layer_download(
+    frame: gpd.GeoDataFrame, layer: str, fmt: str, selection: Selection | None = None, max_features: int | None = None
+) -> Download:
+    """A download of one layer: checked now (empty, limit, format), built only when `build()` is called."""
+    export_format = get_format(fmt)
+    ready = prepare(frame, layer, max_features)
+    size = human_size(estimate_size(ready, layer, fmt))
+    return Download(
+        label=f"{export_format.label} · {len(ready):,} features · {size}",
+        file_name=export_filename([layer], fmt, selection),
+        media_type=export_format.media_type,
+        build=lambda: layer_bytes(ready, layer, fmt),
+    )
+
+
+def bundle_download(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    fmt: str = DEFAULT_BUNDLE_FORMAT,
+    selection: Selection | None = None,
+    max_features: int | None = None,
+) -> Download:
+    """A download of a bundle of `frames`, checked now and built only when `build()` is called."""
+    export_format = get_format(fmt)
+    kept = {layer: prepare(frame, layer) for layer, frame in frames.items() if frame is not None and len(frame)}
+    if not kept:
+        raise ExportError("no features in the selection: nothing to export. Widen the area or clear the filters.")
+    total = sum(len(frame) for frame in kept.values())
+    if max_features is not None and total > max_features:
+        raise ExportError(f"{total:,} features selected; this server exports at most {max_features:,}.")
+    size = human_size(sum(estimate_size(frame, layer, fmt) for layer, frame in kept.items()))
+    return Download(
+        label=f"Bundle ({export_format.label}, {', '.join(kept)}) · {total:,} features · up to {size}",
+        file_name=export_filename(list(kept), BUNDLE, selection),
+        media_type="application/zip",
+        build=lambda: bundle_bytes(kept, fmt, selection),
+    )
