@@ -1,0 +1,813 @@
+"""The policy catalogue: EU documents, the 2024 corridors, and which map features they apply to.
+
+The catalogue is data (`datasets/policies.yaml`), validated with pydantic when loaded. Links
+between documents and features are rules in that file, not code: a rule states conditions on a
+feature's layer, country, TEN-T port code, kind, UN/LOCODE and attributes or OSM tags, and the
+corridors section adds membership links (ports by UN/LOCODE, lines by country). Adding a document
+or a rule needs no code change.
+
+Every fact the reference could not verify is either absent or named in a document's `unverified`
+list, and every link carries how certain it is ("verified", "probable", "unverified") and whether
+it was matched on the feature itself or only on its country.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+
+from geo import schema, settings
+
+DocumentId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+# A country code or the name of a `country_groups` entry (e.g. "EU27").
+CountryRef = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]+$")]
+Locode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")]
+# ISO date, possibly partial: yyyy, yyyy-mm or yyyy-mm-dd.
+PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
+
+Mode = Literal["rail", "road", "inland_waterway", "maritime_ports", "air", "multimodal", "urban_nodes"]
+Status = Literal["in_force", "repealed", "proposal", "superseded", "adopted", "ongoing", "completed", "service"]
+DocumentType = Literal[
+    "regulation",
+    "implementing_regulation",
+    "directive",
+    "proposal",
+    "communication",
+    "joint_communication",
+    "action_plan",
+    "report",
+    "white_paper",
+    "council_document",
+    "council_conclusions",
+    "council_decision",
+    "declaration",
+    "customs_rules",
+    "funding_calls",
+    "work_plan",
+    "exercise",
+    "dataset",
+    "corridor",
+]
+IdentifierScheme = Literal["celex", "com", "join", "swd", "procedure", "oj", "council", "nato", "c_number"]
+DateKind = Literal["adopted", "published", "entry_into_force"]
+# How sure the reference is about a document as a whole.
+DocumentCertainty = Literal["verified", "partial", "news_only"]
+# How sure a link (document <-> feature, port <-> corridor) is.
+LinkCertainty = Literal["verified", "probable", "unverified"]
+Basis = Literal["feature", "country"]
+
+STATUS_LABELS: dict[str, str] = {
+    "in_force": "in force",
+    "repealed": "repealed",
+    "proposal": "proposal",
+    "superseded": "superseded",
+    "adopted": "adopted",
+    "ongoing": "ongoing",
+    "completed": "completed",
+    "service": "online service",
+}
+# Which identifier a reader knows a document by, first match wins.
+_IDENTIFIER_ORDER: tuple[str, ...] = ("com", "join", "celex", "council", "nato", "c_number", "oj")
+_LINK_RANK = {"verified": 0, "probable": 1, "unverified": 2}
+_DOCUMENT_FIELDS_WITH_CERTAINTY = ("url", "status", "status_note", "summary", "scope", "title")
+NOT_ESTABLISHED = "not established"
+
+
+class CatalogueError(ValueError):
+    """The catalogue file is missing or malformed; the message names the entry and the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Document(_Model):
+    """One policy document (or corridor) of the catalogue."""
+
+    id: DocumentId
+    short_title: str = Field(min_length=3, max_length=90)
+    title: str = Field(min_length=3)
+    type: DocumentType
+    identifiers: dict[IdentifierScheme, str] = Field(default_factory=dict)
+    dates: dict[DateKind, PartialDate] = Field(default_factory=dict)
+    status: Status
+    status_note: str | None = None
+    repealed_by: DocumentId | None = None
+    superseded_by: DocumentId | None = None
+    # For corridors: the act that defines them.
+    defined_by: DocumentId | None = None
+    url: str | None = None
+    modes: tuple[Mode, ...] = Field(min_length=1)
+    scope: str
+    summary: str = Field(min_length=10)
+    certainty: DocumentCertainty
+    # Fields the reference did not verify, as paths: "url", "dates.adopted", "identifiers.celex", ...
+    unverified: tuple[str, ...] = ()
+    notes: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_a_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"not an https URL: {value!r} (leave it empty when no address is verified)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Document:
+        if self.status == "repealed" and not self.repealed_by:
+            raise ValueError("status 'repealed' needs 'repealed_by' (the id of the successor)")
+        if self.status == "superseded" and not self.superseded_by:
+            raise ValueError("status 'superseded' needs 'superseded_by' (the id of the successor)")
+        if (self.type == "corridor") != (self.defined_by is not None):
+            raise ValueError("'defined_by' is required for corridors and only for them")
+        for path in self.unverified:
+            head, _, key = path.partition(".")
+            known = (
+                (head == "identifiers" and key in self.identifiers)
+                or (head == "dates" and key in self.dates)
+                or (not key and head in _DOCUMENT_FIELDS_WITH_CERTAINTY and getattr(self, head) is not None)
+            )
+            if not known:
+                raise ValueError(f"'unverified' names {path!r}, which this document does not have")
+        return self
+
+    def is_unverified(self, path: str) -> bool:
+        """Whether the field at `path` (e.g. "url", "dates.adopted") is unverified."""
+        return path in self.unverified or self.certainty == "news_only"
+
+    @property
+    def identifier(self) -> str | None:
+        """The official identifier readers know it by (COM/JOIN number, else CELEX, ...), if any."""
+        scheme = self.identifier_scheme
+        return self.identifiers[scheme] if scheme else None
+
+    @property
+    def identifier_scheme(self) -> str | None:
+        return next((s for s in _IDENTIFIER_ORDER if s in self.identifiers), None)
+
+    @property
+    def date(self) -> str | None:
+        """The document's main date (adoption, else publication), possibly partial."""
+        return self.dates.get("adopted") or self.dates.get("published")
+
+    @property
+    def status_label(self) -> str:
+        successor = self.repealed_by or self.superseded_by
+        label = STATUS_LABELS[self.status]
+        return f"{label} (by {successor})" if successor else label
+
+
+class Rule(_Model):
+    """Links `documents` to every feature matching all the conditions given (absent = any)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9:_-]*$")
+    documents: tuple[DocumentId, ...] = Field(min_length=1)
+    layers: tuple[Literal["ports", "rail", "roads"], ...] | None = None
+    countries: tuple[CountryRef, ...] | None = None
+    ten_t: bool | None = None
+    kinds: tuple[str, ...] | None = None
+    locodes: tuple[Locode, ...] | None = None
+    attributes: dict[str, tuple[str, ...]] | None = None
+    basis: Basis
+    certainty: LinkCertainty
+    relevance: int = Field(ge=0, le=100)
+    reason: str = Field(min_length=5)
+
+
+class CorridorPort(_Model):
+    name: str
+    # None when the port is not in the embedded port data (then it cannot be shown on the map).
+    locode: Locode | None
+    verification: Literal["verified", "probable"]
+
+
+class Corridor(_Model):
+    """One 2024 European Transport Corridor: its countries and ports, as far as verified."""
+
+    document: DocumentId
+    name: str
+    coordinator: str | None = None
+    verification: Literal["verified", "partial"]
+    countries: tuple[CountryCode, ...] = ()
+    # From the pre-2024 alignment only; shown as unverified.
+    countries_unverified: tuple[CountryCode, ...] = ()
+    ports: tuple[CorridorPort, ...] = ()
+    notes: str | None = None
+
+
+class EntryPort(_Model):
+    """A port (or a country's ports) named in the public debate."""
+
+    name: str
+    locodes: tuple[Locode, ...] = ()
+    country: CountryCode | None = None
+    cnc_2013: tuple[str, ...] = ()
+    note: str | None = None
+
+
+class Provenance(_Model):
+    reference: str
+    note: str
+    corridors_note: str
+
+
+class CatalogueInfo(_Model):
+    title: str
+    version: str
+    licence: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class Link:
+    """Why one document applies to one feature."""
+
+    document: str
+    relevance: int
+    certainty: str
+    basis: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PortCorridor:
+    corridor: Corridor
+    status: str  # "verified" or "probable"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The validated catalogue; build it with `load_catalogue()`."""
+
+    info: CatalogueInfo
+    official_hosts: frozenset[str]
+    country_groups: Mapping[str, tuple[str, ...]]
+    documents: Mapping[str, Document]
+    corridors: tuple[Corridor, ...]
+    rules: tuple[Rule, ...]  # the file's rules followed by the corridor membership rules
+    entry_ports: tuple[EntryPort, ...]
+
+    def document(self, doc_id: str) -> Document:
+        """The document `doc_id`; KeyError naming it otherwise."""
+        try:
+            return self.documents[doc_id]
+        except KeyError:
+            raise KeyError(f"unknown document {doc_id!r}; see `python -m geo policies`") from None
+
+    def expand_countries(self, refs: Iterable[str]) -> frozenset[str]:
+        """ISO codes for a list of codes and group names."""
+        codes: set[str] = set()
+        for ref in refs:
+            codes.update(self.country_groups.get(ref, (ref,)))
+        return frozenset(codes)
+
+    def is_official(self, url: str | None) -> bool:
+        return bool(url) and urlsplit(url).hostname in self.official_hosts
+
+    def official_link(self, doc_id: str) -> tuple[str, str] | None:
+        """(url, label) of the official text; a corridor links to the act that defines it."""
+        doc = self.document(doc_id)
+        if doc.url:
+            label = "official text (address not verified)" if doc.is_unverified("url") else "official text"
+            return doc.url, label
+        if doc.defined_by:
+            parent = self.document(doc.defined_by)
+            if parent.url and not parent.is_unverified("url"):
+                return parent.url, f"defined in {parent.short_title}"
+        return None
+
+    def corridor(self, key: str) -> Corridor:
+        """A corridor by document id or name (case-insensitive)."""
+        wanted = key.strip().lower()
+        for corridor in self.corridors:
+            if wanted in (corridor.document, corridor.name.lower()):
+                return corridor
+        raise KeyError(f"unknown corridor {key!r}; choose one of: {', '.join(c.name for c in self.corridors)}")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def default_path() -> Path:
+    return settings.DATASETS_DIR / "policies.yaml"
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(entry)"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    # YAML 1.1 reads an unquoted NO (Norway) as false.
+    hint = " (quote it: YAML reads NO/YES/ON/OFF as booleans)" if isinstance(first.get("input"), bool) else ""
+    return f"field {field!r}: {first['msg']}{hint}{more}"
+
+
+def _parse_entries(raw: object, section: str, model: type[_Model], key: str) -> list:
+    if not isinstance(raw, list):
+        raise CatalogueError(f"section {section!r} must be a list")
+    entries = []
+    for index, item in enumerate(raw):
+        name = item.get(key) if isinstance(item, dict) else None
+        label = f"{section} entry {name!r}" if name else f"{section} entry #{index + 1}"
+        try:
+            entries.append(model.model_validate(item))
+        except ValidationError as exc:
+            raise CatalogueError(f"{label}: {_describe(exc)}") from None
+    return entries
+
+
+def _corridor_rules(corridor: Corridor, defined_by: str) -> list[Rule]:
+    """Membership links of one corridor: its ports by UN/LOCODE, lines by the countries it crosses."""
+    documents = (corridor.document, defined_by)
+    rules = []
+    for level, relevance in (("verified", 92), ("probable", 88)):
+        locodes = tuple(p.locode for p in corridor.ports if p.verification == level and p.locode)
+        if locodes:
+            wording = (
+                "Named as a port of"
+                if level == "verified"
+                else "Probably a port of (likely, but not named on the Commission page)"
+            )
+            rules.append(
+                Rule(
+                    id=f"corridor:{corridor.document}:ports-{level}",
+                    documents=documents,
+                    layers=("ports",),
+                    locodes=locodes,
+                    basis="feature",
+                    certainty=level,
+                    relevance=relevance,
+                    reason=f"{wording} the {corridor.name} corridor, a European Transport Corridor of the TEN-T Regulation.",
+                )
+            )
+    for countries, level, relevance, wording in (
+        (corridor.countries, "verified", 65, "passes through this country"),
+        (
+            corridor.countries_unverified,
+            "unverified",
+            25,
+            "crossed this country in its pre-2024 alignment; the 2024 alignment is not verified",
+        ),
+    ):
+        if countries:
+            rules.append(
+                Rule(
+                    id=f"corridor:{corridor.document}:countries-{level}",
+                    documents=documents,
+                    layers=("rail", "roads"),
+                    countries=countries,
+                    basis="country",
+                    certainty=level,
+                    relevance=relevance,
+                    reason=f"The {corridor.name} corridor {wording} (the line itself was not matched to it).",
+                )
+            )
+    return rules
+
+
+def _check_references(catalogue: Catalogue) -> None:
+    docs = catalogue.documents
+    hosts = catalogue.official_hosts
+    groups = catalogue.country_groups
+    for doc in docs.values():
+        for field in ("repealed_by", "superseded_by", "defined_by"):
+            target = getattr(doc, field)
+            if target and target not in docs:
+                raise CatalogueError(f"document {doc.id!r}: field {field!r} names unknown document {target!r}")
+        if doc.url and urlsplit(doc.url).hostname not in hosts:
+            raise CatalogueError(
+                f"document {doc.id!r}: field 'url' is not on an official publisher ({urlsplit(doc.url).hostname}); "
+                "leave it empty or add the publisher to official_hosts"
+            )
+    for rule in catalogue.rules:
+        for doc_id in rule.documents:
+            if doc_id not in docs:
+                raise CatalogueError(f"rule {rule.id!r}: field 'documents' names unknown document {doc_id!r}")
+        for ref in rule.countries or ():
+            if len(ref) != 2 and ref not in groups:
+                raise CatalogueError(f"rule {rule.id!r}: field 'countries' names unknown country group {ref!r}")
+    seen_corridors = set()
+    for corridor in catalogue.corridors:
+        doc = docs.get(corridor.document)
+        if doc is None or doc.type != "corridor":
+            raise CatalogueError(f"corridor {corridor.name!r}: field 'document' must name a corridor document")
+        seen_corridors.add(corridor.document)
+    missing = sorted(d.id for d in docs.values() if d.type == "corridor" and d.id not in seen_corridors)
+    if missing:
+        raise CatalogueError(f"corridor documents without a 'corridors' entry: {', '.join(missing)}")
+
+
+def parse_catalogue(data: object, source: str = "catalogue") -> Catalogue:
+    """Validate the parsed YAML `data` and build the Catalogue; CatalogueError names entry and field."""
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{source}: expected a mapping at the top level")
+    try:
+        info = CatalogueInfo.model_validate(data.get("catalogue"))
+    except ValidationError as exc:
+        raise CatalogueError(f"{source}: section 'catalogue': {_describe(exc)}") from None
+    raw_groups = data.get("country_groups") or {}
+    if not isinstance(raw_groups, dict):
+        raise CatalogueError(f"{source}: section 'country_groups' must map names to lists of codes")
+    groups: dict[str, tuple[str, ...]] = {}
+    for name, codes in raw_groups.items():
+        if not isinstance(codes, list) or not all(isinstance(c, str) and len(c) == 2 and c.isupper() for c in codes):
+            raise CatalogueError(f"{source}: country group {name!r}: field 'codes' must be a list of ISO codes")
+        groups[str(name)] = tuple(codes)
+    hosts = data.get("official_hosts")
+    if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+        raise CatalogueError(f"{source}: section 'official_hosts' must be a list of host names")
+    try:
+        documents = _parse_entries(data.get("documents"), "document", Document, "id")
+        corridors = _parse_entries(data.get("corridors"), "corridor", Corridor, "name")
+        rules = _parse_entries(data.get("rules"), "rule", Rule, "id")
+        entry_ports = _parse_entries(data.get("entry_ports") or [], "entry port", EntryPort, "name")
+    except CatalogueError as exc:
+        raise CatalogueError(f"{source}: {exc}") from None
+    by_id: dict[str, Document] = {}
+    for doc in documents:
+        if doc.id in by_id:
+            raise CatalogueError(f"{source}: document {doc.id!r}: field 'id' is used twice")
+        by_id[doc.id] = doc
+    try:
+        derived = [r for c in corridors for r in _corridor_rules(c, by_id[c.document].defined_by or "")]
+    except KeyError as exc:
+        raise CatalogueError(f"{source}: corridor entry names unknown document {exc}") from None
+    rule_ids = [r.id for r in rules]
+    if len(set(rule_ids)) != len(rule_ids):
+        raise CatalogueError(f"{source}: rule ids must be unique")
+    catalogue = Catalogue(
+        info=info,
+        official_hosts=frozenset(hosts),
+        country_groups=groups,
+        documents=by_id,
+        corridors=tuple(corridors),
+        rules=(*rules, *derived),
+        entry_ports=tuple(entry_ports),
+    )
+    try:
+        _check_references(catalogue)
+    except CatalogueError as exc:
+        raise CatalogueError(f"{source}: {exc}") from None
+    return catalogue
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path, mtime_ns: int) -> Catalogue:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path}: not valid YAML ({exc})") from None
+    return parse_catalogue(data, str(path))
+
+
+def load_catalogue(path: Path | str | None = None) -> Catalogue:
+    """The validated policy catalogue (default `datasets/policies.yaml`), cached per process.
+
+    Raises CatalogueError naming the entry id and the field when the file is malformed.
+    """
+    path = Path(path or default_path()).resolve()
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise CatalogueError(f"policy catalogue {path} is unreadable: {exc}") from None
+    return _load(path, mtime)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _tag_values(frame: pd.DataFrame, rows: np.ndarray, key: str) -> pd.Series:
+    """The OSM tag `key` of the selected rows, parsed from the `tags` JSON (missing -> <NA>)."""
+    values = pd.Series(pd.NA, index=frame.index, dtype="object")
+    if "tags" not in frame.columns or not rows.any():
+        return values
+    parsed = []
+    for text in frame["tags"].to_numpy()[rows]:
+        try:
+            tags = json.loads(text) if isinstance(text, str) else {}
+        except ValueError:
+            tags = {}
+        value = tags.get(key) if isinstance(tags, dict) else None
+        parsed.append(value if isinstance(value, str) else pd.NA)
+    values.iloc[np.flatnonzero(rows)] = parsed
+    return values
+
+
+def _rule_mask(rule: Rule, frame: pd.DataFrame, catalogue: Catalogue) -> np.ndarray:
+    """Boolean array: which rows of `frame` the rule matches."""
+    n = len(frame)
+    mask = np.ones(n, dtype=bool)
+
+    def column(name: str) -> pd.Series | None:
+        return frame[name] if name in frame.columns else None
+
+    def require(values: pd.Series | None, allowed: Iterable[str]) -> None:
+        nonlocal mask
+        if values is None:
+            mask[:] = False
+        else:
+            mask &= values.isin(list(allowed)).fillna(False).to_numpy(dtype=bool)
+
+    if rule.layers is not None:
+        require(column("layer"), rule.layers)
+    if rule.countries is not None:
+        require(column("country"), catalogue.expand_countries(rule.countries))
+    if rule.kinds is not None:
+        require(column("kind"), rule.kinds)
+    if rule.locodes is not None:
+        require(column("locode"), rule.locodes)
+    if rule.ten_t is not None:
+        codes = column("ten_t_code")
+        if codes is None:
+            mask[:] = False
+        else:
+            has_code = pd.to_numeric(codes, errors="coerce").fillna(0).to_numpy() > 0
+            mask &= has_code == rule.ten_t
+    for key, allowed in (rule.attributes or {}).items():
+        if not mask.any():
+            break
+        tag = _tag_values(frame, mask, key)
+        own = column(key)
+        values = tag if own is None else own.astype("object").where(own.notna(), tag)
+        require(values, allowed)
+    return mask
+
+
+def _merge_links(links: Iterable[Link]) -> tuple[Link, ...]:
+    """One link per document, ordered by its highest relevance; the surest link gives certainty and reason."""
+    best: dict[str, Link] = {}
+    top: dict[str, int] = {}
+    for link in links:
+        top[link.document] = max(top.get(link.document, -1), link.relevance)
+        known = best.get(link.document)
+        if known is None or _link_key(link) < _link_key(known):
+            best[link.document] = link
+    merged = (replace(link, relevance=top[link.document]) for link in best.values())
+    return tuple(sorted(merged, key=lambda link: (-link.relevance, _link_key(link))))
+
+
+def _rule_links(rules: Iterable[Rule]) -> tuple[Link, ...]:
+    return _merge_links(
+        Link(doc_id, rule.relevance, rule.certainty, rule.basis, rule.reason)
+        for rule in rules
+        for doc_id in rule.documents
+    )
+
+
+def _link_key(link: Link) -> tuple[int, int, int]:
+    return (_LINK_RANK[link.certainty], 0 if link.basis == "feature" else 1, -link.relevance)
+
+
+def links_for(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.Series:
+    """For each feature of `frame` (any schema layer, or several), a tuple of `Link`, most relevant first.
+
+    Rules are evaluated column-wise; features matching the same set of rules share one tuple.
+    """
+    catalogue = catalogue or load_catalogue()
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype="object")
+    matrix = np.column_stack([_rule_mask(rule, frame, catalogue) for rule in catalogue.rules])
+    patterns, inverse = np.unique(np.packbits(matrix, axis=1), axis=0, return_inverse=True)
+    per_pattern = []
+    for packed in patterns:
+        bits = np.unpackbits(packed)[: len(catalogue.rules)].astype(bool)
+        per_pattern.append(_rule_links(rule for rule, hit in zip(catalogue.rules, bits, strict=True) if hit))
+    values = np.empty(len(per_pattern), dtype=object)
+    values[:] = per_pattern
+    return pd.Series(values[np.asarray(inverse).ravel()], index=frame.index, dtype="object")
+
+
+def documents_for(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.Series:
+    """For each feature of `frame`, a tuple of the ids of the documents that apply, most relevant first."""
+    links = links_for(frame, catalogue)
+    return links.map(lambda row: tuple(link.document for link in row)).astype("object")
+
+
+def _scope_countries(rule: Rule, catalogue: Catalogue) -> frozenset[str] | None:
+    if rule.countries is not None:
+        return catalogue.expand_countries(rule.countries)
+    if rule.locodes is not None:
+        return frozenset(code[:2] for code in rule.locodes)
+    return None
+
+
+def documents_for_selection(
+    layers: Iterable[str], countries: Iterable[str] | None = None, catalogue: Catalogue | None = None
+) -> list[Document]:
+    """Documents that may apply to features of `layers` in `countries` (None = anywhere), most relevant first.
+
+    Feature conditions (TEN-T code, tags, kind, UN/LOCODE) are not checked: a document is listed when
+    at least one feature of the selection could match one of its rules.
+    """
+    catalogue = catalogue or load_catalogue()
+    layers = set(layers)
+    for layer in layers:
+        schema.columns(layer)  # raises SchemaError for an unknown layer
+    wanted = None if countries is None else {c.upper() for c in countries}
+    relevance: dict[str, int] = {}
+    for rule in catalogue.rules:
+        if rule.layers is not None and not layers.intersection(rule.layers):
+            continue
+        scope = _scope_countries(rule, catalogue)
+        if wanted is not None and scope is not None and not wanted & scope:
+            continue
+        for doc_id in rule.documents:
+            relevance[doc_id] = max(relevance.get(doc_id, -1), rule.relevance)
+    order = {doc_id: i for i, doc_id in enumerate(catalogue.documents)}
+    ranked = sorted(relevance, key=lambda d: (-relevance[d], order[d]))
+    return [catalogue.documents[d] for d in ranked]
+
+
+def features_for_document(
+    doc_id: str,
+    layers_frames: Mapping[str, pd.DataFrame],
+    basis: Iterable[str] = ("feature", "country"),
+    catalogue: Catalogue | None = None,
+) -> dict[str, pd.Series]:
+    """For "show on map": per layer, a boolean mask (same index as its frame) of features `doc_id` applies to.
+
+    `basis=("feature",)` keeps only links matched on the features themselves (not just their country).
+    """
+    catalogue = catalogue or load_catalogue()
+    catalogue.document(doc_id)  # KeyError for an unknown id
+    basis = set(basis)
+    rules = [r for r in catalogue.rules if doc_id in r.documents and r.basis in basis]
+    masks = {}
+    for layer, frame in layers_frames.items():
+        mask = np.zeros(len(frame), dtype=bool)
+        for rule in rules:
+            mask |= _rule_mask(rule, frame, catalogue)
+        masks[layer] = pd.Series(mask, index=frame.index, name=doc_id)
+    return masks
+
+
+# --------------------------------------------------------------------------- corridors and ports
+
+
+def corridors(catalogue: Catalogue | None = None) -> tuple[Corridor, ...]:
+    """The nine 2024 European Transport Corridors, with countries, ports and verification."""
+    return (catalogue or load_catalogue()).corridors
+
+
+def port_corridors(locode: str, catalogue: Catalogue | None = None) -> list[PortCorridor]:
+    """The 2024 corridors a port (UN/LOCODE, e.g. "NLRTM") lies on, verified ones first.
+
+    An empty list means no corridor is established for the port; see `port_corridor_status`.
+    """
+    catalogue = catalogue or load_catalogue()
+    code = locode.replace(" ", "").upper()
+    found = [
+        PortCorridor(corridor, port.verification)
+        for corridor in catalogue.corridors
+        for port in corridor.ports
+        if port.locode == code
+    ]
+    return sorted(found, key=lambda pc: _LINK_RANK[pc.status])
+
+
+def port_corridor_status(locode: str, catalogue: Catalogue | None = None) -> str:
+    """ "verified", "probable" or "not established": the surest corridor membership of a port."""
+    found = port_corridors(locode, catalogue)
+    return found[0].status if found else NOT_ESTABLISHED
+
+
+@dataclass(frozen=True)
+class EntryPortView:
+    """An entry port of the public debate, resolved against the port data."""
+
+    entry: EntryPort
+    # Port features found in the data: locode -> name.
+    ports: dict[str, str]
+    corridors: list[PortCorridor]
+    status: str  # "verified", "probable" or "not established"
+    documents: list[Link]
+    missing_locodes: tuple[str, ...]
+
+
+def entry_ports(ports: pd.DataFrame, catalogue: Catalogue | None = None) -> list[EntryPortView]:
+    """The entry ports named in the public debate, each with its corridors (or "not established") and documents.
+
+    `ports` is the ports layer (e.g. `store.read_embedded("ports")`); a country entry (the Turkish
+    ports) covers every port of that country in it.
+    """
+    catalogue = catalogue or load_catalogue()
+    views = []
+    for entry in catalogue.entry_ports:
+        wanted = ports["locode"].isin(list(entry.locodes))
+        if entry.country:
+            wanted |= ports["country"] == entry.country
+        selected = ports[wanted.fillna(False).to_numpy(dtype=bool)]
+        found_codes = set(selected["locode"].dropna())
+        missing = tuple(code for code in entry.locodes if code not in found_codes)
+        corridor_links: dict[str, PortCorridor] = {}
+        for code in sorted(found_codes | set(entry.locodes)):
+            for pc in port_corridors(code, catalogue):
+                known = corridor_links.get(pc.corridor.document)
+                if known is None or _LINK_RANK[pc.status] < _LINK_RANK[known.status]:
+                    corridor_links[pc.corridor.document] = pc
+        found = sorted(corridor_links.values(), key=lambda pc: _LINK_RANK[pc.status])
+        links = links_for(selected, catalogue) if len(selected) else pd.Series([], dtype="object")
+        views.append(
+            EntryPortView(
+                entry=entry,
+                ports=dict(zip(selected["locode"].fillna(selected["id"]), selected["name"].fillna(""), strict=True)),
+                corridors=found,
+                status=found[0].status if found else NOT_ESTABLISHED,
+                documents=list(_merge_links(link for row in links for link in row)),
+                missing_locodes=missing,
+            )
+        )
+    return views
+
+
+# --------------------------------------------------------------------------- presentation helpers
+
+
+def document_record(doc: Document, catalogue: Catalogue | None = None) -> dict:
+    """A flat, JSON-ready description of a document (what the CLI prints and the app shows)."""
+    catalogue = catalogue or load_catalogue()
+    link = catalogue.official_link(doc.id)
+    return {
+        "id": doc.id,
+        "short_title": doc.short_title,
+        "title": doc.title,
+        "type": doc.type,
+        "identifier": doc.identifier,
+        "identifier_unverified": bool(doc.identifier_scheme)
+        and doc.is_unverified(f"identifiers.{doc.identifier_scheme}"),
+        "date": doc.date,
+        "date_unverified": doc.is_unverified("dates.adopted") if "adopted" in doc.dates else False,
+        "status": doc.status,
+        "status_label": doc.status_label,
+        "status_note": doc.status_note,
+        "url": link[0] if link else None,
+        "url_label": link[1] if link else None,
+        "url_unverified": doc.is_unverified("url"),
+        "modes": list(doc.modes),
+        "scope": doc.scope,
+        "summary": doc.summary,
+        "certainty": doc.certainty,
+        "unverified": list(doc.unverified),
+        "notes": doc.notes,
+    }
+
+
+def documents_table(catalogue: Catalogue | None = None) -> dict[str, dict]:
+    """{id: record} of every document, for popups built from per-feature document ids."""
+    catalogue = catalogue or load_catalogue()
+    return {doc_id: document_record(doc, catalogue) for doc_id, doc in catalogue.documents.items()}
+
+
+_CERTAINTY_NOTES = {
+    "probable": "probable",
+    "unverified": "unverified",
+}
+
+
+def links_html(links: Sequence[Link], catalogue: Catalogue | None = None, limit: int = 8) -> str:
+    """An HTML list of documents for a feature popup: escaped titles, official `<a href>` links.
+
+    Shows up to `limit` documents, then a count of the rest. All catalogue text is escaped.
+    """
+    catalogue = catalogue or load_catalogue()
+    if not links:
+        return '<div class="ca-docs"><em>No document in the policy catalogue is linked to this feature.</em></div>'
+    items = []
+    for link in links[:limit]:
+        doc = catalogue.document(link.document)
+        official = catalogue.official_link(doc.id)
+        title = html.escape(doc.short_title)
+        if official:
+            url, label = official
+            title = (
+                f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer" '
+                f'title="{html.escape(label, quote=True)}">{title}</a>'
+            )
+        flags = [STATUS_LABELS[doc.status]]
+        if doc.certainty == "news_only":
+            flags.append("news reports only")
+        if link.certainty in _CERTAINTY_NOTES:
+            flags.append(f"link {_CERTAINTY_NOTES[link.certainty]}")
+        if link.basis == "country":
+            flags.append("applies by country")
+        items.append(
+            f"<li>{title} <small>({html.escape(', '.join(flags))})</small>"
+            f'<br><small title="why">{html.escape(link.reason)}</small></li>'
+        )
+    rest = len(links) - limit
+    more = f"<li><small>and {rest} more in the policy panel</small></li>" if rest > 0 else ""
+    return f'<div class="ca-docs"><b>Policy documents</b><ul>{"".join(items)}{more}</ul></div>'
