@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from geo import __version__
 
@@ -20,6 +21,53 @@ def _cmd_build_default(args: argparse.Namespace) -> int:
     from geo.build import build_default
 
     build_default(data_dir=args.data_dir, out_dir=args.out_dir)
+    return 0
+
+
+def _split_values(values: list[str] | None) -> list[str]:
+    """Repeated and comma-separated option values as one list: ["PL,DE", "CZ"] -> ["PL", "DE", "CZ"]."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    parts = _split_values([text])
+    try:
+        numbers = tuple(float(part) for part in parts)
+    except ValueError:
+        numbers = ()
+    if len(numbers) != 4:
+        raise UserError(f"--bbox needs four numbers MIN_LON,MIN_LAT,MAX_LON,MAX_LAT (degrees), got {text!r}")
+    return numbers
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from geo import export, store
+    from geo.countries import resolve_country
+
+    selection = export.Selection(
+        countries=tuple(dict.fromkeys(resolve_country(code) for code in _split_values(args.country))),
+        bbox=_parse_bbox(args.bbox),
+    )
+    out = None if args.out is None else args.out if args.out == "-" else Path(args.out)
+    try:
+        result = export.export_layers(
+            _split_values(args.layer),
+            args.format,
+            out,
+            selection,
+            bundle_format=args.bundle_format,
+            with_stored=args.with_stored,
+            stdout=sys.stdout.buffer,
+            max_features=export.export_limit(),
+        )
+    except store.DatasetError as exc:
+        raise UserError(str(exc)) from exc
+    report = sys.stderr if out == "-" else sys.stdout
+    for problem in result.warnings:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(result.summary(), file=report)
     return 0
 
 
@@ -36,6 +84,33 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--data-dir", default=None, help="raw open data folder (default: ../shared/data)")
     build.add_argument("--out-dir", default=None, help="output folder (default: datasets/)")
     build.set_defaults(handler=_cmd_build_default)
+
+    from geo.export import BUNDLE, DEFAULT_BUNDLE_FORMAT, FORMATS
+
+    export = commands.add_parser(
+        "export",
+        help="write layers, clipped by country or bbox, as GIS files with licence and attribution",
+        description="Examples: python -m geo export --layer rail --country PL --format gpkg --out rail_pl.gpkg | "
+        "python -m geo export --layer rail --layer roads --format bundle --bbox=-10,35,5,44 | "
+        "python -m geo export --layer ports --format geojson --out -",
+    )
+    export.add_argument("--layer", action="append", required=True, help="ports, rail or roads (repeat for a bundle)")
+    export.add_argument("--format", default="gpkg", choices=[*FORMATS, BUNDLE], help="file format (default: gpkg)")
+    export.add_argument(
+        "--bundle-format",
+        default=DEFAULT_BUNDLE_FORMAT,
+        choices=list(FORMATS),
+        help="format of each layer inside a bundle (default: gpkg)",
+    )
+    export.add_argument("--country", action="append", help="ISO code or name; repeat or comma-separate")
+    export.add_argument(
+        "--bbox", help="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT in degrees; write --bbox=-10,35,5,44 when it starts with -"
+    )
+    export.add_argument(
+        "--out", help="file, existing folder, or - for standard output (geojson, csv, kml); default: a named file here"
+    )
+    export.add_argument("--with-stored", action="store_true", help="add the OSM detail you fetched or imported")
+    export.set_defaults(handler=_cmd_export)
 
     return parser
 

@@ -109,10 +109,10 @@ class Selection:
 
 def select_layer(frame: gpd.GeoDataFrame, selection: Selection) -> gpd.GeoDataFrame:
     """The features of `frame` inside `selection` (countries and bbox), via `geo.select.select`."""
-    from geo.select import select
-
     if not selection.countries and selection.bbox is None:
         return frame
+    from geo.select import select  # imported late: the selection module belongs to the map side
+
     return select(frame, countries=list(selection.countries) or None, bbox=selection.bbox)
 
 
@@ -682,3 +682,89 @@ def bundle_download(
         media_type="application/zip",
         build=lambda: bundle_bytes(kept, fmt, selection),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# One call for the CLI: load, select, write
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote: where (a path, or "-" for standard output), bytes and features per layer."""
+
+    target: str
+    size: int
+    features: dict[str, int]
+    format_label: str
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{count:,} {layer}" for layer, count in self.features.items())
+        where = "standard output" if self.target == "-" else self.target
+        return f"wrote {where}: {counts} features ({self.format_label}, {human_size(self.size).lstrip('~')})"
+
+
+def load_layer(layer: str, with_stored: bool = False) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The embedded snapshot of `layer`, plus the user's stored detail when `with_stored`.
+
+    Returns the frame and a list of problems (unreadable stored files, which are left out).
+    Stored features replace embedded ones with the same id.
+    """
+    frame = store.read_embedded(layer)
+    if not with_stored:
+        return frame, []
+    stored, problems = store.read_stored(layer)
+    if stored is None:
+        return frame, problems
+    merged = pd.concat([frame, stored], ignore_index=True).drop_duplicates("id", keep="last")
+    return gpd.GeoDataFrame(merged.reset_index(drop=True), geometry="geometry", crs=schema.CRS), problems
+
+
+def export_layers(
+    layers: Sequence[str],
+    fmt: str,
+    out: str | Path | None,
+    selection: Selection | None = None,
+    *,
+    bundle_format: str = DEFAULT_BUNDLE_FORMAT,
+    with_stored: bool = False,
+    stdout: BinaryIO | None = None,
+    max_features: int | None = None,
+) -> ExportResult:
+    """Load, select and write `layers` as `fmt` (a format key or "bundle") to `out`.
+
+    `out` is a file path, an existing folder (the file is named by `export_filename` inside it),
+    None (that name in the current folder) or "-" (standard output, text formats only: `stdout`).
+    Several layers need `fmt="bundle"`.
+    """
+    layers = list(dict.fromkeys(layers))
+    if not layers:
+        raise ExportError("name at least one layer to export")
+    for layer in layers:
+        schema.columns(layer)
+    if fmt != BUNDLE and len(layers) > 1:
+        raise ExportError(f"{len(layers)} layers need the bundle format (one file per layer in a zip)")
+    selection = selection or Selection()
+    label = f"bundle of {get_format(bundle_format).label}" if fmt == BUNDLE else get_format(fmt).label
+    if out == "-" and (fmt == BUNDLE or not get_format(fmt).streamable):
+        streamable = ", ".join(key for key, value in FORMATS.items() if value.streamable)
+        raise ExportError(f"{label} cannot be written to standard output; use one of: {streamable}")
+    frames, problems = {}, []
+    for layer in layers:
+        frame, layer_problems = load_layer(layer, with_stored)
+        frames[layer] = select_layer(frame, selection)
+        problems += layer_problems
+    counts = {layer: len(frame) for layer, frame in frames.items()}
+    if out == "-":
+        size = write_stream(frames[layers[0]], layers[0], fmt, stdout, max_features)
+        return ExportResult("-", size, counts, label, tuple(problems))
+    name = export_filename(layers, fmt, selection)
+    path = Path(out) if out is not None else Path.cwd() / name
+    if path.is_dir():
+        path = path_inside(path, name)
+    if fmt == BUNDLE:
+        write_bundle(frames, path, bundle_format, selection, max_features)
+        counts = {layer: count for layer, count in counts.items() if count}
+    else:
+        write_layer(frames[layers[0]], layers[0], fmt, path, max_features)
+    return ExportResult(str(path), path.stat().st_size, counts, label, tuple(problems))
