@@ -56,7 +56,7 @@ LICENCE_URLS = {
     "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
 }
 # Cells a spreadsheet would run as a formula; CSV text starting with one gets a leading "'".
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = re.compile(r"[=+\-@\t\r]")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
 
@@ -219,12 +219,6 @@ def _write_geoparquet(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
     store.write_layer(frame, path, layer)
 
 
-def _csv_text(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
     """The CSV form of a layer: schema columns, `longitude`/`latitude` for point layers, then `wkt`.
 
@@ -234,7 +228,8 @@ def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
     table = pd.DataFrame(frame.drop(columns="geometry"))
     for name, dtype in schema.columns(layer).items():
         if dtype == "string":
-            table[name] = table[name].map(_csv_text, na_action="ignore")
+            formula = table[name].str.match(_FORMULA_START).fillna(False).astype(bool)
+            table.loc[formula, name] = "'" + table.loc[formula, name]
     if "Point" in schema.GEOMETRY_TYPES[layer]:
         inside = shapely.point_on_surface(frame.geometry.values._data)
         table["longitude"] = shapely.get_x(inside).round(CSV_DECIMALS)
@@ -275,7 +270,7 @@ def _long_text_values(frame: gpd.GeoDataFrame, layer: str) -> list[tuple[str, st
         if dtype != "string":
             continue
         values = frame[name].dropna()
-        too_long = values[values.map(lambda text: len(text.encode("utf-8")) > DBF_MAX_BYTES)]
+        too_long = values[values.str.encode("utf-8").str.len() > DBF_MAX_BYTES]
         rows += [(frame.at[index, "id"], name, text) for index, text in too_long.items()]
     return rows
 
@@ -292,7 +287,13 @@ def _write_shapefile_zip(frame: gpd.GeoDataFrame, layer: str, path: Path) -> Non
                 # Values GDAL truncates are written in full to long_values.csv below.
                 warnings.filterwarnings("ignore", message=".*has been truncated to 254", category=RuntimeWarning)
                 pyogrio.write_dataframe(
-                    part.rename(columns=names), shp, driver="ESRI Shapefile", use_arrow=True, encoding="UTF-8"
+                    part.rename(columns=names),
+                    shp,
+                    driver="ESRI Shapefile",
+                    use_arrow=True,
+                    encoding="UTF-8",
+                    # Shrink text fields to their longest value (else 254 bytes each, for every row).
+                    RESIZE="YES",
                 )
             for component in sorted(Path(tmp).glob(f"{stem}.*")):
                 archive.write(component, component.name)
