@@ -71,6 +71,44 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _find_feature(feature_id: str):
+    """The feature `feature_id` from the embedded snapshot or the user's store (a one-row frame)."""
+    import geopandas as gpd
+
+    from geo import schema, store
+
+    if not schema.ID_PATTERN.match(feature_id):
+        raise UserError(f"feature ids look like 'gisco:NLRTM' or 'osm:way/123', got {feature_id[:80]!r}")
+    for layer in schema.LAYERS:
+        paths = [store.embedded_path(layer)] + [Path(r["path"]) for r in store.stored_areas(layer)]
+        for path in paths:
+            if path.exists():
+                frame = gpd.read_parquet(path, filters=[("id", "==", feature_id)])
+                if len(frame):
+                    return frame
+    raise UserError(f"no feature {feature_id!r} in the embedded data or your store; search by name in the app")
+
+
+def _cmd_policies(args: argparse.Namespace) -> int:
+    import json
+
+    from geo import policies, store
+    from geo.countries import resolve_country
+
+    if args.feature and (args.layer or args.country):
+        raise UserError("--feature lists what applies to one feature; use it without --layer and --country")
+    try:
+        if args.feature:
+            report = policies.feature_report(_find_feature(args.feature))
+        else:
+            countries = [resolve_country(code) for code in _split_values(args.country)] or None
+            report = policies.selection_report(_split_values(args.layer) or None, countries)
+    except store.DatasetError as exc:
+        raise UserError(str(exc)) from exc
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else policies.report_text(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geo", description="Corridor Atlas: data, policies, maps and exports."
@@ -111,6 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--with-stored", action="store_true", help="add the OSM detail you fetched or imported")
     export.set_defaults(handler=_cmd_export)
+
+    policy = commands.add_parser(
+        "policies",
+        help="list the EU documents that apply to layers, countries or one feature",
+        description="Examples: python -m geo policies --layer rail --country PL | "
+        "python -m geo policies --feature gisco:NLRTM --json",
+    )
+    policy.add_argument(
+        "--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate"
+    )
+    policy.add_argument("--country", action="append", help="ISO code or name; repeat or comma-separate")
+    policy.add_argument("--feature", help="a feature id, e.g. gisco:NLRTM; lists what applies to that feature")
+    policy.add_argument("--json", action="store_true", help="print JSON instead of text")
+    policy.set_defaults(handler=_cmd_policies)
 
     return parser
 

@@ -811,3 +811,82 @@ def links_html(links: Sequence[Link], catalogue: Catalogue | None = None, limit:
     rest = len(links) - limit
     more = f"<li><small>and {rest} more in the policy panel</small></li>" if rest > 0 else ""
     return f'<div class="ca-docs"><b>Policy documents</b><ul>{"".join(items)}{more}</ul></div>'
+
+
+# --------------------------------------------------------------------------- reports (CLI, JSON)
+
+
+def selection_report(
+    layers: Iterable[str] | None = None, countries: Iterable[str] | None = None, catalogue: Catalogue | None = None
+) -> dict:
+    """JSON-ready {"selection", "documents"} for layers (None = all) and ISO countries (None = anywhere)."""
+    catalogue = catalogue or load_catalogue()
+    layers = list(layers or schema.LAYERS)
+    countries = None if countries is None else list(countries)
+    documents = documents_for_selection(layers, countries, catalogue)
+    return {
+        "selection": {"layers": layers, "countries": countries},
+        "documents": [document_record(doc, catalogue) for doc in documents],
+    }
+
+
+def feature_report(feature: pd.DataFrame, catalogue: Catalogue | None = None) -> dict:
+    """JSON-ready {"selection", "documents"} for a one-row frame: each document with why it applies.
+
+    For a port, `selection["corridors"]` lists its 2024 corridors, or says "not established".
+    """
+    catalogue = catalogue or load_catalogue()
+    row = feature.iloc[0]
+    selection = {key: _plain(row.get(key)) for key in ("id", "name", "layer", "country")}
+    if row["layer"] == "ports":
+        locode = _plain(row.get("locode"))
+        found = port_corridors(locode, catalogue) if locode else []
+        selection["corridors"] = [
+            {"corridor": pc.corridor.name, "status": pc.status} for pc in found
+        ] or NOT_ESTABLISHED
+    documents = [
+        {
+            **document_record(catalogue.document(link.document), catalogue),
+            "link_certainty": link.certainty,
+            "basis": link.basis,
+            "reason": link.reason,
+        }
+        for link in links_for(feature.iloc[:1], catalogue).iloc[0]
+    ]
+    return {"selection": selection, "documents": documents}
+
+
+def _plain(value: object) -> object:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def report_text(report: dict) -> str:
+    """Plain-text rendering of `selection_report` / `feature_report` output."""
+    selection = report["selection"]
+    records = report["documents"]
+    if "id" in selection:
+        heading = f"{selection['id']}  {selection['name'] or '(no name)'} ({selection['layer']}, {selection['country'] or 'no country'})"
+    else:
+        where = f" in {', '.join(selection['countries'])}" if selection["countries"] else ""
+        heading = f"Documents that may apply to {', '.join(selection['layers'])}{where}"
+    lines = [f"{heading}: {len(records)} documents"]
+    corridors = selection.get("corridors")
+    if corridors is not None:
+        text = (
+            corridors
+            if isinstance(corridors, str)
+            else "; ".join(f"{c['corridor']} ({c['status']})" for c in corridors)
+        )
+        lines.append(f"2024 corridors: {text}")
+    for record in records:
+        flags = [record["status_label"]]
+        if record["certainty"] != "verified":
+            flags.append(f"reference: {record['certainty']}")
+        if "basis" in record:
+            flags.append(f"link {record['link_certainty']}, by {record['basis']}")
+        lines.append(f"- {record['id']}: {record['short_title']} [{', '.join(flags)}]")
+        if "reason" in record:
+            lines.append(f"    why: {record['reason']}")
+        if record["url"]:
+            lines.append(f"    {record['url_label']}: {record['url']}")
+    return "\n".join(lines)
