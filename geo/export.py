@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+import textwrap
 import unicodedata
 import warnings
 import zipfile
@@ -455,7 +456,7 @@ def readme(
     for layer, names in files.items():
         count = len(frames[layer]) if layer in frames else 0
         for name in names:
-            lines.append(f"{name}: {layer} layer, {count:,} features ({export_format.label})")
+            lines.append(f"{name}: {layer} layer, {_count(count)} ({export_format.label})")
     if fmt == "shp":
         lines += [
             "field_names.csv: Shapefile field names (at most 10 characters) and the full column names.",
@@ -481,15 +482,19 @@ def readme(
             url = f" <{record['licence_url']}>" if record["licence_url"] else ""
             dates = f", data dated {_range(record['source_date'])}" if record["source_date"] else ""
             lines.append(
-                f"- {layer}: {record['source']} ({record['features']:,} features{dates}, "
+                f"- {layer}: {record['source']} ({_count(record['features'])}{dates}, "
                 f"retrieved {_range(record['retrieved_at'])})"
             )
             lines.append(f"  Licence: {record['licence']}{url}")
             lines.append(f"  Credit: {record['attribution']}")
     if odbl:
-        lines += ["", "OpenStreetMap data", "------------------", ODBL_NOTICE]
+        lines += ["", "OpenStreetMap data", "------------------", *textwrap.wrap(ODBL_NOTICE, 100)]
     lines += ["", "Full licence texts, where shipped, are in licences/. More: datasets/SOURCES.md in the project."]
     return "\n".join(lines) + "\n"
+
+
+def _count(features: int) -> str:
+    return f"{features:,} feature" if features == 1 else f"{features:,} features"
 
 
 def _range(values: Sequence[str] | None) -> str:
