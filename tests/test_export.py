@@ -17,7 +17,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
 
-from geo import __version__, export, schema
+from geo import __version__, export, schema, store
 
 NON_ASCII_NAMES = ["Gdańsk", "Constanța", "Πειραιάς", "İzmir"]
 HOSTILE_NAME = "<script>alert('x')</script> & \"quotes\" ]]> =1+1"
@@ -608,3 +608,50 @@ def test_human_size():
     assert export.human_size(512) == "~512 B"
     assert export.human_size(3_200_000) == "~3.2 MB"
     assert export.human_size(250_000) == "~250 KB"
+
+
+# ---------------------------------------------------------------------------------------------
+# Real embedded data (datasets/*.parquet)
+
+REAL_SUBSETS = {"ports": ("PL", "RO", "GR", "TR"), "rail": ("PL",), "roads": ("RO", "GR")}
+
+
+def real_subset(layer: str) -> gpd.GeoDataFrame:
+    """Embedded features of a few countries, with the four test names set on the first four."""
+    frame = store.read_embedded(layer)
+    frame = frame[frame["country"].isin(REAL_SUBSETS[layer])].reset_index(drop=True)
+    frame.loc[:3, "name"] = NON_ASCII_NAMES
+    return frame
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("layer", list(FRAMES))
+def test_real_layers_round_trip(tmp_path, layer, fmt):
+    original = real_subset(layer)
+    assert len(original) > 50
+    path = export.write_layer(original, layer, fmt, tmp_path / f"real{export.FORMATS[fmt].extension}")
+    back = READERS[fmt](path)
+    assert_same_features(original, back, layer, fmt)
+    assert set(NON_ASCII_NAMES) <= set(back["name"].dropna())
+
+
+def test_real_ports_keep_their_own_non_ascii_names(tmp_path):
+    ports = store.read_embedded("ports")
+    ports = ports[ports["id"].isin(["gisco:PLGDN", "gisco:GRPIR"])]
+    for fmt in FORMATS:
+        back = READERS[fmt](export.write_layer(ports, "ports", fmt, tmp_path / f"p{export.FORMATS[fmt].extension}"))
+        assert {"Gdańsk", "Pireus (Πειραιάς)"} == set(back["name"]), fmt
+
+
+def test_real_roads_bundle_carries_the_odbl_notice_and_openmaptiles_credit(tmp_path):
+    roads = real_subset("roads")
+    path = export.write_bundle({"roads": roads, "ports": real_subset("ports")}, tmp_path / "b.zip")
+    with zipfile.ZipFile(path) as archive:
+        readme = archive.read("README.txt").decode("utf-8")
+        meta = json.loads(archive.read("metadata.json"))
+    assert "Open Database License (ODbL) 1.0" in readme
+    for attribution in set(roads["attribution"]):
+        assert f"Credit: {attribution}" in readme
+    road_sources = meta["layers"]["roads"]["sources"]
+    assert sum(source["features"] for source in road_sources) == len(roads)
+    assert {source["licence"] for source in road_sources} == set(roads["licence"])
