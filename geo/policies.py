@@ -83,6 +83,8 @@ _IDENTIFIER_ORDER: tuple[str, ...] = ("com", "join", "celex", "council", "nato",
 _LINK_RANK = {"verified": 0, "probable": 1, "unverified": 2}
 _DOCUMENT_FIELDS_WITH_CERTAINTY = ("url", "status", "status_note", "summary", "scope", "title")
 NOT_ESTABLISHED = "not established"
+# libyaml's safe loader when available (about 10x faster), else the pure-Python one.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class CatalogueError(ValueError):
@@ -468,7 +470,7 @@ def parse_catalogue(data: object, source: str = "catalogue") -> Catalogue:
 @lru_cache(maxsize=4)
 def _load(path: Path, mtime_ns: int) -> Catalogue:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{path}: not valid YAML ({exc})") from None
     return parse_catalogue(data, str(path))
@@ -690,7 +692,7 @@ class EntryPortView:
     """An entry port of the public debate, resolved against the port data."""
 
     entry: EntryPort
-    # Port features found in the data: locode -> name.
+    # Port features found in the data: feature id -> name.
     ports: dict[str, str]
     corridors: list[PortCorridor]
     status: str  # "verified", "probable" or "not established"
@@ -724,7 +726,7 @@ def entry_ports(ports: pd.DataFrame, catalogue: Catalogue | None = None) -> list
         views.append(
             EntryPortView(
                 entry=entry,
-                ports=dict(zip(selected["locode"].fillna(selected["id"]), selected["name"].fillna(""), strict=True)),
+                ports=dict(zip(selected["id"], selected["name"].fillna(""), strict=True)),
                 corridors=found,
                 status=found[0].status if found else NOT_ESTABLISHED,
                 documents=list(_merge_links(link for row in links for link in row)),

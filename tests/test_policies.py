@@ -1,0 +1,452 @@
+"""The policy catalogue: schema, honesty about unverified facts, link rules, and real features."""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pytest
+import yaml
+
+from geo import policies, schema, settings, store
+
+CATALOGUE_PATH = settings.DATASETS_DIR / "policies.yaml"
+REFERENCE_PATH = settings.SHARED_DATA_DIR.parent / "reference" / "policies.yaml"
+
+# Official publishers, listed here independently of the catalogue's own allow-list.
+OFFICIAL_HOSTS = {
+    "eur-lex.europa.eu",
+    "ec.europa.eu",
+    "transport.ec.europa.eu",
+    "cinea.ec.europa.eu",
+    "taxation-customs.ec.europa.eu",
+    "webgate.ec.europa.eu",
+    "consilium.europa.eu",
+    "www.consilium.europa.eu",
+    "europarl.europa.eu",
+    "www.europarl.europa.eu",
+    "oeil.secure.europarl.europa.eu",
+    "nato.int",
+    "www.nato.int",
+}
+RAIL_ACTS = {"rail-interop-2016", "rail-capacity-2026"}
+CORRIDORS_THROUGH_POLAND = {"etc-baltic-adriatic", "etc-baltic-black-aegean", "etc-north-sea-baltic"}
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> policies.Catalogue:
+    return policies.load_catalogue()
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return yaml.load(CATALOGUE_PATH.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+
+
+@pytest.fixture(scope="module")
+def ports() -> pd.DataFrame:
+    return store.read_embedded("ports")
+
+
+def _write_variant(tmp_path: Path, raw: dict, change) -> Path:
+    """A copy of the real catalogue with one change applied, written to a tmp YAML file."""
+    data = copy.deepcopy(raw)
+    change(data)
+    path = tmp_path / "policies.yaml"
+    path.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _doc(data: dict, doc_id: str) -> dict:
+    return next(d for d in data["documents"] if d["id"] == doc_id)
+
+
+# --------------------------------------------------------------------------- the catalogue itself
+
+
+def test_catalogue_holds_at_least_30_documents_and_the_nine_corridors(catalogue):
+    documents = [d for d in catalogue.documents.values() if d.type != "corridor"]
+    assert len(documents) >= 30
+    assert len(catalogue.corridors) == 9
+    assert {c.name for c in catalogue.corridors} >= {
+        "North Sea - Rhine - Mediterranean",
+        "Scandinavian - Mediterranean",
+    }
+    for doc in catalogue.documents.values():
+        assert doc.short_title and doc.title and doc.summary and doc.modes and doc.scope
+
+
+def test_every_url_is_on_an_official_publisher(catalogue, raw):
+    urls = [doc.url for doc in catalogue.documents.values() if doc.url]
+    assert len(urls) >= 25
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.scheme == "https", url
+        assert parts.hostname in OFFICIAL_HOSTS, url
+    text = CATALOGUE_PATH.read_text(encoding="utf-8").lower()
+    for unofficial in ("eumonitor", "docslib", "readkong"):
+        assert f"{unofficial}." not in " ".join(urls)
+        assert unofficial not in yaml.safe_dump([d.get("url") for d in raw["documents"]]).lower()
+    assert not re.search(r"url:\s*\"?unverified", text)
+
+
+def test_popup_links_are_anchors_with_official_urls(catalogue, ports):
+    rotterdam = ports[ports["id"] == "gisco:NLRTM"]
+    markup = policies.links_html(policies.links_for(rotterdam, catalogue).iloc[0], catalogue)
+    hrefs = re.findall(r'<a href="([^"]+)"', markup)
+    assert hrefs
+    assert all(urlsplit(html.unescape(h)).hostname in OFFICIAL_HOSTS for h in hrefs)
+    assert "https://eur-lex.europa.eu/eli/reg/2024/1679/oj" in hrefs
+
+
+def test_no_document_id_is_referenced_but_missing(catalogue):
+    ids = set(catalogue.documents)
+    for rule in catalogue.rules:
+        assert set(rule.documents) <= ids, rule.id
+    for doc in catalogue.documents.values():
+        for target in (doc.repealed_by, doc.superseded_by, doc.defined_by):
+            assert target is None or target in ids, doc.id
+    for corridor in catalogue.corridors:
+        assert catalogue.documents[corridor.document].type == "corridor"
+
+
+def test_repealed_and_superseded_documents_name_a_successor_in_force(catalogue):
+    ended = [d for d in catalogue.documents.values() if d.status in ("repealed", "superseded")]
+    assert {"tent-2013", "rail-rfc-2010", "tent-proposal-2021"} <= {d.id for d in ended}
+    for doc in ended:
+        successor = catalogue.document(doc.repealed_by or doc.superseded_by)
+        assert successor.status in ("in_force", "adopted"), doc.id
+    assert catalogue.document("tent-2013").repealed_by == "tent-2024"
+    assert catalogue.document("rail-rfc-2010").repealed_by == "rail-capacity-2026"
+
+
+def test_every_layer_has_documents_linked(catalogue):
+    for layer in schema.LAYERS:
+        documents = policies.documents_for_selection([layer], ["DE"], catalogue)
+        layer_modes = {"ports": "maritime_ports", "rail": "rail", "roads": "road"}[layer]
+        assert any(layer_modes in d.modes and d.type != "corridor" for d in documents), layer
+
+
+def test_every_document_is_linked_by_some_rule(catalogue):
+    linked = {doc_id for rule in catalogue.rules for doc_id in rule.documents}
+    assert set(catalogue.documents) == linked
+
+
+def test_countries_are_iso_codes_not_eu_codes(catalogue):
+    codes = [c for corridor in catalogue.corridors for c in (*corridor.countries, *corridor.countries_unverified)]
+    codes += [c for group in catalogue.country_groups.values() for c in group]
+    assert "EL" not in codes and "UK" not in codes
+    assert "GR" in catalogue.corridor("Baltic Sea - Black Sea - Aegean Sea").countries
+
+
+def test_load_is_cached_per_process():
+    assert policies.load_catalogue() is policies.load_catalogue()
+
+
+def test_provenance_note_is_recorded(catalogue):
+    note = catalogue.info.provenance.note
+    assert "EUR-Lex" in note and "news_only" in note
+    assert "UNVERIFIED" in note
+
+
+# --------------------------------------------------------------------------- unverified facts stay unverified
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict:
+    if not REFERENCE_PATH.exists():
+        pytest.skip(f"the shared reference {REFERENCE_PATH} is not beside this clone")
+    return yaml.safe_load(REFERENCE_PATH.read_text(encoding="utf-8"))
+
+
+def test_reference_documents_are_all_in_the_catalogue(catalogue, reference):
+    assert {d["id"] for d in reference["documents"]} <= set(catalogue.documents)
+
+
+def test_unverified_urls_of_the_reference_are_not_shown_as_links(catalogue, reference):
+    for ref in reference["documents"]:
+        doc = catalogue.document(ref["id"])
+        host = urlsplit(ref["url"]).hostname if ref["url"].startswith("http") else None
+        if host is None or host not in OFFICIAL_HOSTS:
+            assert doc.url is None, doc.id
+            assert catalogue.official_link(doc.id) is None, doc.id
+
+
+def test_inferred_identifiers_are_marked_unverified(catalogue, reference):
+    for ref in reference["documents"]:
+        notes = (ref.get("notes") or "").lower()
+        if "celex" in notes and "inferred" in notes:
+            doc = catalogue.document(ref["id"])
+            assert "identifiers.celex" in doc.unverified, doc.id
+            assert doc.is_unverified("url"), doc.id
+            assert catalogue.official_link(doc.id)[1] == "official text (address not verified)"
+
+
+def test_news_only_documents_stay_news_only(catalogue, reference):
+    news = [r["id"] for r in reference["documents"] if r["verification"] == "news_only"]
+    assert news
+    for doc_id in news:
+        doc = catalogue.document(doc_id)
+        assert doc.certainty == "news_only"
+        assert doc.is_unverified("summary")
+
+
+def test_corridor_ports_follow_the_reference_verification(catalogue, reference):
+    items = {i["name"]: i for i in reference["corridors"]["european_transport_corridors_2024"]["items"]}
+    for corridor in catalogue.corridors:
+        ref = items[corridor.name]
+        verified = {p.name for p in corridor.ports if p.verification == "verified"}
+        probable = {p.name for p in corridor.ports if p.verification == "probable"}
+        assert verified <= set(ref.get("ports_verified", [])), corridor.name
+        # Probable ports come from the reference's probable lists or its per-port lookup, never from nowhere.
+        lookup = reference["corridors"]["requested_ports_lookup"]
+        in_lookup = {
+            name.replace("_", " ") for name, v in lookup.items() if any(corridor.name in s for s in v["etc_2024"])
+        }
+        allowed = {n.split(" (")[0] for n in ref.get("ports_probable_unverified", [])} | in_lookup
+        assert {n.split(" (")[0] for n in probable} <= allowed, corridor.name
+
+
+# --------------------------------------------------------------------------- bad input fails loudly
+
+
+@pytest.mark.parametrize(
+    ("doc_id", "field", "value", "message"),
+    [
+        ("tent-2024", "status", "bogus", "'status'"),
+        ("tent-2013", "repealed_by", None, "repealed_by"),
+        ("ports-2017", "url", "UNVERIFIED", "'url'"),
+        ("ports-2017", "url", "https://www.eumonitor.eu/9353000/1/x", "official publisher"),
+        ("cef-2021", "modes", ["rail", "hovercraft"], "'modes.1'"),
+        ("ssms-2020", "unverified", ["dates.published"], "'unverified'"),
+        ("road-wd-1996", "surprise", "x", "'surprise'"),
+    ],
+)
+def test_malformed_entry_fails_naming_entry_and_field(tmp_path, raw, doc_id, field, value, message):
+    path = _write_variant(tmp_path, raw, lambda data: _doc(data, doc_id).__setitem__(field, value))
+    with pytest.raises(policies.CatalogueError) as error:
+        policies.load_catalogue(path)
+    assert doc_id in str(error.value)
+    assert message in str(error.value)
+
+
+def test_rule_naming_a_missing_document_fails(tmp_path, raw):
+    path = _write_variant(tmp_path, raw, lambda data: data["rules"][0]["documents"].append("no-such-doc"))
+    with pytest.raises(policies.CatalogueError, match=r"rule 'tent-port-2024': field 'documents'.*no-such-doc"):
+        policies.load_catalogue(path)
+
+
+def test_duplicate_document_id_fails(tmp_path, raw):
+    path = _write_variant(tmp_path, raw, lambda data: data["documents"].append(dict(_doc(data, "ports-2017"))))
+    with pytest.raises(policies.CatalogueError, match=r"'ports-2017': field 'id' is used twice"):
+        policies.load_catalogue(path)
+
+
+def test_unquoted_norway_gets_a_hint(tmp_path):
+    text = CATALOGUE_PATH.read_text(encoding="utf-8").replace('"NO", DK', "NO, DK")
+    path = tmp_path / "policies.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(policies.CatalogueError, match=r"Scandinavian - Mediterranean.*countries\.2.*quote it"):
+        policies.load_catalogue(path)
+
+
+def test_missing_and_non_yaml_files_fail_clearly(tmp_path):
+    with pytest.raises(policies.CatalogueError, match="unreadable"):
+        policies.load_catalogue(tmp_path / "absent.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("documents: [unclosed", encoding="utf-8")
+    with pytest.raises(policies.CatalogueError, match="not valid YAML"):
+        policies.load_catalogue(broken)
+
+
+def test_adding_a_document_and_a_rule_needs_no_code(tmp_path, raw):
+    def add(data):
+        data["documents"].append(
+            {
+                **_doc(data, "ports-2017"),
+                "id": "test-inland-ports",
+                "short_title": "A test act on inland ports",
+                "url": None,
+            }
+        )
+        data["rules"].append(
+            {
+                "id": "test-dutch-tagged-ports",
+                "documents": ["test-inland-ports"],
+                "layers": ["ports"],
+                "countries": ["NL"],
+                "attributes": {"harbour_type": ["River Natural"]},
+                "basis": "feature",
+                "certainty": "verified",
+                "relevance": 99,
+                "reason": "A test rule.",
+            }
+        )
+
+    catalogue = policies.load_catalogue(_write_variant(tmp_path, raw, add))
+    frame = pd.DataFrame(
+        {
+            "id": ["t:1", "t:2", "t:3"],
+            "layer": ["ports", "ports", "ports"],
+            "country": ["NL", "NL", "BE"],
+            "harbour_type": ["River Natural", "Coastal Breakwater", "River Natural"],
+            "tags": ["{}", "{}", "{}"],
+        }
+    )
+    linked = policies.documents_for(frame, catalogue)
+    assert linked.iloc[0][0] == "test-inland-ports"
+    assert "test-inland-ports" not in linked.iloc[1]
+    assert "test-inland-ports" not in linked.iloc[2]
+
+
+def test_catalogue_text_is_escaped_in_html(tmp_path, raw):
+    hostile = '<script>alert("x")</script>'
+
+    def poison(data):
+        _doc(data, "ports-2017")["short_title"] = hostile
+        data["rules"][2]["reason"] = '<img src=x onerror="alert(1)">'
+
+    catalogue = policies.load_catalogue(_write_variant(tmp_path, raw, poison))
+    frame = pd.DataFrame(
+        {"id": ["t:1"], "layer": ["ports"], "country": ["NL"], "ten_t_code": [5], "locode": [None], "tags": ["{}"]}
+    )
+    markup = policies.links_html(policies.links_for(frame, catalogue).iloc[0], catalogue, limit=50)
+    assert "<script>" not in markup and "<img" not in markup
+    assert html.escape(hostile) in markup
+
+
+# --------------------------------------------------------------------------- matching rules on synthetic features
+
+
+def test_osm_tags_and_columns_drive_the_main_line_rule(catalogue):
+    frame = pd.DataFrame(
+        {
+            "id": ["osm:way/1", "osm:way/2", "osm:way/3", "osm:way/4"],
+            "layer": ["rail"] * 4,
+            "country": ["AT", "AT", "AT", "CH"],
+            "usage": ["main", "branch", pd.NA, "main"],
+            "tags": ['{"railway": "rail"}', '{"railway": "rail"}', '{"railway": "rail", "usage": "main"}', "{}"],
+        }
+    )
+    linked = policies.documents_for(frame, catalogue)
+    assert "ertms-edp-2017" in linked.iloc[0]
+    assert "ertms-edp-2017" not in linked.iloc[1]
+    assert "ertms-edp-2017" in linked.iloc[2]  # usage from the tags when the column is empty
+    assert "ertms-edp-2017" not in linked.iloc[3]  # Switzerland is not in the EU
+
+
+def test_links_are_ordered_by_relevance_and_carry_their_basis(catalogue):
+    frame = pd.DataFrame({"id": ["t:1"], "layer": ["roads"], "kind": ["motorway"], "country": ["FR"], "tags": ["{}"]})
+    links = policies.links_for(frame, catalogue).iloc[0]
+    relevances = [link.relevance for link in links]
+    assert relevances == sorted(relevances, reverse=True)
+    by_doc = {link.document: link for link in links}
+    assert by_doc["road-safety-2019"].basis == "feature"
+    assert by_doc["road-wd-1996"].basis == "country"
+    assert "etc-north-sea-rhine-mediterranean" in by_doc
+    assert by_doc["etc-atlantic"].certainty == "unverified"  # France only via the pre-2024 alignment
+
+
+def test_features_outside_the_catalogue_get_no_documents(catalogue):
+    frame = pd.DataFrame({"id": ["t:1"], "layer": ["rail"], "country": ["US"], "tags": ["{}"]})
+    assert policies.documents_for(frame, catalogue).iloc[0] == ()
+
+
+def test_features_for_document_rejects_unknown_ids(catalogue):
+    with pytest.raises(KeyError, match="no-such"):
+        policies.features_for_document("no-such", {}, catalogue=catalogue)
+
+
+def test_selection_filters_by_country(catalogue):
+    in_spain = {d.id for d in policies.documents_for_selection(["rail"], ["ES"], catalogue)}
+    in_poland = {d.id for d in policies.documents_for_selection(["rail"], ["PL"], catalogue)}
+    assert in_poland >= CORRIDORS_THROUGH_POLAND
+    assert not CORRIDORS_THROUGH_POLAND & in_spain
+    assert "etc-mediterranean" in in_spain  # as an unverified pre-2024 link
+    with pytest.raises(schema.SchemaError):
+        policies.documents_for_selection(["ships"], None, catalogue)
+
+
+# --------------------------------------------------------------------------- the real embedded data
+
+
+def test_corridor_ports_exist_in_the_port_data(catalogue, ports):
+    locodes = set(ports["locode"].dropna())
+    for corridor in catalogue.corridors:
+        for port in corridor.ports:
+            assert port.locode is None or port.locode in locodes, (corridor.name, port.name)
+    for entry in catalogue.entry_ports:
+        assert set(entry.locodes) <= locodes, entry.name
+
+
+def test_rotterdam_links_to_tent_2024_and_its_corridor(catalogue, ports):
+    rotterdam = ports[ports["id"] == "gisco:NLRTM"]
+    assert len(rotterdam) == 1
+    links = {link.document: link for link in policies.links_for(rotterdam, catalogue).iloc[0]}
+    assert links["tent-2024"].certainty == "verified"
+    assert links["etc-north-sea-rhine-mediterranean"].certainty == "verified"
+    assert links["etc-north-sea-baltic"].certainty == "probable"
+    order = list(policies.documents_for(rotterdam, catalogue).iloc[0])
+    assert order.index("tent-2024") < order.index("ssms-2020")
+    masks = policies.features_for_document(
+        "etc-north-sea-rhine-mediterranean", {"ports": ports}, ("feature",), catalogue
+    )
+    highlighted = set(ports.loc[masks["ports"], "locode"])
+    assert {"NLRTM", "ITGOA", "FRMRS"} <= highlighted and "NOBGO" not in highlighted
+
+
+def test_bergen_shows_no_ten_t_status_it_does_not_have(catalogue, ports):
+    bergen = ports[ports["locode"] == "NOBGO"]
+    assert len(bergen) == 1 and int(bergen["ten_t_code"].fillna(0).iloc[0]) == 0
+    linked = set(policies.documents_for(bergen, catalogue).iloc[0])
+    assert not linked & {"tent-2024", "tent-2013", "ports-2017", "cef-2021"}
+    assert not any(doc_id.startswith("etc-") for doc_id in linked)
+    assert policies.port_corridor_status("NOBGO", catalogue) == policies.NOT_ESTABLISHED
+
+
+def test_a_polish_railway_links_to_rail_acts_and_corridors_through_poland(catalogue):
+    rail = store.read_embedded("rail")
+    polish = rail[(rail["country"] == "PL") & (rail["kind"] == "rail")]
+    assert len(polish) > 100
+    linked = policies.documents_for(polish.head(50), catalogue)
+    for row in linked:
+        assert set(row) >= RAIL_ACTS
+        assert set(row) >= CORRIDORS_THROUGH_POLAND
+        assert "etc-north-sea-rhine-mediterranean" not in row
+    masks = policies.features_for_document("etc-baltic-adriatic", {"rail": rail}, catalogue=catalogue)
+    assert masks["rail"][rail["country"] == "PL"].all()
+    assert not masks["rail"][rail["country"] == "ES"].any()
+
+
+def test_every_layer_of_the_real_data_gets_documents(catalogue):
+    for layer in schema.LAYERS:
+        frame = store.read_embedded(layer)
+        in_eu = frame[frame["country"].isin(catalogue.country_groups["EU27"])]
+        linked = policies.documents_for(in_eu, catalogue)
+        assert (linked.map(len) > 0).all(), layer
+
+
+def test_entry_ports_show_their_corridors_or_say_not_established(catalogue, ports):
+    views = {view.entry.name: view for view in policies.entry_ports(ports, catalogue)}
+    assert set(views) == {"Rotterdam", "Hamburg", "Genoa", "La Spezia", "Piraeus", "Bergen", "Turkish ports"}
+    expected = {
+        "Rotterdam": ("verified", "North Sea - Rhine - Mediterranean"),
+        "Hamburg": ("verified", "Scandinavian - Mediterranean"),
+        "Genoa": ("verified", "North Sea - Rhine - Mediterranean"),
+        "La Spezia": ("verified", "Scandinavian - Mediterranean"),
+        "Piraeus": ("probable", "Western Balkans - Eastern Mediterranean"),
+    }
+    for name, (status, corridor) in expected.items():
+        assert views[name].status == status, name
+        assert views[name].corridors[0].corridor.name == corridor, name
+        assert any(link.document == "tent-2024" for link in views[name].documents), name
+    for name in ("Bergen", "Turkish ports"):
+        assert views[name].status == policies.NOT_ESTABLISHED
+        assert views[name].corridors == []
+    turkish = views["Turkish ports"]
+    assert len(turkish.ports) == int((ports["country"] == "TR").sum()) > 50
+    assert not any(link.document.startswith("tent") for link in turkish.documents)
