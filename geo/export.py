@@ -420,18 +420,24 @@ def _is_odbl(licence: str) -> bool:
 
 
 def licence_files(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, Path]:
-    """Licence texts in `datasets/licences/` that apply to the frames' licences, by archive name.
+    """Licence texts in `datasets/licences/` that apply to the frames, by archive name.
 
-    A file applies when its name (without extension) matches a licence value, case-insensitively.
+    A file applies when its name without extension is one of the frames' `licence` or `source`
+    values, case-insensitively (e.g. `ODbL-1.0.txt`, `gisco.md`).
     """
     folder = settings.DATASETS_DIR / "licences"
     if not folder.is_dir():
         return {}
-    licences = {str(value).lower() for frame in frames.values() for value in frame["licence"].dropna().unique()}
+    keys = {
+        str(value).lower()
+        for frame in frames.values()
+        for column in ("licence", "source")
+        for value in frame[column].dropna().unique()
+    }
     return {
         f"licences/{path.name}": path
         for path in sorted(folder.iterdir())
-        if path.is_file() and path.stem.lower() in licences
+        if path.is_file() and path.stem.lower() in keys
     }
 
 

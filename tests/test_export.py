@@ -436,11 +436,15 @@ def test_bundle_ships_matching_licence_texts(tmp_path, monkeypatch):
     (datasets / "licences").mkdir(parents=True)
     (datasets / "licences" / "ODbL-1.0.txt").write_text("ODbL full text", encoding="utf-8")
     (datasets / "licences" / "CC-BY-4.0.txt").write_text("unused", encoding="utf-8")
+    (datasets / "licences" / "natural_earth.md").write_text("not in this export", encoding="utf-8")
+    (datasets / "licences" / "osm.md").write_text("OSM terms", encoding="utf-8")
     monkeypatch.setattr(export.settings, "DATASETS_DIR", datasets)
     path = export.write_bundle({"roads": roads_frame()}, tmp_path / "b.zip")
     with zipfile.ZipFile(path) as archive:
         assert archive.read("licences/ODbL-1.0.txt") == b"ODbL full text"
+        assert archive.read("licences/osm.md") == b"OSM terms"
         assert "licences/CC-BY-4.0.txt" not in archive.namelist()
+        assert "licences/natural_earth.md" not in archive.namelist()
 
 
 # ---------------------------------------------------------------------------------------------
