@@ -92,20 +92,20 @@ def _find_feature(feature_id: str):
 def _cmd_policies(args: argparse.Namespace) -> int:
     import json
 
-    from geo import policies, store
+    from geo import policy_views, store
     from geo.countries import resolve_country
 
     if args.feature and (args.layer or args.country):
         raise UserError("--feature lists what applies to one feature; use it without --layer and --country")
     try:
         if args.feature:
-            report = policies.feature_report(_find_feature(args.feature))
+            report = policy_views.feature_report(_find_feature(args.feature))
         else:
             countries = [resolve_country(code) for code in _split_values(args.country)] or None
-            report = policies.selection_report(_split_values(args.layer) or None, countries)
+            report = policy_views.selection_report(_split_values(args.layer) or None, countries)
     except store.DatasetError as exc:
         raise UserError(str(exc)) from exc
-    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else policies.report_text(report))
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else policy_views.report_text(report))
     return 0
 
 

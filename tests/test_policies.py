@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-import html
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -13,26 +10,9 @@ import pytest
 import yaml
 
 from geo import policies, schema, settings, store
+from tests.policy_support import CATALOGUE_PATH, OFFICIAL_HOSTS, document_entry, read_raw_catalogue, write_variant
 
-CATALOGUE_PATH = settings.DATASETS_DIR / "policies.yaml"
 REFERENCE_PATH = settings.SHARED_DATA_DIR.parent / "reference" / "policies.yaml"
-
-# Official publishers, listed here independently of the catalogue's own allow-list.
-OFFICIAL_HOSTS = {
-    "eur-lex.europa.eu",
-    "ec.europa.eu",
-    "transport.ec.europa.eu",
-    "cinea.ec.europa.eu",
-    "taxation-customs.ec.europa.eu",
-    "webgate.ec.europa.eu",
-    "consilium.europa.eu",
-    "www.consilium.europa.eu",
-    "europarl.europa.eu",
-    "www.europarl.europa.eu",
-    "oeil.secure.europarl.europa.eu",
-    "nato.int",
-    "www.nato.int",
-}
 RAIL_ACTS = {"rail-interop-2016", "rail-capacity-2026"}
 CORRIDORS_THROUGH_POLAND = {"etc-baltic-adriatic", "etc-baltic-black-aegean", "etc-north-sea-baltic"}
 
@@ -44,25 +24,12 @@ def catalogue() -> policies.Catalogue:
 
 @pytest.fixture(scope="module")
 def raw() -> dict:
-    return yaml.load(CATALOGUE_PATH.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    return read_raw_catalogue()
 
 
 @pytest.fixture(scope="module")
 def ports() -> pd.DataFrame:
     return store.read_embedded("ports")
-
-
-def _write_variant(tmp_path: Path, raw: dict, change) -> Path:
-    """A copy of the real catalogue with one change applied, written to a tmp YAML file."""
-    data = copy.deepcopy(raw)
-    change(data)
-    path = tmp_path / "policies.yaml"
-    path.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def _doc(data: dict, doc_id: str) -> dict:
-    return next(d for d in data["documents"] if d["id"] == doc_id)
 
 
 # --------------------------------------------------------------------------- the catalogue itself
@@ -92,15 +59,6 @@ def test_every_url_is_on_an_official_publisher(catalogue, raw):
         assert f"{unofficial}." not in " ".join(urls)
         assert unofficial not in yaml.safe_dump([d.get("url") for d in raw["documents"]]).lower()
     assert not re.search(r"url:\s*\"?unverified", text)
-
-
-def test_popup_links_are_anchors_with_official_urls(catalogue, ports):
-    rotterdam = ports[ports["id"] == "gisco:NLRTM"]
-    markup = policies.links_html(policies.links_for(rotterdam, catalogue).iloc[0], catalogue)
-    hrefs = re.findall(r'<a href="([^"]+)"', markup)
-    assert hrefs
-    assert all(urlsplit(html.unescape(h)).hostname in OFFICIAL_HOSTS for h in hrefs)
-    assert "https://eur-lex.europa.eu/eli/reg/2024/1679/oj" in hrefs
 
 
 def test_no_document_id_is_referenced_but_missing(catalogue):
@@ -227,7 +185,7 @@ def test_corridor_ports_follow_the_reference_verification(catalogue, reference):
     ],
 )
 def test_malformed_entry_fails_naming_entry_and_field(tmp_path, raw, doc_id, field, value, message):
-    path = _write_variant(tmp_path, raw, lambda data: _doc(data, doc_id).__setitem__(field, value))
+    path = write_variant(tmp_path, raw, lambda data: document_entry(data, doc_id).__setitem__(field, value))
     with pytest.raises(policies.CatalogueError) as error:
         policies.load_catalogue(path)
     assert doc_id in str(error.value)
@@ -235,13 +193,13 @@ def test_malformed_entry_fails_naming_entry_and_field(tmp_path, raw, doc_id, fie
 
 
 def test_rule_naming_a_missing_document_fails(tmp_path, raw):
-    path = _write_variant(tmp_path, raw, lambda data: data["rules"][0]["documents"].append("no-such-doc"))
+    path = write_variant(tmp_path, raw, lambda data: data["rules"][0]["documents"].append("no-such-doc"))
     with pytest.raises(policies.CatalogueError, match=r"rule 'tent-port-2024': field 'documents'.*no-such-doc"):
         policies.load_catalogue(path)
 
 
 def test_duplicate_document_id_fails(tmp_path, raw):
-    path = _write_variant(tmp_path, raw, lambda data: data["documents"].append(dict(_doc(data, "ports-2017"))))
+    path = write_variant(tmp_path, raw, lambda data: data["documents"].append(dict(document_entry(data, "ports-2017"))))
     with pytest.raises(policies.CatalogueError, match=r"'ports-2017': field 'id' is used twice"):
         policies.load_catalogue(path)
 
@@ -267,7 +225,7 @@ def test_adding_a_document_and_a_rule_needs_no_code(tmp_path, raw):
     def add(data):
         data["documents"].append(
             {
-                **_doc(data, "ports-2017"),
+                **document_entry(data, "ports-2017"),
                 "id": "test-inland-ports",
                 "short_title": "A test act on inland ports",
                 "url": None,
@@ -287,7 +245,7 @@ def test_adding_a_document_and_a_rule_needs_no_code(tmp_path, raw):
             }
         )
 
-    catalogue = policies.load_catalogue(_write_variant(tmp_path, raw, add))
+    catalogue = policies.load_catalogue(write_variant(tmp_path, raw, add))
     frame = pd.DataFrame(
         {
             "id": ["t:1", "t:2", "t:3"],
@@ -301,22 +259,6 @@ def test_adding_a_document_and_a_rule_needs_no_code(tmp_path, raw):
     assert linked.iloc[0][0] == "test-inland-ports"
     assert "test-inland-ports" not in linked.iloc[1]
     assert "test-inland-ports" not in linked.iloc[2]
-
-
-def test_catalogue_text_is_escaped_in_html(tmp_path, raw):
-    hostile = '<script>alert("x")</script>'
-
-    def poison(data):
-        _doc(data, "ports-2017")["short_title"] = hostile
-        data["rules"][2]["reason"] = '<img src=x onerror="alert(1)">'
-
-    catalogue = policies.load_catalogue(_write_variant(tmp_path, raw, poison))
-    frame = pd.DataFrame(
-        {"id": ["t:1"], "layer": ["ports"], "country": ["NL"], "ten_t_code": [5], "locode": [None], "tags": ["{}"]}
-    )
-    markup = policies.links_html(policies.links_for(frame, catalogue).iloc[0], catalogue, limit=50)
-    assert "<script>" not in markup and "<img" not in markup
-    assert html.escape(hostile) in markup
 
 
 # --------------------------------------------------------------------------- matching rules on synthetic features

@@ -1,0 +1,295 @@
+"""Policy catalogue output: JSON records, popup HTML, tables for the app and text for the CLI.
+
+Built on `geo.policies` (catalogue, matching, corridors). All catalogue text that reaches HTML
+goes through `html.escape`; tables are plain data for `st.dataframe`, which does not render HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from geo import schema
+from geo.policies import (
+    NOT_ESTABLISHED,
+    STATUS_LABELS,
+    Catalogue,
+    Document,
+    Link,
+    documents_for_selection,
+    entry_ports,
+    links_for,
+    load_catalogue,
+    port_corridors,
+)
+
+
+def document_record(doc: Document, catalogue: Catalogue | None = None) -> dict:
+    """A flat, JSON-ready description of a document (what the CLI prints and the app shows)."""
+    catalogue = catalogue or load_catalogue()
+    link = catalogue.official_link(doc.id)
+    return {
+        "id": doc.id,
+        "short_title": doc.short_title,
+        "title": doc.title,
+        "type": doc.type,
+        "identifier": doc.identifier,
+        "identifier_unverified": bool(doc.identifier_scheme)
+        and doc.is_unverified(f"identifiers.{doc.identifier_scheme}"),
+        "date": doc.date,
+        "date_unverified": doc.is_unverified("dates.adopted") if "adopted" in doc.dates else False,
+        "status": doc.status,
+        "status_label": doc.status_label,
+        "status_note": doc.status_note,
+        "url": link[0] if link else None,
+        "url_label": link[1] if link else None,
+        "url_unverified": doc.is_unverified("url"),
+        "modes": list(doc.modes),
+        "scope": doc.scope,
+        "summary": doc.summary,
+        "certainty": doc.certainty,
+        "unverified": list(doc.unverified),
+        "notes": doc.notes,
+    }
+
+
+def documents_table(catalogue: Catalogue | None = None) -> dict[str, dict]:
+    """{id: record} of every document, for popups built from per-feature document ids."""
+    catalogue = catalogue or load_catalogue()
+    return {doc_id: document_record(doc, catalogue) for doc_id, doc in catalogue.documents.items()}
+
+
+_CERTAINTY_NOTES = {
+    "probable": "probable",
+    "unverified": "unverified",
+}
+
+
+def links_html(links: Sequence[Link], catalogue: Catalogue | None = None, limit: int = 8) -> str:
+    """An HTML list of documents for a feature popup: escaped titles, official `<a href>` links.
+
+    Shows up to `limit` documents, then a count of the rest. All catalogue text is escaped.
+    """
+    catalogue = catalogue or load_catalogue()
+    if not links:
+        return '<div class="ca-docs"><em>No document in the policy catalogue is linked to this feature.</em></div>'
+    items = []
+    for link in links[:limit]:
+        doc = catalogue.document(link.document)
+        official = catalogue.official_link(doc.id)
+        title = html.escape(doc.short_title)
+        if official:
+            url, label = official
+            title = (
+                f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer" '
+                f'title="{html.escape(label, quote=True)}">{title}</a>'
+            )
+        flags = [STATUS_LABELS[doc.status]]
+        if doc.certainty == "news_only":
+            flags.append("news reports only")
+        if link.certainty in _CERTAINTY_NOTES:
+            flags.append(f"link {_CERTAINTY_NOTES[link.certainty]}")
+        if link.basis == "country":
+            flags.append("applies by country")
+        items.append(
+            f"<li>{title} <small>({html.escape(', '.join(flags))})</small>"
+            f'<br><small title="why">{html.escape(link.reason)}</small></li>'
+        )
+    rest = len(links) - limit
+    more = f"<li><small>and {rest} more in the policy panel</small></li>" if rest > 0 else ""
+    return f'<div class="ca-docs"><b>Policy documents</b><ul>{"".join(items)}{more}</ul></div>'
+
+
+# --------------------------------------------------------------------------- reports (CLI, JSON)
+
+
+def selection_report(
+    layers: Iterable[str] | None = None, countries: Iterable[str] | None = None, catalogue: Catalogue | None = None
+) -> dict:
+    """JSON-ready {"selection", "documents"} for layers (None = all) and ISO countries (None = anywhere)."""
+    catalogue = catalogue or load_catalogue()
+    layers = list(layers or schema.LAYERS)
+    countries = None if countries is None else list(countries)
+    documents = documents_for_selection(layers, countries, catalogue)
+    return {
+        "selection": {"layers": layers, "countries": countries},
+        "documents": [document_record(doc, catalogue) for doc in documents],
+    }
+
+
+def feature_report(feature: pd.DataFrame, catalogue: Catalogue | None = None) -> dict:
+    """JSON-ready {"selection", "documents"} for a one-row frame: each document with why it applies.
+
+    For a port, `selection["corridors"]` lists its 2024 corridors, or says "not established".
+    """
+    catalogue = catalogue or load_catalogue()
+    row = feature.iloc[0]
+    selection = {key: _plain(row.get(key)) for key in ("id", "name", "layer", "country")}
+    if row["layer"] == "ports":
+        locode = _plain(row.get("locode"))
+        found = port_corridors(locode, catalogue) if locode else []
+        selection["corridors"] = [
+            {"corridor": pc.corridor.name, "status": pc.status} for pc in found
+        ] or NOT_ESTABLISHED
+    documents = [
+        {
+            **document_record(catalogue.document(link.document), catalogue),
+            "link_certainty": link.certainty,
+            "basis": link.basis,
+            "reason": link.reason,
+        }
+        for link in links_for(feature.iloc[:1], catalogue).iloc[0]
+    ]
+    return {"selection": selection, "documents": documents}
+
+
+def _plain(value: object) -> object:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def report_text(report: dict) -> str:
+    """Plain-text rendering of `selection_report` / `feature_report` output."""
+    selection = report["selection"]
+    records = report["documents"]
+    if "id" in selection:
+        heading = f"{selection['id']}  {selection['name'] or '(no name)'} ({selection['layer']}, {selection['country'] or 'no country'})"
+    else:
+        where = f" in {', '.join(selection['countries'])}" if selection["countries"] else ""
+        heading = f"Documents that may apply to {', '.join(selection['layers'])}{where}"
+    lines = [f"{heading}: {len(records)} documents"]
+    corridors = selection.get("corridors")
+    if corridors is not None:
+        text = (
+            corridors
+            if isinstance(corridors, str)
+            else "; ".join(f"{c['corridor']} ({c['status']})" for c in corridors)
+        )
+        lines.append(f"2024 corridors: {text}")
+    for record in records:
+        flags = [record["status_label"]]
+        if record["certainty"] != "verified":
+            flags.append(f"reference: {record['certainty']}")
+        if "basis" in record:
+            flags.append(f"link {record['link_certainty']}, by {record['basis']}")
+        lines.append(f"- {record['id']}: {record['short_title']} [{', '.join(flags)}]")
+        if "reason" in record:
+            lines.append(f"    why: {record['reason']}")
+        if record["url"]:
+            lines.append(f"    {record['url_label']}: {record['url']}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- per-feature popups and app tables
+
+
+def policy_html(frame: pd.DataFrame, catalogue: Catalogue | None = None, limit: int = 8) -> pd.Series:
+    """Per feature of `frame`, the escaped HTML list of its documents (see `links_html`) for popups.
+
+    Features with the same links share one string, so this stays fast on large layers.
+    """
+    catalogue = catalogue or load_catalogue()
+    memo: dict[tuple[Link, ...], str] = {}
+    links = links_for(frame, catalogue)
+    return links.map(lambda row: memo.get(row) or memo.setdefault(row, links_html(row, catalogue, limit)))
+
+
+def filter_documents(
+    documents: Iterable[Document], modes: Iterable[str] | None = None, statuses: Iterable[str] | None = None
+) -> list[Document]:
+    """Documents having any of `modes` and one of `statuses` (None = no filter), order kept."""
+    modes = None if modes is None else set(modes)
+    statuses = None if statuses is None else set(statuses)
+    return [
+        doc
+        for doc in documents
+        if (modes is None or modes.intersection(doc.modes)) and (statuses is None or doc.status in statuses)
+    ]
+
+
+_CERTAINTY_LABELS = {
+    "verified": "verified",
+    "partial": "partly verified",
+    "news_only": "news reports only",
+}
+
+
+def _with_flag(value: str | None, unverified: bool) -> str | None:
+    return f"{value} (unverified)" if value and unverified else value
+
+
+def documents_frame(documents: Sequence[Document], catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """A table of documents for the policy panel: one row each, the official link in `link` (or empty)."""
+    catalogue = catalogue or load_catalogue()
+    rows = []
+    for doc in documents:
+        record = document_record(doc, catalogue)
+        rows.append(
+            {
+                "id": doc.id,
+                "document": doc.short_title,
+                "type": doc.type.replace("_", " "),
+                "identifier": _with_flag(record["identifier"], record["identifier_unverified"]),
+                "date": _with_flag(record["date"], record["date_unverified"]),
+                "status": record["status_label"],
+                "modes": ", ".join(m.replace("_", " ") for m in doc.modes),
+                "facts": _CERTAINTY_LABELS[doc.certainty]
+                + (f"; unverified: {', '.join(doc.unverified)}" if doc.unverified else ""),
+                "link": record["url"],
+                "summary": doc.summary,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else ["id", "document", "link"])
+
+
+def corridors_frame(catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """The nine 2024 corridors as a table: countries and ports, with what is verified and what is not."""
+    catalogue = catalogue or load_catalogue()
+
+    def ports(corridor, level: str) -> str:
+        return ", ".join(
+            f"{p.name} ({p.locode})" if p.locode else f"{p.name} (not in the port data)"
+            for p in corridor.ports
+            if p.verification == level
+        )
+
+    rows = [
+        {
+            "corridor": c.name,
+            "coordinator": c.coordinator or "not verified",
+            "verification": c.verification,
+            "countries": ", ".join(c.countries) or "2024 alignment not verified",
+            "countries (pre-2024, unverified)": ", ".join(c.countries_unverified),
+            "ports (verified)": ports(c, "verified"),
+            "ports (probable)": ports(c, "probable"),
+            "notes": c.notes or "",
+        }
+        for c in catalogue.corridors
+    ]
+    return pd.DataFrame(rows)
+
+
+def entry_ports_frame(ports: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """The entry ports of the public debate: corridors (or "not established") and the documents that apply."""
+    catalogue = catalogue or load_catalogue()
+    rows = []
+    for view in entry_ports(ports, catalogue):
+        corridors = "; ".join(f"{pc.corridor.name} ({pc.status})" for pc in view.corridors) or NOT_ESTABLISHED
+        on_feature = [link for link in view.documents if link.basis == "feature"]
+        rows.append(
+            {
+                "port": view.entry.name,
+                "ports in the data": len(view.ports),
+                "2024 corridors": corridors,
+                "pre-2024 core corridors": ", ".join(view.entry.cnc_2013) or "none recorded",
+                "documents on the port itself": ", ".join(
+                    catalogue.document(link.document).short_title for link in on_feature
+                )
+                or "none",
+                "documents in all": len(view.documents),
+                "note": view.entry.note or "",
+            }
+        )
+    return pd.DataFrame(rows)
