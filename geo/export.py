@@ -176,21 +176,26 @@ def export_limit() -> int | None:
     return settings.HOSTED_MAX_EXPORT_FEATURES if settings.MODE == "hosted" else None
 
 
+def check_count(features: int, what: str, max_features: int | None = None) -> None:
+    """ExportError when `features` (of layers named `what`) is zero or above `max_features`."""
+    if features == 0:
+        raise ExportError(
+            f"no {what} features in the selection: nothing to export. Widen the area or clear the filters."
+        )
+    if max_features is not None and features > max_features:
+        raise ExportError(
+            f"{features:,} {what} features selected; this server exports at most {max_features:,}. "
+            "Choose a smaller area or a country."
+        )
+
+
 def prepare(frame: gpd.GeoDataFrame, layer: str, max_features: int | None = None) -> gpd.GeoDataFrame:
     """`frame` reduced to the schema's columns of `layer` and checked, ready to write.
 
     Raises ExportError for an empty selection or more than `max_features` features, and
     SchemaError when a schema column is missing or mistyped.
     """
-    if frame is None or len(frame) == 0:
-        raise ExportError(
-            f"no {layer} features in the selection: nothing to export. Widen the area or clear the filters."
-        )
-    if max_features is not None and len(frame) > max_features:
-        raise ExportError(
-            f"{len(frame):,} {layer} features selected; this server exports at most {max_features:,}. "
-            "Choose a smaller area or a country."
-        )
+    check_count(0 if frame is None else len(frame), layer, max_features)
     missing = [name for name in schema.columns(layer) if name not in frame.columns]
     if missing:
         raise schema.SchemaError(f"{layer}: cannot export, columns missing: {missing}")
@@ -558,6 +563,19 @@ def metadata(
 # Bundles
 
 
+def prepare_bundle(
+    frames: Mapping[str, gpd.GeoDataFrame], max_features: int | None = None
+) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
+    """The non-empty frames, each `prepare`d, and the names of the empty ones.
+
+    ExportError when every frame is empty or together they exceed `max_features`.
+    """
+    empty = [layer for layer, frame in frames.items() if frame is None or len(frame) == 0]
+    kept = {layer: frame for layer, frame in frames.items() if layer not in empty}
+    check_count(sum(len(frame) for frame in kept.values()), " or ".join(frames) or "layer", max_features)
+    return {layer: prepare(frame, layer) for layer, frame in kept.items()}, empty
+
+
 def write_bundle(
     frames: Mapping[str, gpd.GeoDataFrame],
     path: Path,
@@ -571,17 +589,7 @@ def write_bundle(
     they exceed `max_features`, ExportError is raised and nothing is written.
     """
     export_format = get_format(fmt)
-    empty = [layer for layer, frame in frames.items() if frame is None or len(frame) == 0]
-    kept = {layer: frame for layer, frame in frames.items() if layer not in empty}
-    if not kept:
-        names = ", ".join(frames) or "no layers"
-        raise ExportError(f"no features of {names} in the selection: nothing to export. Widen the area.")
-    total = sum(len(frame) for frame in kept.values())
-    if max_features is not None and total > max_features:
-        raise ExportError(
-            f"{total:,} features selected; this server exports at most {max_features:,}. Choose a smaller area."
-        )
-    ready = {layer: prepare(frame, layer) for layer, frame in kept.items()}
+    ready, empty = prepare_bundle(frames, max_features)
     files = {layer: [f"{layer}{export_format.extension}"] for layer in ready}
     notes = readme(ready, files, fmt, selection)
     if empty:
@@ -681,12 +689,8 @@ def bundle_download(
 ) -> Download:
     """A download of a bundle of `frames`, checked now and built only when `build()` is called."""
     export_format = get_format(fmt)
-    kept = {layer: prepare(frame, layer) for layer, frame in frames.items() if frame is not None and len(frame)}
-    if not kept:
-        raise ExportError("no features in the selection: nothing to export. Widen the area or clear the filters.")
+    kept, _ = prepare_bundle(frames, max_features)
     total = sum(len(frame) for frame in kept.values())
-    if max_features is not None and total > max_features:
-        raise ExportError(f"{total:,} features selected; this server exports at most {max_features:,}.")
     size = human_size(sum(estimate_size(frame, layer, fmt) for layer, frame in kept.items()))
     return Download(
         label=f"Bundle ({export_format.label}, {', '.join(kept)}) · {total:,} features · up to {size}",
