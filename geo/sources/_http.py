@@ -212,7 +212,7 @@ def download(
     destination: Path,
     *,
     progress: Progress | None = None,
-    chunk_bytes: int = 1 << 20,
+    chunk_bytes: int = 1 << 16,
     **request_options,
 ) -> Path:
     """Download `url` to `destination`, resuming a partial `<destination>.part` with an HTTP Range request.

@@ -34,6 +34,11 @@ STORE_SOURCE = "osm_pbf"
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,40}(/[a-z][a-z0-9-]{0,40}){0,3}$")
 
 
+def _wkb_points(hex_wkb: str) -> int:
+    """Number of points of a little-endian WKB LineString given as hex (bytes 5-8 of the blob)."""
+    return int.from_bytes(bytes.fromhex(hex_wkb[10:18]), "little")
+
+
 def _timestamp(path: Path, newest_object: datetime | None) -> str:
     """The data date: the extract's replication timestamp, else its newest object, else the file's mtime."""
     reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
@@ -69,8 +74,11 @@ def read_elements(path: Path, layers: tuple[str, ...]) -> tuple[OsmElements, dat
                 kind, blob = "node", factory.create_point(obj)
             elif obj.is_way():
                 try:
-                    kind, blob = "way", factory.create_linestring(obj)
-                except (RuntimeError, osmium.InvalidLocationError):  # missing nodes or fewer than 2 points
+                    kind, blob = "way", factory.create_linestring(obj, osmium.geom.ALL)
+                except (RuntimeError, osmium.InvalidLocationError):  # fewer than 2 located points
+                    dropped += 1
+                    continue
+                if _wkb_points(blob) != len(obj.nodes):  # osmium skips nodes missing from the extract
                     dropped += 1
                     continue
             elif obj.is_area():
