@@ -573,29 +573,42 @@ def _link_key(link: Link) -> tuple[int, int, int]:
     return (_LINK_RANK[link.certainty], 0 if link.basis == "feature" else 1, -link.relevance)
 
 
-def links_for(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.Series:
-    """For each feature of `frame` (any schema layer, or several), a tuple of `Link`, most relevant first.
+def link_patterns(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> tuple[list[tuple[Link, ...]], np.ndarray]:
+    """The distinct link lists of `frame` and, per row, the position of its list.
 
-    Rules are evaluated column-wise; features matching the same set of rules share one tuple.
+    Rules are evaluated column-wise; rows matching the same set of rules share one list, so
+    callers can do per-list work (HTML, ids) once per pattern instead of once per feature.
     """
     catalogue = catalogue or load_catalogue()
     if frame.empty:
-        return pd.Series([], index=frame.index, dtype="object")
+        return [], np.zeros(0, dtype=np.intp)
     matrix = np.column_stack([_rule_mask(rule, frame, catalogue) for rule in catalogue.rules])
-    patterns, inverse = np.unique(np.packbits(matrix, axis=1), axis=0, return_inverse=True)
-    per_pattern = []
-    for packed in patterns:
-        bits = np.unpackbits(packed)[: len(catalogue.rules)].astype(bool)
-        per_pattern.append(_rule_links(rule for rule, hit in zip(catalogue.rules, bits, strict=True) if hit))
-    values = np.empty(len(per_pattern), dtype=object)
-    values[:] = per_pattern
-    return pd.Series(values[np.asarray(inverse).ravel()], index=frame.index, dtype="object")
+    # One bytes key per row (its rule hits as bits) makes the grouping a 1-D factorize.
+    packed = np.packbits(matrix, axis=1)
+    inverse, uniques = pd.factorize(pd.Series([row.tobytes() for row in packed], dtype="object"))
+    patterns = []
+    for position in range(len(uniques)):
+        bits = matrix[np.argmax(inverse == position)]
+        patterns.append(_rule_links(rule for rule, hit in zip(catalogue.rules, bits, strict=True) if hit))
+    return patterns, inverse
+
+
+def _per_row(frame: pd.DataFrame, values: list, inverse: np.ndarray) -> pd.Series:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return pd.Series(array[inverse] if len(values) else [], index=frame.index, dtype="object")
+
+
+def links_for(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.Series:
+    """For each feature of `frame` (any schema layer, or several), a tuple of `Link`, most relevant first."""
+    patterns, inverse = link_patterns(frame, catalogue)
+    return _per_row(frame, patterns, inverse)
 
 
 def documents_for(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.Series:
     """For each feature of `frame`, a tuple of the ids of the documents that apply, most relevant first."""
-    links = links_for(frame, catalogue)
-    return links.map(lambda row: tuple(link.document for link in row)).astype("object")
+    patterns, inverse = link_patterns(frame, catalogue)
+    return _per_row(frame, [tuple(link.document for link in links) for links in patterns], inverse)
 
 
 def _scope_countries(rule: Rule, catalogue: Catalogue) -> frozenset[str] | None:

@@ -21,6 +21,7 @@ from geo.policies import (
     Link,
     documents_for_selection,
     entry_ports,
+    link_patterns,
     links_for,
     load_catalogue,
     port_corridors,
@@ -188,12 +189,12 @@ def report_text(report: dict) -> str:
 def policy_html(frame: pd.DataFrame, catalogue: Catalogue | None = None, limit: int = 8) -> pd.Series:
     """Per feature of `frame`, the escaped HTML list of its documents (see `links_html`) for popups.
 
-    Features with the same links share one string, so this stays fast on large layers.
+    The HTML is built once per distinct link list, so this stays fast on large layers.
     """
     catalogue = catalogue or load_catalogue()
-    memo: dict[tuple[Link, ...], str] = {}
-    links = links_for(frame, catalogue)
-    return links.map(lambda row: memo.get(row) or memo.setdefault(row, links_html(row, catalogue, limit)))
+    patterns, inverse = link_patterns(frame, catalogue)
+    markup = np.array([links_html(links, catalogue, limit) for links in patterns], dtype=object)
+    return pd.Series(markup[inverse] if len(patterns) else [], index=frame.index, dtype="object")
 
 
 def filter_documents(

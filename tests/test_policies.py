@@ -392,3 +392,12 @@ def test_entry_ports_show_their_corridors_or_say_not_established(catalogue, port
     turkish = views["Turkish ports"]
     assert len(turkish.ports) == int((ports["country"] == "TR").sum()) > 50
     assert not any(link.document.startswith("tent") for link in turkish.documents)
+
+
+def test_linking_a_whole_layer_equals_linking_each_feature_alone(catalogue, ports):
+    rail = store.read_embedded("rail")
+    sample = pd.concat([ports.sample(25, random_state=1), rail.sample(25, random_state=1)], ignore_index=True)
+    together = policies.links_for(sample, catalogue)
+    assert together.map(len).nunique() > 3  # the sample mixes several link sets
+    for position in range(len(sample)):
+        assert together.iloc[position] == policies.links_for(sample.iloc[[position]], catalogue).iloc[0]
