@@ -222,7 +222,8 @@ def _write_with_gdal(
 
 
 def _write_geoparquet(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
-    store.write_layer(frame, path, layer)
+    # The store's own writer would nest a second atomic write (and its owner-only temp file).
+    frame.to_parquet(path, compression="zstd", index=False, schema_version="1.1.0")
 
 
 def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
@@ -355,15 +356,21 @@ def write_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path, max_f
     """
     export_format = get_format(fmt)
     ready = prepare(frame, layer, max_features)
-    return store.atomic_write(Path(path), lambda tmp: _write_fresh(export_format, ready, layer, tmp))
+    name = f"{layer}{export_format.extension}"
+    return store.atomic_write(
+        Path(path), lambda tmp: _write_fresh(tmp, name, lambda fresh: export_format.write(ready, layer, fresh))
+    )
 
 
-def _write_fresh(export_format: ExportFormat, frame: gpd.GeoDataFrame, layer: str, tmp: Path) -> None:
-    # GDAL picks details from the extension (LIBKML writes a folder without ".kml") and will not
-    # write over the empty file atomic_write made, so write under the real name, then move.
+def _write_fresh(tmp: Path, name: str, write: Callable[[Path], None]) -> None:
+    """Call `write(path)` on a new file `name` in a scratch folder beside `tmp`, then move it to `tmp`.
+
+    GDAL reads details from the extension and will not write over the empty file atomic_write
+    made; and a file created this way gets the usual permissions, not mkstemp's owner-only ones.
+    """
     with tempfile.TemporaryDirectory(prefix=".export-", dir=tmp.parent) as work:
-        fresh = Path(work) / f"{layer}{export_format.extension}"
-        export_format.write(frame, layer, fresh)
+        fresh = Path(work) / name
+        write(fresh)
         os.replace(fresh, tmp)
 
 
@@ -595,10 +602,10 @@ def write_bundle(
     if empty:
         notes += "\nLayers with no features in the selection (left out): " + ", ".join(empty) + "\n"
 
-    def write(tmp: Path) -> None:
-        with tempfile.TemporaryDirectory() as work, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+    def write_zip(zip_path: Path) -> None:
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
             for layer, frame in ready.items():
-                layer_path = Path(work) / files[layer][0]
+                layer_path = zip_path.parent / files[layer][0]
                 export_format.write(frame, layer, layer_path)
                 archive.write(layer_path, files[layer][0])
             archive.writestr("README.txt", notes)
@@ -608,7 +615,7 @@ def write_bundle(
             for name, licence_path in licence_files(ready).items():
                 archive.write(licence_path, name)
 
-    return store.atomic_write(Path(path), write)
+    return store.atomic_write(Path(path), lambda tmp: _write_fresh(tmp, "bundle.zip", write_zip))
 
 
 def bundle_bytes(

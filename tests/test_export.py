@@ -298,6 +298,7 @@ def test_every_format_round_trips_every_feature_and_attribute(tmp_path, layer, f
     names = set(back["name"].dropna().map(lambda text: text.lstrip("'")))
     assert set(original["name"].dropna()) == names
     assert [p.name for p in tmp_path.iterdir()] == [path.name], "no temporary files left behind"
+    assert path.stat().st_mode & 0o044, "an export is readable like any file the user makes, not owner-only"
 
 
 def test_non_ascii_names_survive_every_format(tmp_path):
@@ -383,6 +384,8 @@ def test_bundle_holds_layers_readme_metadata_and_licences(tmp_path):
     frames = {"ports": ports_frame(), "rail": rail_frame(), "roads": roads_frame()}
     selection = export.Selection(countries=("PL", "RO"), bbox=(10.0, 40.0, 30.0, 55.0), filters=(("kind", "rail"),))
     path = export.write_bundle(frames, tmp_path / "b.zip", "gpkg", selection)
+    assert [p.name for p in tmp_path.iterdir()] == ["b.zip"]
+    assert path.stat().st_mode & 0o044
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         readme = archive.read("README.txt").decode("utf-8")
