@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from geo import layers as layer_catalogue
 from geo import schema, settings
 
 DocumentId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
@@ -162,15 +163,19 @@ class Document(_Model):
         return next((s for s in _IDENTIFIER_ORDER if s in self.identifiers), None)
 
     @property
-    def date(self) -> str | None:
-        """The document's main date (adoption, else publication), possibly partial."""
-        return self.dates.get("adopted") or self.dates.get("published")
+    def date_kind(self) -> str | None:
+        """Which date is the main one: "adopted", else "published", else "entry_into_force"."""
+        return next((kind for kind in ("adopted", "published", "entry_into_force") if kind in self.dates), None)
 
     @property
-    def status_label(self) -> str:
-        successor = self.repealed_by or self.superseded_by
-        label = STATUS_LABELS[self.status]
-        return f"{label} (by {successor})" if successor else label
+    def date(self) -> str | None:
+        """The document's main date (see `date_kind`), possibly partial (yyyy or yyyy-mm)."""
+        return self.dates[self.date_kind] if self.date_kind else None
+
+    @property
+    def successor(self) -> str | None:
+        """The id of the document that repealed or superseded this one."""
+        return self.repealed_by or self.superseded_by
 
 
 class Rule(_Model):
@@ -395,9 +400,17 @@ def _check_references(catalogue: Catalogue) -> None:
                 "leave it empty or add the publisher to official_hosts"
             )
     for rule in catalogue.rules:
+        layer_modes = {
+            mode for layer in rule.layers or schema.LAYERS for mode in layer_catalogue.get_layer(layer).modes
+        }
         for doc_id in rule.documents:
             if doc_id not in docs:
                 raise CatalogueError(f"rule {rule.id!r}: field 'documents' names unknown document {doc_id!r}")
+            if not layer_modes.intersection(docs[doc_id].modes):
+                raise CatalogueError(
+                    f"rule {rule.id!r}: field 'documents': {doc_id!r} has no mode of the rule's layers "
+                    f"({', '.join(sorted(layer_modes))})"
+                )
         for ref in rule.countries or ():
             if len(ref) != 2 and ref not in groups:
                 raise CatalogueError(f"rule {rule.id!r}: field 'countries' names unknown country group {ref!r}")

@@ -28,6 +28,15 @@ from geo.policies import (
 )
 
 
+def status_label(doc: Document, catalogue: Catalogue | None = None) -> str:
+    """E.g. "in force", "repealed by Rail Capacity Regulation (EU) 2026/1184"."""
+    label = STATUS_LABELS[doc.status]
+    if not doc.successor:
+        return label
+    catalogue = catalogue or load_catalogue()
+    return f"{label} by {catalogue.document(doc.successor).short_title}"
+
+
 def document_record(doc: Document, catalogue: Catalogue | None = None) -> dict:
     """A flat, JSON-ready description of a document (what the CLI prints and the app shows)."""
     catalogue = catalogue or load_catalogue()
@@ -41,9 +50,11 @@ def document_record(doc: Document, catalogue: Catalogue | None = None) -> dict:
         "identifier_unverified": bool(doc.identifier_scheme)
         and doc.is_unverified(f"identifiers.{doc.identifier_scheme}"),
         "date": doc.date,
-        "date_unverified": doc.is_unverified("dates.adopted") if "adopted" in doc.dates else False,
+        "date_kind": doc.date_kind,
+        "date_unverified": bool(doc.date_kind) and doc.is_unverified(f"dates.{doc.date_kind}"),
         "status": doc.status,
-        "status_label": doc.status_label,
+        "status_label": status_label(doc, catalogue),
+        "successor": doc.successor,
         "status_note": doc.status_note,
         "url": link[0] if link else None,
         "url_label": link[1] if link else None,

@@ -198,6 +198,15 @@ def test_rule_naming_a_missing_document_fails(tmp_path, raw):
         policies.load_catalogue(path)
 
 
+def test_rule_linking_a_document_to_a_layer_of_another_mode_fails(tmp_path, raw):
+    def link_rail_act_to_ports(data):
+        next(r for r in data["rules"] if r["id"] == "port-services")["documents"].append("rail-interop-2016")
+
+    path = write_variant(tmp_path, raw, link_rail_act_to_ports)
+    with pytest.raises(policies.CatalogueError, match=r"rule 'port-services'.*'rail-interop-2016' has no mode"):
+        policies.load_catalogue(path)
+
+
 def test_duplicate_document_id_fails(tmp_path, raw):
     path = write_variant(tmp_path, raw, lambda data: data["documents"].append(dict(document_entry(data, "ports-2017"))))
     with pytest.raises(policies.CatalogueError, match=r"'ports-2017': field 'id' is used twice"):
