@@ -317,6 +317,8 @@ def _write_shapefile_zip(frame: gpd.GeoDataFrame, layer: str, path: Path) -> Non
             archive.writestr("long_values.csv", text.getvalue())
         shp_files = [name for name in archive.namelist() if name.endswith(".shp")]
         archive.writestr("README.txt", readme({layer: frame}, {layer: shp_files}, "shp"))
+        for name, licence_path in licence_files({layer: frame}).items():
+            archive.write(licence_path, name)
 
 
 FORMATS: dict[str, ExportFormat] = {
