@@ -657,6 +657,9 @@ def test_real_roads_bundle_carries_the_odbl_notice_and_openmaptiles_credit(tmp_p
     with zipfile.ZipFile(path) as archive:
         readme = archive.read("README.txt").decode("utf-8")
         meta = json.loads(archive.read("metadata.json"))
+        names = set(archive.namelist())
+    assert {"licences/ODbL-1.0.txt", "licences/gisco.md"} <= names, "licence texts from datasets/licences/"
+    assert "licences/natural_earth.md" not in names, "no Natural Earth data in this bundle"
     assert "Open Database License (ODbL) 1.0" in readme
     for attribution in set(roads["attribution"]):
         assert f"Credit: {attribution}" in readme
