@@ -109,6 +109,78 @@ def _cmd_policies(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_progress(done: int, total: int | None, message: str) -> None:
+    """A one-line text progress bar on stderr."""
+    if total:
+        filled = int(30 * done / total)
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {message[:60]:<60}", end="", file=sys.stderr, flush=True)
+        if done >= total:
+            print(file=sys.stderr)
+    else:
+        print(f"\r{message[:90]:<90}", end="", file=sys.stderr, flush=True)
+
+
+def _report_osm(result) -> None:
+    """Print what a fetch or import gave: notes as warnings, then the one-line summary."""
+    for note in result.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    where = f" -> {result.stored_path}" if result.stored_path else ""
+    print(f"{result.message}{where}")
+
+
+def _cmd_fetch_overpass(args: argparse.Namespace) -> int:
+    from geo.sources import overpass
+
+    if args.bbox is None and args.country is None:
+        raise UserError("give --bbox W,S,E,N (degrees) or --country CC")
+    layers = _split_values(args.layer)
+    status = 0
+    for layer in layers:
+        result = overpass.fetch_area(
+            layer,
+            bbox=args.bbox,
+            country=args.country,
+            endpoint=args.endpoint,
+            store_dir=Path(args.store) if args.store else None,
+            progress=_print_progress,
+            use_cache=not args.no_cache,
+        )
+        _report_osm(result)
+        status = status or (0 if result.ok else 1)
+    return status
+
+
+def _cmd_fetch_geofabrik(args: argparse.Namespace) -> int:
+    from geo.sources import _http, osm_pbf
+
+    try:
+        path = osm_pbf.download_region(args.region, args.dest, base_url=args.base_url, progress=_print_progress)
+    except _http.FetchError as exc:
+        raise UserError(str(exc)) from exc
+    print(f"{path} ({path.stat().st_size / 1e6:.1f} MB); import it with: python -m geo import {path}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from geo import schema
+    from geo.sources import osm_pbf, overpass
+
+    path = Path(args.file)
+    layers = _split_values(args.layer) or list(schema.LAYERS)
+    if path.name.endswith(".pbf"):
+        results = osm_pbf.load(path, tuple(layers), progress=_print_progress)
+    elif path.suffix == ".json":
+        results = {layer: overpass.load_json(path, layer) for layer in layers}
+    else:
+        raise UserError(f"{path.name}: import reads .osm.pbf extracts and Overpass .json responses")
+    store_dir = Path(args.store) if args.store else None
+    for result in results.values():
+        if len(result.frame) and not args.dry_run:
+            result.stored_path = str(osm_pbf.save(result, store_dir))
+        _report_osm(result)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geo", description="Corridor Atlas: data, policies, maps and exports."
@@ -163,6 +235,41 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--feature", help="a feature id, e.g. gisco:NLRTM; lists what applies to that feature")
     policy.add_argument("--json", action="store_true", help="print JSON instead of text")
     policy.set_defaults(handler=_cmd_policies)
+
+    fetch = commands.add_parser("fetch", help="fetch live OpenStreetMap detail into your store")
+    sources = fetch.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    over = sources.add_parser(
+        "overpass",
+        help="fetch a layer for a bbox or a country from an Overpass API endpoint",
+        description="Example: python -m geo fetch overpass --layer rail --bbox=15.3,47.9,16.0,48.4",
+    )
+    over.add_argument("--layer", action="append", required=True, help="ports, rail or roads; repeat or comma-separate")
+    over.add_argument("--bbox", help="W,S,E,N in degrees; write --bbox=-10,35,-9,36 when it starts with -")
+    over.add_argument("--country", help="ISO code or name: fetch its bbox (with --bbox: their overlap)")
+    over.add_argument("--endpoint", help="Overpass API URL (default: $CORRIDOR_ATLAS_OVERPASS_URL or overpass-api.de)")
+    over.add_argument("--store", help="store folder (default: store/)")
+    over.add_argument("--no-cache", action="store_true", help="ignore cached responses")
+    over.set_defaults(handler=_cmd_fetch_overpass)
+    geofabrik = sources.add_parser(
+        "geofabrik",
+        help="download a Geofabrik .osm.pbf extract (resumes an interrupted download)",
+        description="Example: python -m geo fetch geofabrik europe/monaco",
+    )
+    geofabrik.add_argument("region", help="Geofabrik region path, e.g. europe/monaco")
+    geofabrik.add_argument("--dest", help="folder for the file (default: store/pbf)")
+    geofabrik.add_argument("--base-url", help="mirror URL (default: $CORRIDOR_ATLAS_GEOFABRIK_URL)")
+    geofabrik.set_defaults(handler=_cmd_fetch_geofabrik)
+
+    importer = commands.add_parser(
+        "import",
+        help="import an .osm.pbf extract or a saved Overpass .json response into your store",
+        description="Example: python -m geo import monaco-latest.osm.pbf --layer rail --layer ports",
+    )
+    importer.add_argument("file", help=".osm.pbf or Overpass .json file")
+    importer.add_argument("--layer", action="append", help="ports, rail or roads (default: all)")
+    importer.add_argument("--store", help="store folder (default: store/)")
+    importer.add_argument("--dry-run", action="store_true", help="read and summarise, store nothing")
+    importer.set_defaults(handler=_cmd_import)
 
     return parser
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -78,6 +80,12 @@ def provenance(source_date: str | None, retrieved_at: str) -> schema.Provenance:
         source_date=(source_date or "")[:10] or None,
         retrieved_at=retrieved_at,
     )
+
+
+def file_area_key(path: Path) -> str:
+    """A store area key from a file name: "Monaco 2020-02.osm.pbf" -> "monaco-2020-02"."""
+    stem = Path(path).name.split(".osm")[0].removesuffix(".json")
+    return re.sub(r"[^a-z0-9_.-]+", "-", stem.lower()).strip("-.")[:80] or "extract"
 
 
 def filter_matches(layer: Layer, element_type: str, tags: dict) -> str | None:

@@ -24,7 +24,7 @@ import shapely
 from geo import settings, store
 from geo.layers import get_layer
 from geo.sources import _http
-from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, normalise, provenance
+from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, file_area_key, normalise, provenance
 from geo.sources.overpass import FetchResult, Progress, summary
 
 __all__ = ["ATTRIBUTION", "LICENCE", "SOURCE"]
@@ -111,12 +111,6 @@ def read_elements(path: Path, layers: tuple[str, ...]) -> tuple[OsmElements, dat
     return elements, newest
 
 
-def area_key(path: Path) -> str:
-    """A store area key from a file name: "Monaco 2020-02.osm.pbf" -> "monaco-2020-02"."""
-    stem = Path(path).name.split(".osm")[0].split(".json")[0]
-    return re.sub(r"[^a-z0-9_.-]+", "-", stem.lower()).strip("-.")[:80] or "extract"
-
-
 def load(
     path: Path,
     layers: tuple[str, ...] = ("rail", "roads", "ports"),
@@ -148,7 +142,7 @@ def load(
         results[name] = FetchResult(
             frame=frame,
             layer=name,
-            area=area_key(path),
+            area=file_area_key(path),
             bbox=tuple(frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0),
             origin="file",
             message="",

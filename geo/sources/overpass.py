@@ -32,7 +32,7 @@ import shapely
 from geo import settings, store
 from geo.layers import Layer, get_layer
 from geo.sources import _http
-from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, normalise, provenance
+from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, file_area_key, normalise, provenance
 
 __all__ = ["ATTRIBUTION", "LICENCE", "SOURCE"]
 
@@ -472,7 +472,7 @@ def summary(result: FetchResult) -> str:
         text += f", {result.km:,.1f} km"
     text += f", {where.get(result.origin, result.origin)}"
     if result.source_date:
-        text += f", OSM data of {result.source_date}"
+        text += f", OSM data of {result.source_date[:10]}"
     return text + f", {result.seconds:.1f} s"
 
 
@@ -527,7 +527,7 @@ def fetch_area(
 def _stored_fallback(layer: str, area: str, bbox, store_dir: Path | None, reason: str) -> FetchResult:
     path = store.area_path(layer, STORE_SOURCE, area, store_dir)
     empty = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs="EPSG:4326")
-    base = {"layer": layer, "area": area, "bbox": bbox, "notes": [reason]}
+    base = {"layer": layer, "area": area, "bbox": bbox}
     if not path.exists():
         return FetchResult(frame=empty, origin="none", message=f"{reason}; nothing stored for this area", **base)
     try:
@@ -569,7 +569,7 @@ def load_json(path: Path, layer: str, *, assign_country: bool = True) -> FetchRe
     result = FetchResult(
         frame=frame,
         layer=layer,
-        area="",
+        area=file_area_key(path),
         bbox=bounds,
         origin="file",
         message="",

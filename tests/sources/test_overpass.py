@@ -89,6 +89,30 @@ def test_real_sankt_poelten_response_matches_an_independent_reading(options):
     schema.validate(frame, "rail")
 
 
+def test_countries_come_from_a_spatial_lookup(options):
+    options["assign_country"] = True
+    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
+        frame = fetch(server, options).frame
+    assert set(frame["country"]) == {"AT"}
+
+
+def test_a_country_fetch_queries_its_bbox_and_keeps_its_features(options):
+    options["assign_country"] = True
+    document, expected = generated("monaco-2020-02", "rail", "body")
+    with ScriptedServer([Reply(body=document)]) as server:
+        result = overpass.fetch_area(
+            "rail",
+            country="Monaco",
+            endpoint=server.url,
+            **{k: v for k, v in options.items() if k not in ("waits", "assign_country")},
+        )
+    west, south, east, north = overpass.country_bbox("MC")[1]
+    assert f"[bbox:{south:.6f},{west:.6f},{north:.6f},{east:.6f}]" in server.requests[0].form["data"]
+    assert result.area == "mc" and len(result.frame) > 0
+    assert set(result.frame["country"]) == {"MC"}  # the lines across the border in France are left out
+    assert len(result.frame) < len(expected["ids"])
+
+
 def test_request_is_a_polite_post_with_timeout_and_maxsize(options):
     with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
         fetch(server, options)
