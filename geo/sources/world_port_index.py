@@ -80,7 +80,8 @@ def _countries_of(raw: gpd.GeoDataFrame, locode: pd.Series, table: gpd.GeoDataFr
         except countries.UnknownCountryError:
             return pd.NA
 
-    country = by_locode.fillna(raw["country_code"].map(by_name)).astype("string")
+    names = {name: by_name(name) for name in raw["country_code"].dropna().unique()}
+    country = by_locode.fillna(raw["country_code"].map(names)).astype("string")
     missing = country.isna()
     if missing.any():
         country[missing] = countries.nearest_country(raw.geometry[missing], table)
