@@ -14,7 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo import settings, store
+from geo import lod, settings, store
 from geo.sources import (
     MissingInputError,
     build_time,
@@ -90,5 +90,6 @@ def build_default(
         entry["bytes"] = Path(entry["path"]).stat().st_size
         km = f", {entry['km']:,.0f} km" if "km" in entry else ""
         progress(f"  {name:<9} {entry['features']:>7,} features{km}, {entry['bytes'] / 1e6:.2f} MB  {entry['path']}")
+    lod.write_levels(layers, out_dir, progress)  # datasets/<layer>_lod<k>.parquet for the map
     progress(f"done in {time.monotonic() - started:.0f} s")
     return summary
