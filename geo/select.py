@@ -1,0 +1,119 @@
+"""Selecting features: loading the layers once, then filtering by country and bounding box.
+
+All geometry is EPSG:4326; a bounding box is (west, south, east, north) in degrees of
+longitude/latitude. Filters are vectorised (spatial index for the box), never per-feature Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo import schema, store
+
+BBox = tuple[float, float, float, float]
+
+
+def validate_bbox(bbox: Sequence[float]) -> BBox:
+    """`bbox` as four floats (west, south, east, north; degrees, EPSG:4326), or ValueError saying what is wrong."""
+    try:
+        values = tuple(float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise ValueError(f"bbox must be four numbers west,south,east,north (degrees), got {bbox!r}") from None
+    if len(values) != 4:
+        raise ValueError(f"bbox must be four numbers west,south,east,north (degrees), got {len(values)}")
+    west, south, east, north = values
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"bbox values must be finite numbers, got {values}")
+    if not (-180 <= west <= 180 and -180 <= east <= 180):
+        raise ValueError(f"bbox longitudes must lie in -180..180 degrees, got west={west}, east={east}")
+    if not (-90 <= south <= 90 and -90 <= north <= 90):
+        raise ValueError(f"bbox latitudes must lie in -90..90 degrees, got south={south}, north={north}")
+    if west >= east:
+        raise ValueError(f"bbox is inverted: west ({west}) must be less than east ({east}); order is W,S,E,N")
+    if south >= north:
+        raise ValueError(f"bbox is inverted: south ({south}) must be less than north ({north}); order is W,S,E,N")
+    return values
+
+
+def parse_bbox(text: str) -> BBox:
+    """Parse "W,S,E,N" (degrees, EPSG:4326) into a validated bbox."""
+    parts = [part.strip() for part in str(text).split(",")]
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        raise ValueError(f"bbox must be four numbers W,S,E,N in degrees, got {str(text)[:80]!r}") from None
+    return validate_bbox(numbers)
+
+
+def normalise_countries(countries: Iterable[str]) -> list[str]:
+    """Upper-cased ISO 3166-1 alpha-2 codes, de-duplicated in order; ValueError for anything else."""
+    codes = list(dict.fromkeys(str(code).strip().upper() for code in countries))
+    bad = [code for code in codes if not schema.COUNTRY_PATTERN.match(code)]
+    if bad:
+        raise ValueError(f"countries must be ISO 3166-1 alpha-2 codes such as 'DE', got {bad[:5]}")
+    return codes
+
+
+def select(
+    frame: gpd.GeoDataFrame, countries: Iterable[str] | None = None, bbox: Sequence[float] | None = None
+) -> gpd.GeoDataFrame:
+    """Features of `frame` in any of `countries` (alpha-2 codes) and intersecting `bbox` (W,S,E,N degrees).
+
+    `None` means no filter; an empty `countries` list selects nothing. Rows keep their order;
+    the input is never modified.
+    """
+    mask = pd.Series(True, index=frame.index)
+    if countries is not None:
+        codes = normalise_countries(countries)
+        mask &= frame["country"].isin(codes).fillna(False).astype(bool)
+    if bbox is not None:
+        west, south, east, north = validate_bbox(bbox)
+        hits = frame.sindex.query(shapely.box(west, south, east, north), predicate="intersects")
+        in_box = pd.Series(False, index=frame.index)
+        in_box.iloc[hits] = True
+        mask &= in_box
+    return frame[mask.to_numpy()]
+
+
+@dataclass
+class Layers:
+    """Every layer's features (embedded snapshot with stored detail merged over it) and any problems found."""
+
+    frames: dict[str, gpd.GeoDataFrame]
+    problems: list[str] = field(default_factory=list)
+    stored_features: dict[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, layer: str) -> gpd.GeoDataFrame:
+        return self.frames[layer]
+
+
+def merge_stored(embedded: gpd.GeoDataFrame, stored: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """`embedded` with `stored` features appended; a stored feature replaces an embedded one with the same id."""
+    if stored is None or stored.empty:
+        return embedded
+    kept = embedded[~embedded["id"].isin(stored["id"])]
+    merged = pd.concat([kept, stored], ignore_index=True)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=schema.CRS)
+
+
+def load_layers(layers: Iterable[str] = schema.LAYERS, store_dir=None) -> Layers:
+    """Read each layer: the embedded snapshot, then the user's stored detail merged over it.
+
+    Raises store.DatasetError (naming the build command) if an embedded file is missing or
+    corrupt. Unreadable stored files are not fatal: they are left out and listed in `problems`.
+    The app calls this once per process (`st.cache_resource`); treat the frames as read-only.
+    """
+    frames, problems, stored_counts = {}, [], {}
+    for layer in layers:
+        embedded = store.read_embedded(layer)
+        stored, layer_problems = store.read_stored(layer, store_dir)
+        problems.extend(layer_problems)
+        stored_counts[layer] = 0 if stored is None else len(stored)
+        frames[layer] = merge_stored(embedded, stored)
+    return Layers(frames=frames, problems=problems, stored_features=stored_counts)
