@@ -8,15 +8,15 @@ adds provenance (source "osm", ODbL-1.0, "© OpenStreetMap contributors").
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 
@@ -149,13 +149,14 @@ def _areas_for_ports(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return geometry, keep
 
 
-def _kept_tags(layer: Layer, tags: dict) -> dict:
-    """The tags worth keeping in the `tags` JSON column: filter keys, layer prefixes, a few extras."""
-    keys = {f.key for f in layer.osm_filters} | set(EXTRA_TAGS)
-    return {
-        k: v
-        for k, v in tags.items()
-        if k not in layer.osm_columns and (k in keys or k.startswith(layer.osm_tag_prefixes or ("\0",)))
+def _tag_keeper(layer: Layer) -> Callable[[dict], dict]:
+    """A function returning the tags worth keeping in the `tags` column: filter keys, layer prefixes, a few extras."""
+    keys = ({f.key for f in layer.osm_filters} | set(EXTRA_TAGS)) - set(layer.osm_columns)
+    prefixes = layer.osm_tag_prefixes
+    if not prefixes:
+        return lambda tags: {k: tags[k] for k in keys.intersection(tags)}
+    return lambda tags: {
+        k: v for k, v in tags.items() if k not in layer.osm_columns and (k in keys or k.startswith(prefixes))
     }
 
 
@@ -203,8 +204,9 @@ def normalise(
         frame["construction"] = [t.get("highway") == "construction" for t in tags]
     if layer.name in ("rail", "roads"):
         frame["length_km"] = geodesic_length_km(geometry)
+    keep = _tag_keeper(layer)
     frame["tags"] = pd.Series(
-        [json.dumps({**_kept_tags(layer, t), "osm_origin": origin}, ensure_ascii=False, sort_keys=True) for t in tags],
+        [orjson.dumps({**keep(t), "osm_origin": origin}, option=orjson.OPT_SORT_KEYS).decode() for t in tags],
         dtype="string",
     )
     frame = schema.with_provenance(frame, prov)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import shapely
 
 from geo import settings, store
@@ -194,8 +195,8 @@ def decode(content: bytes) -> dict:
         text = " ".join(re.sub(rb"<[^>]*>", b" ", content[:4000]).decode("utf-8", "replace").split())
         raise OverpassError(f"the endpoint answered HTML instead of JSON: {text[:200]}")
     try:
-        data = json.loads(content)
-    except ValueError as exc:
+        data = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
         raise OverpassError(f"the response is not valid JSON (truncated or corrupt?): {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
         raise OverpassError("the response is JSON but not an Overpass result (no 'elements' list)")
