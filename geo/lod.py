@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 
 from geo import schema, settings, store
+from geo.select import validate_bbox
 from geo.sources import _geometry
 
 LINE_LAYERS = ("rail", "roads")
@@ -84,7 +85,7 @@ def level_for_zoom(zoom: float) -> int:
 
 def zoom_for_bbox(bbox: tuple[float, float, float, float], width_px: int = 1400, height_px: int = 800) -> float:
     """The zoom Leaflet's fitBounds picks for `bbox` (lon/lat degrees) in a map of that size (whole zooms)."""
-    west, south, east, north = _checked_bbox(bbox)
+    west, south, east, north = validate_bbox(bbox)
 
     def mercator_y(lat: float) -> float:
         lat = max(min(lat, 85.0511), -85.0511)
@@ -104,17 +105,6 @@ def level_for_bbox(bbox: tuple[float, float, float, float], width_px: int = 1400
 def decimals_for_level(level: int) -> int:
     """Decimals of a degree a renderer should round coordinates of `level` to."""
     return FULL_DECIMALS if level >= FULL else LEVELS[level].decimals
-
-
-def _checked_bbox(bbox: Iterable[float]) -> tuple[float, float, float, float]:
-    west, south, east, north = (float(v) for v in bbox)
-    if not all(map(math.isfinite, (west, south, east, north))):
-        raise ValueError(f"bbox values must be finite numbers, got {bbox}")
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise ValueError(
-            f"bbox must be west,south,east,north in degrees with west < east and south < north, got {bbox}"
-        )
-    return west, south, east, north
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -220,7 +210,7 @@ def read_level(layer: str, level: int, datasets_dir: Path | None = None) -> gpd.
 
 def clip_to_bbox(frame: gpd.GeoDataFrame, bbox: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     """The features of `frame` inside `bbox` (lon/lat degrees), lines cut at its edges (points kept whole)."""
-    west, south, east, north = _checked_bbox(bbox)
+    west, south, east, north = validate_bbox(bbox)
     inside = frame.iloc[frame.sindex.query(shapely.box(west, south, east, north), predicate="intersects")]
     inside = inside.sort_index()
     lines = inside.geom_type.isin(("LineString", "MultiLineString")).to_numpy()
@@ -279,7 +269,7 @@ def plan_view(
     the estimate. Point layers are drawn whole at every level.
     """
     layers = [schema.columns(name) and name for name in layers]  # raises SchemaError for an unknown layer
-    bbox = _checked_bbox(bbox or settings.EUROPE_BBOX)
+    bbox = validate_bbox(bbox or settings.EUROPE_BBOX)
     requested = level_for_zoom(zoom if zoom is not None else zoom_for_bbox(bbox))
     whole_europe = bbox == tuple(settings.EUROPE_BBOX)
 
