@@ -27,8 +27,6 @@ from geo.sources import _http
 from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, file_area_key, normalise, provenance
 from geo.sources.overpass import FetchResult, Progress, summary
 
-__all__ = ["ATTRIBUTION", "LICENCE", "SOURCE"]
-
 STORE_SOURCE = "osm_pbf"
 # Geofabrik region paths: "europe", "europe/monaco", "europe/germany/bremen".
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,40}(/[a-z][a-z0-9-]{0,40}){0,3}$")

@@ -30,12 +30,10 @@ import numpy as np
 import orjson
 import shapely
 
-from geo import settings, store
+from geo import schema, settings, store
 from geo.layers import Layer, get_layer
 from geo.sources import _http
 from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, file_area_key, normalise, provenance
-
-__all__ = ["ATTRIBUTION", "LICENCE", "SOURCE"]
 
 STORE_SOURCE = "osm_overpass"  # the store key of features fetched from Overpass
 SHAPES = ("body", "geom")
@@ -490,11 +488,13 @@ def fetch_area(
 ) -> FetchResult:
     """Fetch, store and return `layer` for a bbox or a country; the one call the app and CLI make.
 
-    Bad input raises ValueError before any request. When the network or the endpoint fails, the
+    Bad input raises ValueError before any request; in hosted mode it raises PermissionError. When the network or the endpoint fails, the
     stored copy of the same area is returned instead (`origin == "stored"`, the message says why),
     or, with nothing stored, a result with no features (`origin == "none"`). A corrupt stored copy
     is reported, not used. `options` go to `fetch_layer`.
     """
+    if settings.MODE == "hosted":
+        raise PermissionError("fetching live OpenStreetMap data is disabled on the hosted dashboard")
     get_layer(layer)
     box, area, code = resolve_area(bbox, country)
     try:
@@ -527,7 +527,7 @@ def fetch_area(
 
 def _stored_fallback(layer: str, area: str, bbox, store_dir: Path | None, reason: str) -> FetchResult:
     path = store.area_path(layer, STORE_SOURCE, area, store_dir)
-    empty = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs="EPSG:4326")
+    empty = schema.conform(gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=schema.CRS)), layer)
     base = {"layer": layer, "area": area, "bbox": bbox}
     if not path.exists():
         return FetchResult(frame=empty, origin="none", message=f"{reason}; nothing stored for this area", **base)
@@ -548,6 +548,36 @@ def _stored_fallback(layer: str, area: str, bbox, store_dir: Path | None, reason
         stored_path=str(path),
         **base,
     )
+
+
+def stored_status(store_dir: Path | None = None, now: datetime | None = None) -> list[dict]:
+    """Every stored area with its age: layer, source, area, retrieved_at, age_days, stale, features, error.
+
+    `stale` is True when the data was retrieved more than `settings.STALE_AFTER_DAYS` days ago, or when
+    its age is unknown; `error` is set for an area whose metadata record is unreadable.
+    """
+    now = now or datetime.now(UTC)
+    rows = []
+    for record in store.stored_areas(store_dir=store_dir):
+        try:
+            retrieved = datetime.fromisoformat(str(record.get("retrieved_at")).replace("Z", "+00:00"))
+            age_days = (now - retrieved).total_seconds() / 86400
+        except ValueError:
+            age_days = None
+        rows.append(
+            {
+                "layer": record.get("layer"),
+                "source": record.get("source"),
+                "area": record.get("area"),
+                "features": record.get("features"),
+                "retrieved_at": record.get("retrieved_at"),
+                "age_days": age_days,
+                "stale": age_days is None or age_days > settings.STALE_AFTER_DAYS,
+                "error": record.get("error"),
+                "path": record["path"],
+            }
+        )
+    return rows
 
 
 def load_json(path: Path, layer: str, *, assign_country: bool = True) -> FetchResult:

@@ -6,6 +6,7 @@ import email.utils
 import functools
 import json
 import math
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -362,3 +363,33 @@ def test_retry_after_accepts_seconds_and_http_dates():
     now = 1_800_000_000.0
     assert _http.retry_after_seconds(email.utils.formatdate(now + 60, usegmt=True), now=now) == 60.0
     assert _http.retry_after_seconds("soon") is None
+
+
+def test_stored_status_reports_age_and_staleness(options):
+    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
+        result = fetch(server, options)
+    retrieved = datetime.fromisoformat(result.retrieved_at.replace("Z", "+00:00"))
+    fresh = overpass.stored_status(options["store_dir"], now=retrieved + timedelta(days=2))
+    old = overpass.stored_status(options["store_dir"], now=retrieved + timedelta(days=settings.STALE_AFTER_DAYS + 1))
+    assert [(r["layer"], r["area"], r["features"]) for r in fresh] == [
+        ("rail", "bbox_15.300_47.900_16.000_48.400", 1779)
+    ]
+    assert math.isclose(fresh[0]["age_days"], 2.0) and not fresh[0]["stale"]
+    assert old[0]["stale"]
+    Path(result.stored_path).with_suffix(".json").write_text("{broken", encoding="utf-8")
+    (broken,) = overpass.stored_status(options["store_dir"])
+    assert broken["stale"] and "unreadable" in broken["error"]
+
+
+def test_hosted_mode_never_fetches(options, monkeypatch):
+    monkeypatch.setattr(settings, "MODE", "hosted")
+    with ScriptedServer([Reply(body=b"{}")]) as server, pytest.raises(PermissionError, match="hosted"):
+        fetch(server, options)
+    assert server.requests == []
+
+
+def test_fallback_without_data_is_an_empty_frame_in_the_schema(options):
+    with ScriptedServer([Reply(503, b"busy")]) as server:
+        result = fetch(server, options, layer="roads")
+    assert len(result.frame) == 0
+    schema.validate(result.frame, "roads")
