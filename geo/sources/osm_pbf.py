@@ -56,7 +56,22 @@ def read_elements(path: Path, layers: tuple[str, ...]) -> tuple[OsmElements, dat
 
     Raises ValueError for a file osmium cannot read.
     """
-    keys = sorted({f.key for name in layers for f in get_layer(name).osm_filters})
+    filters = [f for name in layers for f in get_layer(name).osm_filters]
+    keys = sorted({f.key for f in filters})
+    # Values per key (None: any value) to skip, before building geometry, the many objects a key
+    # filter lets through (every highway, for a few motorways); `normalise` then checks exactly.
+    accepted: dict[str, frozenset | None] = {}
+    for f in filters:
+        known = accepted.get(f.key, frozenset())
+        accepted[f.key] = None if known is None or not f.values else known | set(f.values)
+
+    def wanted(obj_tags) -> bool:
+        for key, values in accepted.items():
+            value = obj_tags.get(key)
+            if value is not None and (values is None or value in values):
+                return True
+        return False
+
     key_filter = osmium.filter.KeyFilter(*keys)
     processor = osmium.FileProcessor(str(path)).with_locations()
     if "ports" in layers:
@@ -68,6 +83,8 @@ def read_elements(path: Path, layers: tuple[str, ...]) -> tuple[OsmElements, dat
     newest = None
     try:
         for obj in processor:
+            if not wanted(obj.tags):
+                continue
             if obj.is_node():
                 kind, blob = "node", factory.create_point(obj)
             elif obj.is_way():
