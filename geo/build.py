@@ -1,4 +1,5 @@
-"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries}.parquet`.
+"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries}.parquet`, and the
+levels of detail of the line layers the map draws (`datasets/<layer>_lod<k>.parquet`, `geo.lod`).
 
 Runs every file-based source on the raw open data (`settings.SHARED_DATA_DIR`), writes each
 layer atomically through `geo.store`, and reports features, km and size on disk. The same
@@ -65,8 +66,9 @@ def build_default(
 ) -> dict:
     """Build the embedded snapshot into `out_dir` (default `datasets/`).
 
-    Returns {name: {"path", "features", "km" (lines only), "bytes"}} for ports, rail, roads
-    and countries. Raises MissingInputError before writing anything if an input is missing.
+    Returns {name: {"path", "features", "km" (lines only), "bytes"}} for ports, rail, roads,
+    countries and each level of detail ("rail_lod0", ...). Raises MissingInputError before
+    writing anything if an input is missing.
     """
     data_dir = Path(data_dir or settings.SHARED_DATA_DIR)
     out_dir = Path(out_dir or settings.DATASETS_DIR)
@@ -90,6 +92,6 @@ def build_default(
         entry["bytes"] = Path(entry["path"]).stat().st_size
         km = f", {entry['km']:,.0f} km" if "km" in entry else ""
         progress(f"  {name:<9} {entry['features']:>7,} features{km}, {entry['bytes'] / 1e6:.2f} MB  {entry['path']}")
-    lod.write_levels(layers, out_dir, progress)  # datasets/<layer>_lod<k>.parquet for the map
+    summary.update(lod.write_levels(layers, out_dir, progress))
     progress(f"done in {time.monotonic() - started:.0f} s")
     return summary

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import cli, schema, settings, store
+from geo import cli, lod, schema, settings, store
 from geo.build import build_default
 from geo.sources import MissingInputError, gisco_ports, natural_earth_rail, osm_roads_2021, world_port_index
 
@@ -49,7 +49,8 @@ def built(data_dir, tmp_path_factory):
 
 def test_build_writes_every_file_and_reports_it(built):
     out_dir, summary, lines = built
-    assert set(summary) == {"ports", "rail", "roads", "countries"}
+    levels = {f"{layer}_lod{level.number}" for layer in lod.LINE_LAYERS for level in lod.LEVELS}
+    assert set(summary) == {"ports", "rail", "roads", "countries"} | levels
     for name, entry in summary.items():
         path = out_dir / f"{name}.parquet"
         assert entry["path"] == str(path) and entry["bytes"] == path.stat().st_size > 0
