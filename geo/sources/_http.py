@@ -47,6 +47,7 @@ class Response:
     retrieved_at: str  # ISO 8601 UTC time the body was fetched from the network
     from_cache: bool = False
     notes: list[str] = field(default_factory=list)  # e.g. a corrupt cache entry that was refetched
+    parsed: object = None  # what `validate` returned for a fresh body (None when served from the cache)
 
 
 def utc_now() -> str:
@@ -184,7 +185,7 @@ def cached_post(
     """POST form `data` to `url`, served from the cache when a fresh, intact entry exists.
 
     `validate(content)` must raise for a body that should not be cached (an error document); its
-    exception propagates. `request_options` go to `request_with_retries` (timeout_s, retries,
+    exception propagates. What it returns is kept in `Response.parsed`, so the body is parsed once. `request_options` go to `request_with_retries` (timeout_s, retries,
     backoff_s, sleep).
     """
     key = cache_key("POST", url, json.dumps(data, sort_keys=True))
@@ -198,7 +199,7 @@ def cached_post(
     http = request_with_retries("POST", url, data=data, **request_options)
     response = Response(content=http.content, url=url, retrieved_at=utc_now(), notes=notes)
     if validate is not None:
-        validate(response.content)
+        response.parsed = validate(response.content)
     if use_cache:
         write_cache(namespace, key, response, cache_dir)
     return response

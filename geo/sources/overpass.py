@@ -248,9 +248,16 @@ def parse_elements(data: dict) -> OsmElements:
     """Tagged nodes, ways and relations of an Overpass JSON document, with geometry (EPSG:4326).
 
     Handles both output shapes; no Python loop runs per vertex. Ways referencing nodes that are
-    not in the response, and relations whose members do not close into an area, are dropped with a note.
+    not in the response, and relations whose members do not close into an area, are dropped with a
+    note. Raises OverpassError when elements lack the fields Overpass always sends.
     """
-    elements = data["elements"]
+    try:
+        return _parse_elements(data["elements"])
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise OverpassError(f"the response has malformed elements ({type(exc).__name__}: {exc})") from None
+
+
+def _parse_elements(elements: list) -> OsmElements:
     types = np.array(list(map(methodcaller("get", "type"), elements)), dtype=object)
     notes: list[str] = []
 
@@ -309,9 +316,8 @@ def parse_elements(data: dict) -> OsmElements:
 
     parts = [
         OsmElements(np.full(int(tagged.sum()), "node", dtype=object), node_ids[tagged], node_tags, point_features),
-        _subset(ways, "way", way_ids, way_tags, way_lines, way_ok),
+        _subset("way", way_ids, way_tags, way_lines, way_ok),
         _subset(
-            relations,
             "relation",
             np.fromiter(map(itemgetter("id"), relations), np.int64, count=len(relations)),
             list(map(methodcaller("get", "tags", {}), relations)),
@@ -326,7 +332,7 @@ def parse_elements(data: dict) -> OsmElements:
     return merged
 
 
-def _subset(items, kind, ids, tags, geometry, ok) -> OsmElements:
+def _subset(kind: str, ids: np.ndarray, tags: list, geometry: np.ndarray, ok: np.ndarray) -> OsmElements:
     keep = np.flatnonzero(ok)
     return OsmElements(np.full(len(keep), kind, dtype=object), ids[keep], [tags[i] for i in keep], geometry[keep])
 
@@ -338,6 +344,12 @@ def _tagged_first(elements: OsmElements) -> OsmElements:
     return OsmElements(
         elements.types[order], elements.ids[order], [elements.tags[i] for i in order], elements.geometry[order]
     )
+
+
+def _read(content: bytes) -> tuple[dict, OsmElements]:
+    """The decoded document and its parsed elements; OverpassError for anything unusable."""
+    data = decode(content)
+    return data, parse_elements(data)
 
 
 def data_timestamp(data: dict) -> str | None:
@@ -413,14 +425,13 @@ def fetch_layer(
             endpoint,
             {"data": query},
             namespace="overpass",
-            validate=decode,
+            validate=_read,
             max_age_s=settings.OVERPASS_CACHE_MAX_AGE_S,
             cache_dir=cache_dir,
             use_cache=use_cache,
             **request_options,
         )
-        data = decode(response.content)
-        elements = parse_elements(data)
+        data, elements = response.parsed or _read(response.content)
         batches.append(elements)
         notes += response.notes + elements.notes + _remark_note(data)
         stamps.append(data_timestamp(data))

@@ -393,3 +393,11 @@ def test_fallback_without_data_is_an_empty_frame_in_the_schema(options):
         result = fetch(server, options, layer="roads")
     assert len(result.frame) == 0
     schema.validate(result.frame, "roads")
+
+
+def test_malformed_elements_are_a_clear_error(options):
+    body = json.dumps({"elements": [{"type": "way", "id": 1, "nodes": "not a list"}, "junk"]}).encode()
+    with ScriptedServer([Reply(body=body)]) as server:
+        result = fetch(server, options)
+    assert result.origin == "none" and "malformed elements" in result.message
+    assert not list((options["cache_dir"] / "overpass").glob("*.body"))
