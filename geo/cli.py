@@ -29,26 +29,14 @@ def _split_values(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
-def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if text is None:
-        return None
-    parts = _split_values([text])
-    try:
-        numbers = tuple(float(part) for part in parts)
-    except ValueError:
-        numbers = ()
-    if len(numbers) != 4:
-        raise UserError(f"--bbox needs four numbers MIN_LON,MIN_LAT,MAX_LON,MAX_LAT (degrees), got {text!r}")
-    return numbers
-
-
 def _cmd_export(args: argparse.Namespace) -> int:
     from geo import export, store
     from geo.countries import resolve_country
+    from geo.select import parse_bbox
 
     selection = export.Selection(
         countries=tuple(dict.fromkeys(resolve_country(code) for code in _split_values(args.country))),
-        bbox=_parse_bbox(args.bbox),
+        bbox=parse_bbox(args.bbox) if args.bbox is not None else None,
     )
     out = None if args.out is None else args.out if args.out == "-" else Path(args.out)
     try:
@@ -213,9 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="format of each layer inside a bundle (default: gpkg)",
     )
     export.add_argument("--country", action="append", help="ISO code or name; repeat or comma-separate")
-    export.add_argument(
-        "--bbox", help="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT in degrees; write --bbox=-10,35,5,44 when it starts with -"
-    )
+    export.add_argument("--bbox", help="W,S,E,N in degrees (EPSG:4326); write --bbox=-10,35,5,44 when it starts with -")
     export.add_argument(
         "--out", help="file, existing folder, or - for standard output (geojson, csv, kml); default: a named file here"
     )

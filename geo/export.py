@@ -36,6 +36,7 @@ import pyogrio
 import shapely
 
 from geo import __version__, schema, settings, store
+from geo.select import load_layers, select
 
 APP_NAME = "corridor-atlas"
 BUNDLE = "bundle"
@@ -109,11 +110,7 @@ class Selection:
 
 
 def select_layer(frame: gpd.GeoDataFrame, selection: Selection) -> gpd.GeoDataFrame:
-    """The features of `frame` inside `selection` (countries and bbox), via `geo.select.select`."""
-    if not selection.countries and selection.bbox is None:
-        return frame
-    from geo.select import select  # imported late: the selection module belongs to the map side
-
+    """The features of `frame` in `selection`'s countries and intersecting its bbox (kept whole, not cut)."""
     return select(frame, countries=list(selection.countries) or None, bbox=selection.bbox)
 
 
@@ -529,7 +526,8 @@ def _describe_selection(selection: Selection) -> str:
     if selection.countries:
         parts.append("countries " + ", ".join(selection.countries))
     if selection.bbox is not None:
-        parts.append("bbox (lon/lat) " + ", ".join(f"{value:g}" for value in selection.bbox))
+        box = ", ".join(f"{value:g}" for value in selection.bbox)
+        parts.append(f"bbox (W, S, E, N degrees) {box}, features crossing its edge kept whole")
     parts += [f"{name} = {value}" for name, value in selection.filters]
     return "; ".join(parts) or "the whole Europe snapshot"
 
@@ -729,22 +727,6 @@ class ExportResult:
         return f"wrote {where}: {counts} features ({self.format_label}, {human_size(self.size).lstrip('~')})"
 
 
-def load_layer(layer: str, with_stored: bool = False) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """The embedded snapshot of `layer`, plus the user's stored detail when `with_stored`.
-
-    Returns the frame and a list of problems (unreadable stored files, which are left out).
-    Stored features replace embedded ones with the same id.
-    """
-    frame = store.read_embedded(layer)
-    if not with_stored:
-        return frame, []
-    stored, problems = store.read_stored(layer)
-    if stored is None:
-        return frame, problems
-    merged = pd.concat([frame, stored], ignore_index=True).drop_duplicates("id", keep="last")
-    return gpd.GeoDataFrame(merged.reset_index(drop=True), geometry="geometry", crs=schema.CRS), problems
-
-
 def export_layers(
     layers: Sequence[str],
     fmt: str,
@@ -774,11 +756,12 @@ def export_layers(
     if out == "-" and (fmt == BUNDLE or not get_format(fmt).streamable):
         streamable = ", ".join(key for key, value in FORMATS.items() if value.streamable)
         raise ExportError(f"{label} cannot be written to standard output; use one of: {streamable}")
-    frames, problems = {}, []
-    for layer in layers:
-        frame, layer_problems = load_layer(layer, with_stored)
-        frames[layer] = select_layer(frame, selection)
-        problems += layer_problems
+    if with_stored:
+        loaded = load_layers(layers)
+        frames, problems = loaded.frames, loaded.problems
+    else:
+        frames, problems = {layer: store.read_embedded(layer) for layer in layers}, []
+    frames = {layer: select_layer(frame, selection) for layer, frame in frames.items()}
     counts = {layer: len(frame) for layer, frame in frames.items()}
     if out == "-":
         size = write_stream(frames[layers[0]], layers[0], fmt, stdout, max_features)
