@@ -169,6 +169,39 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_render(args: argparse.Namespace) -> int:
+    from geo import render, schema, seed_ports, select, store
+    from geo.countries import load_countries, resolve_country
+
+    layers = _split_values(args.layers) or list(schema.LAYERS)
+    for layer in layers:
+        schema.columns(layer)  # SchemaError (a ValueError) names the known layers
+    countries = [resolve_country(name) for name in _split_values(args.country)] or None
+    bbox = select.parse_bbox(args.bbox) if args.bbox else None
+    try:
+        request = render.plan_request(
+            select.load_layers(layers),
+            layers,
+            countries,
+            bbox,
+            outlines=load_countries(),
+            basemap=args.basemap,
+            seed_ports=seed_ports.load_seed_ports(),
+            show_seed=args.seed,
+            highlight=args.highlight,
+            assets="cdn",
+        )
+    except store.DatasetError as exc:
+        raise UserError(str(exc)) from exc
+    page = render.render_html(request, inline_assets=not args.cdn)
+    store.write_text_atomic(Path(args.out), page)
+    shown = ", ".join(f"{len(frame):,} {layer}" for layer, frame in request.frames.items())
+    print(f"wrote {args.out} ({len(page.encode()) / 1e6:.2f} MB): {shown}")
+    if request.notice:
+        print(f"note: {request.notice}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geo", description="Corridor Atlas: data, policies, maps and exports."
@@ -256,6 +289,24 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--store", help="store folder (default: store/)")
     importer.add_argument("--dry-run", action="store_true", help="read and summarise, store nothing")
     importer.set_defaults(handler=_cmd_import)
+
+    from geo.render import BASEMAPS
+
+    render = commands.add_parser(
+        "render",
+        help="write the map as a standalone HTML page (works offline: Leaflet is embedded)",
+        description="Examples: python -m geo render --out map.html | "
+        "python -m geo render --out pl.html --layers rail,ports --country PL --basemap osm",
+    )
+    render.add_argument("--out", required=True, help="HTML file to write")
+    render.add_argument("--layers", action="append", help="ports, rail, roads (default: all); comma-separate")
+    render.add_argument("--country", action="append", help="ISO code or name; repeat or comma-separate")
+    render.add_argument("--bbox", help="W,S,E,N in degrees (EPSG:4326); write --bbox=-10,35,5,44 when it starts with -")
+    render.add_argument("--basemap", default="outlines", choices=BASEMAPS, help="initial basemap (default: outlines)")
+    render.add_argument("--seed", action="store_true", help="show the debate entry ports")
+    render.add_argument("--highlight", help="a feature id to zoom to and open, e.g. gisco:PLGDN")
+    render.add_argument("--cdn", action="store_true", help="link Leaflet from its CDN instead of embedding it")
+    render.set_defaults(handler=_cmd_render)
 
     return parser
 

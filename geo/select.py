@@ -117,3 +117,48 @@ def load_layers(layers: Iterable[str] = schema.LAYERS, store_dir=None) -> Layers
         stored_counts[layer] = 0 if stored is None else len(stored)
         frames[layer] = merge_stored(embedded, stored)
     return Layers(frames=frames, problems=problems, stored_features=stored_counts)
+
+
+def countries_bbox(countries: gpd.GeoDataFrame, codes: Iterable[str]) -> BBox | None:
+    """Bounds (W,S,E,N degrees) of the outlines of `codes`, cut to Europe's bounds; None if none is known."""
+    from geo import settings
+
+    outlines = countries[countries["iso2"].isin(normalise_countries(codes))]
+    if outlines.empty:
+        return None
+    west, south, east, north = outlines.geometry.total_bounds
+    e_west, e_south, e_east, e_north = settings.EUROPE_BBOX
+    box = (max(west, e_west), max(south, e_south), min(east, e_east), min(north, e_north))
+    return box if box[0] < box[2] and box[1] < box[3] else None
+
+
+def plan_view(
+    loaded: Layers,
+    names: Iterable[str],
+    countries: Iterable[str] | None = None,
+    bbox: Sequence[float] | None = None,
+    zoom: float | None = None,
+    budget_bytes: int | None = None,
+):
+    """The frames to draw (a `geo.lod.View`): each layer at the level of detail that suits the view and
+    fits the page budget, narrowed to `countries`.
+
+    Line layers come from the stored levels of detail (`datasets/<layer>_lod<k>.parquet`) up to the full
+    level, which is `loaded` (embedded snapshot plus stored detail); ports are always whole.
+    """
+    from geo import lod
+
+    codes = normalise_countries(countries) if countries is not None else None
+    box = validate_bbox(bbox) if bbox is not None else None
+
+    def reader(layer: str, level: int) -> gpd.GeoDataFrame:
+        if layer in lod.LINE_LAYERS and level < lod.FULL:
+            return lod.read_level(layer, level)
+        return loaded[layer]
+
+    def narrow(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+        return frame if codes is None else select(frame, codes)
+
+    return lod.plan_view(
+        list(names), box, zoom, budget_bytes=budget_bytes or lod.PAGE_BUDGET_BYTES, select=narrow, reader=reader
+    )

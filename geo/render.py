@@ -1,0 +1,556 @@
+"""The folium map: styled layers, popups built on demand, legend, attribution, basemaps.
+
+Speed (issue 6): features are not folium objects. Each layer is one compact JSON payload —
+coordinates as integer deltas on the level's grid, properties dictionary-encoded per column —
+drawn by a small script on Leaflet's canvas renderer (`prefer_canvas`). Popups are built in the
+browser from that table only when a feature is clicked, with `textContent` (never innerHTML), so
+no text from the data is ever parsed as HTML. The payload is also escaped for a <script> block.
+
+Stable hooks for the browser tests: overlay names `LAYER_TITLES`, base layer names
+`BASEMAP_TITLES`, popups `<div class="ca-popup" data-layer=... data-feature-id=...>`, the legend
+`.ca-legend`, the notice `.ca-notice`, and `window.corridorAtlas` (`counts()`, `openPopup(layer, i)`).
+
+Geometry is EPSG:4326 in; Leaflet draws Web Mercator.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from folium.template import Template
+
+from geo import layers as catalogue
+from geo import lod, settings, stats
+
+BASEMAPS = ("outlines", "osm", "positron")
+BASEMAP_TITLES = {
+    "outlines": "Country outlines (offline)",
+    "osm": "OpenStreetMap",
+    "positron": "CartoDB Positron",
+}
+LAYER_TITLES = {name: layer.title for name, layer in catalogue.LAYERS.items()}
+SEED_TITLE = "Debate entry ports"
+OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
+ODBL_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
+POSITRON_URL = "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png"
+POSITRON_ATTRIBUTION = (
+    f'&copy; <a href="{OSM_COPYRIGHT_URL}" target="_blank" rel="noopener">OpenStreetMap</a> contributors '
+    '&copy; <a href="https://carto.com/attributions" target="_blank" rel="noopener">CARTO</a>'
+)
+# Coordinates of the country outlines basemap, in decimals of a degree (~1 km).
+OUTLINE_DECIMALS = 2
+OUTLINE_TOLERANCE_DEG = 0.01
+OUTLINE_ATTRIBUTION = "Country outlines: Made with Natural Earth (public domain)"
+EUROPE_CENTER = (54.0, 15.0)
+
+# Drawing classes per layer: key -> (legend label, stroke colour, weight px, dash pattern or None).
+RAIL_STYLES = {
+    "yes": ("Electrified", "#1f5fbf", 2.2, None),
+    "no": ("Not electrified", "#c2571a", 2.0, None),
+    "unknown": ("Electrification unknown", "#6b6b6b", 1.6, None),
+}
+ROAD_STYLES = {
+    "motorway": ("Motorway", "#d7301f", 2.4, None),
+    "trunk": ("Trunk road", "#f08c3a", 1.9, None),
+    "primary": ("Primary road", "#d9b300", 1.4, None),
+    "other": ("Other road", "#9a9a9a", 1.2, None),
+    "construction": ("Under construction", "#8c8c8c", 1.6, "4 4"),
+}
+# Ports: fill by TEN-T status, radius by World Port Index harbour size.
+PORT_FILLS = {"tent": ("TEN-T port (GISCO code)", "#0b4fa8"), "other": ("Other port", "#8fb3cc")}
+PORT_SIZES = {"Large": 9, "Medium": 7, "Small": 5, "Very Small": 4, "unknown": 3.5}
+
+# Columns never shown as popup rows (they are in the title, the footer or redundant).
+_HIDDEN = {"id", "layer", "name", "tags", "source", "licence", "attribution", "source_date", "retrieved_at"}
+_SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$")
+
+
+# -- encoding ----------------------------------------------------------------------------------
+
+
+def script_json(value: object) -> str:
+    """`value` as JSON that is safe inside an HTML <script> element (no `</script>`, `<!--`, U+2028)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028")):
+        text = text.replace(char, escaped)
+    return text.replace("\u2029", "\\u2029")
+
+
+def _paths(geometries: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The coordinate paths (lines or polygon rings) of each geometry and their nesting indices."""
+    parts, owner = shapely.get_parts(geometries, return_index=True)
+    kinds = shapely.get_type_id(parts)
+    if np.all(kinds == 1):  # LineStrings: feature -> [path, ...]
+        return parts, [owner]
+    if np.all(kinds == 3):  # Polygons: feature -> [polygon -> [ring, ...], ...]
+        rings, ring_owner = shapely.get_rings(parts, return_index=True)
+        return rings, [owner, ring_owner]
+    raise ValueError("geometries must be all (multi)lines or all (multi)polygons")
+
+
+def encode_geometries(geometries: Iterable, decimals: int) -> list[list]:
+    """Each geometry as nested lists of integer paths `[x0, y0, dx1, dy1, ...]` in units of 10**-decimals degrees.
+
+    Lines give `[[path, ...], ...]` per feature, polygons `[[[ring, ...], ...], ...]`. Points repeated
+    after rounding are dropped; a line path needs 2 points and a ring 3 to be kept, so a feature
+    may come out empty (`[]`). The browser decodes with `decodePath` in the runtime script.
+    """
+    geoms = np.asarray(list(geometries) if not isinstance(geometries, np.ndarray) else geometries, dtype=object)
+    if not len(geoms):
+        return []
+    paths, owners = _paths(geoms)
+    coords, path_of = shapely.get_coordinates(paths, return_index=True)
+    grid = np.round(coords * 10**decimals).astype(np.int64)
+    first = np.ones(len(grid), dtype=bool)
+    first[1:] = path_of[1:] != path_of[:-1]
+    delta = grid.copy()
+    delta[1:] -= grid[:-1]
+    delta[first] = grid[first]
+    keep = first | np.any(delta != 0, axis=1)
+    delta, path_of = delta[keep], path_of[keep]
+    counts = np.bincount(path_of, minlength=len(paths))
+    minimum = 3 if len(owners) == 2 else 2
+    flat = np.split(delta.ravel(), np.cumsum(counts)[:-1] * 2)
+    encoded = [values.tolist() if counts[i] >= minimum else None for i, values in enumerate(flat)]
+    if len(owners) == 2:  # rings -> polygons
+        polygons: list[list] = [[] for _ in range(len(owners[0]))]
+        for ring, polygon in zip(encoded, owners[1], strict=True):
+            if ring is not None:
+                polygons[polygon].append(ring)
+        encoded = [p if p else None for p in polygons]
+    features: list[list] = [[] for _ in range(len(geoms))]
+    for part, feature in zip(encoded, owners[0], strict=True):
+        if part is not None:
+            features[feature].append(part)
+    return features
+
+
+def _display(values: pd.Series) -> list:
+    """Popup text of each value (numbers trimmed, booleans yes/no); None for nulls."""
+    if pd.api.types.is_bool_dtype(values):
+        text = values.map({True: "yes", False: "no"})
+    elif pd.api.types.is_float_dtype(values):
+        text = values.round(2).astype("string").str.removesuffix(".0")
+    else:
+        text = values.astype("string")
+    return [None if pd.isna(v) else str(v) for v in text]
+
+
+def property_table(frame: pd.DataFrame, columns: Iterable[str]) -> dict:
+    """Columns of `frame` for popups: `{"cols": [...], "data": {col: {"v": uniques, "c": codes} | {"r": values}}}`.
+
+    Repetitive columns (provenance, kind, country) are dictionary-encoded; mostly unique ones (id,
+    name) are stored raw. Code -1 means null. The JSON `tags` column is spread into one such column
+    per key under `"tags": {"keys": [...], "data": {...}}`, which is far smaller than a JSON text per feature.
+    """
+    columns = [c for c in columns if c in frame.columns]
+    table = {"cols": columns, "data": {column: _encode_column(_display(frame[column])) for column in columns}}
+    if "tags" in columns:
+        tags = _tag_columns(frame["tags"])
+        table["data"].pop("tags")
+        table["tags"] = {"keys": list(tags), "data": {key: _encode_column(values) for key, values in tags.items()}}
+    return table
+
+
+def _encode_column(values: list) -> dict:
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    if len(uniques) > len(values) / 2:
+        return {"r": values}
+    return {"v": list(uniques), "c": codes.tolist()}
+
+
+def _tag_columns(tags: pd.Series) -> dict[str, list]:
+    """The JSON `tags` of each feature spread into one text column per key (None where a feature lacks it)."""
+    records = []
+    for text in tags.fillna("{}"):
+        try:
+            record = json.loads(text)
+        except ValueError:
+            record = {"tags": text}  # keep unparseable tags visible as text
+        records.append(record if isinstance(record, dict) else {"tags": text})
+    spread = pd.DataFrame.from_records(records, index=range(len(records)))
+    spread = spread.reindex(sorted(spread.columns), axis=1)
+    return {
+        str(key): [None if _is_missing(v) else v if isinstance(v, str) else json.dumps(v) for v in spread[key]]
+        for key in spread.columns
+    }
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+# -- styling -----------------------------------------------------------------------------------
+
+
+def line_classes(frame: pd.DataFrame, layer: str) -> pd.Series:
+    """Drawing class of each rail or road feature (a key of RAIL_STYLES or ROAD_STYLES)."""
+    if layer == "rail":
+        return stats.electrification(frame["electrified"])
+    classes = stats.road_class(frame["kind"])
+    building = frame["construction"].astype("boolean").fillna(False).to_numpy() | frame["kind"].eq("construction")
+    return classes.mask(pd.Series(np.asarray(building, dtype=bool), index=frame.index), "construction")
+
+
+def port_classes(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(fill key of PORT_FILLS, size key of PORT_SIZES) of each port."""
+    tent = frame["ten_t_code"].astype("Int64").fillna(0).gt(0)
+    fills = pd.Series(np.where(tent.to_numpy(dtype=bool), "tent", "other"), index=frame.index)
+    sizes = frame["harbour_size"].astype("string").where(frame["harbour_size"].isin(list(PORT_SIZES)), "unknown")
+    return fills, sizes.fillna("unknown")
+
+
+def _style_table(styles: Mapping[str, tuple]) -> list[dict]:
+    return [
+        {"key": key, "label": label, "color": color, "weight": weight, "dash": dash}
+        for key, (label, color, weight, dash) in styles.items()
+    ]
+
+
+# -- attribution -------------------------------------------------------------------------------
+
+
+def _is_odbl(licence: str) -> bool:
+    return "odbl" in licence.lower()
+
+
+def attribution_html(frame: pd.DataFrame) -> str:
+    """Leaflet attribution HTML naming every source of `frame`, escaped; OSM data links the ODbL."""
+    if frame.empty:
+        return ""
+    pairs = frame[["attribution", "licence"]].astype(str).drop_duplicates().sort_values(["attribution", "licence"])
+    items = []
+    for attribution, licence in pairs.itertuples(index=False):
+        text = f"{html.escape(attribution)} ({html.escape(licence)})"
+        if _is_odbl(licence):
+            text = (
+                f'<a href="{OSM_COPYRIGHT_URL}" target="_blank" rel="noopener">{html.escape(attribution)}</a> '
+                f'(<a href="{ODBL_URL}" target="_blank" rel="noopener">{html.escape(licence)}</a>)'
+            )
+        items.append(text)
+    return "; ".join(items)
+
+
+# -- payloads ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerPayload:
+    """What the browser needs to draw one layer: JSON-ready dict plus the kept frame rows."""
+
+    layer: str
+    data: dict
+    frame: gpd.GeoDataFrame
+
+
+def _popup_columns(layer: str, extra: Iterable[str] = ()) -> list[str]:
+    from geo import schema
+
+    shown = [c for c in schema.columns(layer) if c not in _HIDDEN]
+    return ["id", "name", *shown, *extra, "tags", "source", "licence", "attribution", "source_date", "retrieved_at"]
+
+
+def layer_payload(
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    decimals: int = lod.FULL_DECIMALS,
+    documents: pd.Series | None = None,
+    extra_columns: Mapping[str, pd.Series] | None = None,
+) -> LayerPayload:
+    """Encode one layer for the map at `decimals` (coordinate rounding, degrees).
+
+    `documents` (per feature, a tuple of policy document ids, aligned on `frame`'s index) adds a
+    `documents` property; `extra_columns` adds popup rows (e.g. why a port is a debate entry port).
+    Features whose geometry vanishes at this rounding are left out.
+    """
+    frame = frame.copy()
+    extra = dict(extra_columns or {})
+    for name, values in extra.items():
+        frame[name] = values.reindex(frame.index)
+    if documents is not None:
+        frame["documents"] = documents.reindex(frame.index).map(
+            lambda ids: "|".join(ids) if isinstance(ids, tuple | list) and ids else None
+        )
+        extra["documents"] = frame["documents"]
+    data: dict = {"layer": layer, "title": LAYER_TITLES[layer]}
+    if layer == "ports":
+        points = frame.geometry.representative_point()
+        data["xy"] = np.round(np.column_stack([points.x, points.y]), 5).ravel().tolist()
+        fills, sizes = port_classes(frame)
+        data["fill"] = [list(PORT_FILLS).index(v) for v in fills]
+        data["size"] = [list(PORT_SIZES).index(v) for v in sizes]
+        data["fills"] = [{"key": k, "label": label, "color": color} for k, (label, color) in PORT_FILLS.items()]
+        data["sizes"] = [{"key": k, "radius": r} for k, r in PORT_SIZES.items()]
+    else:
+        geometry = encode_geometries(frame.geometry.values, decimals)
+        kept = np.array([bool(g) for g in geometry], dtype=bool)
+        frame = frame[kept]
+        data["q"] = decimals
+        data["geom"] = [g for g, k in zip(geometry, kept, strict=True) if k]
+        styles = RAIL_STYLES if layer == "rail" else ROAD_STYLES
+        data["styles"] = _style_table(styles)
+        data["cls"] = [list(styles).index(v) for v in line_classes(frame, layer)]
+    data["props"] = property_table(frame, _popup_columns(layer, extra))
+    data["count"] = len(frame)
+    data["attribution"] = attribution_html(frame)
+    return LayerPayload(layer=layer, data=data, frame=frame)
+
+
+def outline_payload(countries: gpd.GeoDataFrame) -> dict:
+    """The offline basemap: country polygons simplified to ~1 km."""
+    geoms = shapely.simplify(countries.geometry.values, OUTLINE_TOLERANCE_DEG, preserve_topology=True)
+    encoded = encode_geometries(geoms, OUTLINE_DECIMALS)
+    return {"q": OUTLINE_DECIMALS, "geom": encoded, "attribution": OUTLINE_ATTRIBUTION}
+
+
+def documents_payload(ids: Iterable[str]) -> dict:
+    """`{id: {t: short title, u: official URL or None, s: status label, i: identifier}}` for popups."""
+    from geo import policy_views
+
+    table = policy_views.documents_table()
+    out = {}
+    for doc_id in sorted(set(ids)):
+        record = table.get(doc_id)
+        if record is None:
+            continue
+        url = record.get("url")
+        out[doc_id] = {
+            "t": record.get("short_title") or doc_id,
+            "u": url if isinstance(url, str) and _SAFE_URL.match(url) else None,
+            "s": record.get("status_label"),
+            "i": record.get("identifier"),
+        }
+    return out
+
+
+# -- folium elements ---------------------------------------------------------------------------
+
+_RUNTIME_JS = (Path(__file__).parent / "render_runtime.js").read_text(encoding="utf-8")
+_RUNTIME_CSS = (Path(__file__).parent / "render_runtime.css").read_text(encoding="utf-8")
+
+
+class _Runtime(folium.MacroElement):
+    """Defines `window.corridorAtlas` (decoder, popups, legend) for the map it is added to; add it first."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
+        {% macro script(this, kwargs) %}
+        {{ this.js }}
+        corridorAtlas.init({{ this._parent.get_name() }}, {{ this.config }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self._name = "CorridorAtlasRuntime"
+        self.js = _RUNTIME_JS
+        self.css = _RUNTIME_CSS
+        self.config = script_json(config)
+
+
+class _Payload(folium.MacroElement):
+    """Draws one encoded layer into its parent FeatureGroup."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        corridorAtlas.{{ this.method }}({{ this.key|tojson }}, {{ this._parent.get_name() }}, {{ this.payload }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, method: str, key: str, payload: dict):
+        super().__init__()
+        self._name = "CorridorAtlasPayload"
+        self.method = method
+        self.key = key
+        self.payload = script_json(payload)
+
+
+def leaflet_assets(mode: str) -> tuple[str, str]:
+    """(leaflet.js URL, leaflet.css URL) for `mode` "app" (served by Streamlit) or "cdn"."""
+    base = {"app": settings.LEAFLET_APP_URL, "cdn": settings.LEAFLET_CDN_URL}.get(mode)
+    if base is None:
+        raise ValueError(f"assets must be 'app' or 'cdn', got {mode!r}")
+    return base + "leaflet.js", base + "leaflet.css"
+
+
+@dataclass
+class MapRequest:
+    """Everything a map shows. Frames are EPSG:4326 and already selected (country, bbox, level)."""
+
+    frames: Mapping[str, gpd.GeoDataFrame]
+    decimals: int = lod.FULL_DECIMALS
+    basemap: str = "outlines"
+    countries: gpd.GeoDataFrame | None = None  # outlines for the offline basemap
+    seed_ports: pd.DataFrame | None = None  # locode, reason (geo.seed_ports)
+    show_seed: bool = False
+    highlight: str | None = None  # a feature id
+    bounds: tuple[float, float, float, float] | None = None  # W,S,E,N to fit; default: the data
+    notice: str | None = None  # shown on the map, e.g. "simplified level"
+    documents: bool = True  # link features to policy documents (geo.policies)
+    assets: str = "app"
+    height: str = "100%"
+
+
+def _documents_per_layer(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, pd.Series]:
+    from geo import policies
+
+    return {layer: policies.documents_for(frame) for layer, frame in frames.items() if not frame.empty}
+
+
+def _seed_reasons(ports: gpd.GeoDataFrame, seed: pd.DataFrame) -> pd.Series:
+    reasons = dict(zip(seed["locode"], seed["reason"], strict=True))
+    return ports["locode"].map(reasons).astype("string")
+
+
+def _highlight(payloads: dict[str, LayerPayload], feature_id: str | None) -> dict | None:
+    if not feature_id:
+        return None
+    for layer, payload in payloads.items():
+        hits = np.flatnonzero(payload.frame["id"].astype(str).to_numpy() == feature_id)
+        if len(hits):
+            return {"layer": layer, "index": int(hits[0])}
+    return None
+
+
+def _fit_bounds(request: MapRequest, payloads: dict[str, LayerPayload], highlight: dict | None) -> list | None:
+    if highlight is not None:
+        geometry = payloads[highlight["layer"]].frame.geometry.iloc[highlight["index"]]
+        west, south, east, north = geometry.buffer(0.15).bounds
+    elif request.bounds is not None:
+        west, south, east, north = request.bounds
+    else:
+        shown = [p.frame for p in payloads.values() if not p.frame.empty]
+        if not shown:
+            return None
+        west, south, east, north = np.array([f.total_bounds for f in shown]).T
+        west, south, east, north = west.min(), south.min(), east.max(), north.max()
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def build_map(request: MapRequest) -> folium.Map:
+    """The folium map for `request`: overlays per layer, basemaps, legend, attribution, popups on demand."""
+    if request.basemap not in BASEMAPS:
+        raise ValueError(f"basemap must be one of {', '.join(BASEMAPS)}, got {request.basemap!r}")
+    frames = {layer: frame for layer, frame in request.frames.items() if layer in LAYER_TITLES}
+    documents = _documents_per_layer(frames) if request.documents else {}
+    payloads = {}
+    for layer, frame in frames.items():
+        extra = {}
+        if layer == "ports" and request.seed_ports is not None:
+            extra["debate_entry_port"] = _seed_reasons(frame, request.seed_ports)
+        payloads[layer] = layer_payload(frame, layer, request.decimals, documents.get(layer), extra)
+    doc_ids = {i for series in documents.values() for ids in series for i in ids}
+    highlight = _highlight(payloads, request.highlight)
+
+    m = folium.Map(
+        location=EUROPE_CENTER, zoom_start=4, tiles=None, prefer_canvas=True, control_scale=True, height=request.height
+    )
+    js, css = leaflet_assets(request.assets)
+    m.default_js = [("leaflet", js)]
+    m.default_css = [("leaflet_css", css)]
+    config = {
+        "documents": documents_payload(doc_ids) if doc_ids else {},
+        "highlight": highlight,
+        "notice": request.notice,
+    }
+    m.add_child(_Runtime(config))
+
+    outlines = folium.FeatureGroup(name=BASEMAP_TITLES["outlines"], overlay=False, show=request.basemap == "outlines")
+    if request.countries is not None and not request.countries.empty:
+        outlines.add_child(_Payload("addOutlines", "outlines", outline_payload(request.countries)))
+    m.add_child(outlines)
+    folium.TileLayer("OpenStreetMap", name=BASEMAP_TITLES["osm"], overlay=False, show=request.basemap == "osm").add_to(
+        m
+    )
+    folium.TileLayer(
+        POSITRON_URL,
+        attr=POSITRON_ATTRIBUTION,
+        name=BASEMAP_TITLES["positron"],
+        overlay=False,
+        show=request.basemap == "positron",
+    ).add_to(m)
+
+    for layer, payload in payloads.items():
+        group = folium.FeatureGroup(name=LAYER_TITLES[layer])
+        group.add_child(_Payload("addLayer", layer, payload.data))
+        m.add_child(group)
+    if "ports" in payloads and request.seed_ports is not None:
+        seed = payloads["ports"].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
+        group = folium.FeatureGroup(name=SEED_TITLE, show=request.show_seed)
+        group.add_child(_Payload("addSeed", "ports", {"index": np.flatnonzero(seed.to_numpy(dtype=bool)).tolist()}))
+        m.add_child(group)
+    folium.LayerControl(collapsed=False).add_to(m)
+    bounds = _fit_bounds(request, payloads, highlight)
+    if bounds is not None:
+        m.fit_bounds(bounds, max_zoom=11 if highlight else None)
+    return m
+
+
+def _inline_assets(page: str) -> str:
+    """Replace the Leaflet links of a CDN-built page by the vendored files, images as data URIs."""
+    folder = settings.LEAFLET_VENDOR_DIR
+    js_url, css_url = leaflet_assets("cdn")
+    script = (folder / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+    style = (folder / "leaflet.css").read_text(encoding="utf-8")
+    for image in sorted((folder / "images").glob("*.png")):
+        data = base64.b64encode(image.read_bytes()).decode("ascii")
+        style = style.replace(f"url(images/{image.name})", f"url(data:image/png;base64,{data})")
+    page = re.sub(rf'<script src="{re.escape(js_url)}"></script>', lambda _: f"<script>{script}</script>", page)
+    return re.sub(
+        rf'<link rel="stylesheet" href="{re.escape(css_url)}"\s*/>', lambda _: f"<style>{style}</style>", page
+    )
+
+
+def render_html(request: MapRequest, inline_assets: bool = False) -> str:
+    """A standalone HTML page of the map. With `inline_assets`, Leaflet is embedded so it works offline."""
+    if inline_assets:
+        request = MapRequest(**{**request.__dict__, "assets": "cdn"})
+    page = build_map(request).get_root().render()
+    return _inline_assets(page) if inline_assets else page
+
+
+def plan_request(
+    loaded,
+    layers: Iterable[str],
+    countries: Iterable[str] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    outlines: gpd.GeoDataFrame | None = None,
+    **options,
+) -> MapRequest:
+    """The MapRequest for a selection, shared by the app and `python -m geo render`.
+
+    `loaded` is `geo.select.load_layers()`; `countries` are alpha-2 codes (None: all); `bbox` is
+    W,S,E,N degrees (default: the selected countries' outlines, else Europe). The level of detail
+    follows the area and the page budget (`geo.select.plan_view`); a coarser level is announced in
+    the request's `notice`. `options` are further MapRequest fields (basemap, show_seed, ...).
+    """
+    from geo import select
+
+    codes = select.normalise_countries(countries) if countries is not None else None
+    area = bbox
+    if area is None and codes and outlines is not None:
+        area = select.countries_bbox(outlines, codes)
+    view = select.plan_view(loaded, layers, codes, area)
+    return MapRequest(
+        frames=view.frames,
+        decimals=lod.decimals_for_level(view.level),
+        countries=outlines,
+        bounds=area,
+        notice=view.message,
+        **options,
+    )

@@ -1,0 +1,419 @@
+// Corridor Atlas map runtime: draws the compact layer payloads written by geo/render.py on Leaflet's
+// canvas and builds popups on demand. Every string from the data is set with textContent, never
+// innerHTML. Hooks for tests: window.corridorAtlas.counts(), .openPopup(layer, index), .layers.
+var corridorAtlas = (window.corridorAtlas = (function () {
+  "use strict";
+  var FOOTER = ["source", "licence", "attribution", "source_date", "retrieved_at"];
+  var SKIP = ["name", "tags", "documents"].concat(FOOTER);
+  var LABELS = {
+    id: "Feature id",
+    kind: "Kind",
+    country: "Country",
+    locode: "UN/LOCODE",
+    ten_t_code: "TEN-T port code (GISCO 2013, 0 = not TEN-T)",
+    port_hierarchy: "Port hierarchy (GISCO)",
+    nuts: "NUTS region",
+    harbour_size: "Harbour size (WPI)",
+    harbour_type: "Harbour type (WPI)",
+    channel_depth_m: "Channel depth (m)",
+    cargo_pier_depth_m: "Cargo pier depth (m)",
+    max_vessel_length_m: "Max vessel length (m)",
+    max_vessel_draft_m: "Max vessel draft (m)",
+    railway: "Rail connection (WPI)",
+    electrified: "Electrified",
+    etcs: "ETCS",
+    maxspeed: "Max speed",
+    length_km: "Length (km)",
+    debate_entry_port: "Debate entry port",
+  };
+  var OSM_ID = /^osm:(node|way|relation)\/(\d+)$/;
+  var SAFE_URL = /^https?:\/\//;
+  var DOCUMENTS_SHOWN = 5;
+  // Drawing order, bottom to top, restored whenever a layer is (re)added. One canvas holds every data
+  // layer: stacked canvases would each swallow the clicks meant for the ones below.
+  var ORDER = ["roads", "rail", "ports", "seed"];
+  var api = { map: null, layers: {}, config: {}, renderers: {}, legend: null };
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function decodePath(flat, scale) {
+    var out = new Array(flat.length / 2);
+    var x = 0;
+    var y = 0;
+    for (var i = 0; i < flat.length; i += 2) {
+      x += flat[i];
+      y += flat[i + 1];
+      out[i / 2] = [y / scale, x / scale];
+    }
+    return out;
+  }
+
+  function decode(node, scale) {
+    if (typeof node[0] === "number") return decodePath(node, scale);
+    return node.map(function (child) {
+      return decode(child, scale);
+    });
+  }
+
+  function value(props, column, i) {
+    var d = props.data[column];
+    if (!d) return null;
+    if (d.r) return d.r[i];
+    var code = d.c[i];
+    return code < 0 ? null : d.v[code];
+  }
+
+  function label(column) {
+    return LABELS[column] || column.replace(/_/g, " ");
+  }
+
+  function row(table, name, content) {
+    var tr = el("tr");
+    tr.appendChild(el("th", null, name));
+    var td = el("td");
+    if (typeof content === "string") td.textContent = content;
+    else td.appendChild(content);
+    tr.appendChild(td);
+    table.appendChild(tr);
+  }
+
+  function link(url, text) {
+    var a = el("a", null, text);
+    if (SAFE_URL.test(url)) a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    return a;
+  }
+
+  function idContent(id) {
+    var match = OSM_ID.exec(id || "");
+    if (!match) return String(id);
+    return link("https://www.openstreetmap.org/" + match[1] + "/" + match[2], id);
+  }
+
+  function tagsSection(tags, i) {
+    if (!tags) return null;
+    var table = el("table");
+    var shown = 0;
+    tags.keys.forEach(function (key) {
+      var v = value(tags, key, i);
+      if (v === null || v === undefined) return;
+      row(table, key, String(v));
+      shown++;
+    });
+    if (!shown) return null;
+    var details = el("details", "ca-popup-tags");
+    details.appendChild(el("summary", null, "Source attributes (" + shown + ")"));
+    details.appendChild(table);
+    return details;
+  }
+
+  function documentsSection(text) {
+    if (!text) return null;
+    var docs = api.config.documents || {};
+    var list = el("ul");
+    var more = el("ul");
+    text.split("|").forEach(function (id) {
+      var doc = docs[id];
+      if (!doc) return;
+      var li = el("li");
+      li.setAttribute("data-document-id", id);
+      li.appendChild(doc.u ? link(doc.u, doc.t) : el("span", null, doc.t));
+      var note = [doc.i, doc.s].filter(Boolean).join(", ");
+      if (note) li.appendChild(el("span", "ca-doc-note", " (" + note + ")"));
+      (list.childNodes.length < DOCUMENTS_SHOWN ? list : more).appendChild(li);
+    });
+    if (!list.childNodes.length) return null;
+    var section = el("div", "ca-popup-documents");
+    section.appendChild(el("div", "ca-popup-heading", "Policy documents"));
+    section.appendChild(list);
+    if (more.childNodes.length) {
+      var details = el("details");
+      details.appendChild(el("summary", null, more.childNodes.length + " more"));
+      details.appendChild(more);
+      section.appendChild(details);
+    }
+    return section;
+  }
+
+  function popupContent(key, i) {
+    var layer = api.layers[key];
+    var p = layer.props;
+    var id = value(p, "id", i);
+    var root = el("div", "ca-popup");
+    root.setAttribute("data-layer", key);
+    root.setAttribute("data-feature-id", id || "");
+    root.appendChild(el("div", "ca-popup-title", value(p, "name", i) || id));
+    root.appendChild(el("div", "ca-popup-layer", layer.title));
+    var table = el("table", "ca-popup-attrs");
+    p.cols.forEach(function (column) {
+      if (SKIP.indexOf(column) >= 0) return;
+      var v = value(p, column, i);
+      if (v === null || v === undefined || v === "") return;
+      row(table, label(column), column === "id" ? idContent(v) : String(v));
+    });
+    root.appendChild(table);
+    var docs = documentsSection(value(p, "documents", i));
+    if (docs) root.appendChild(docs);
+    var tags = tagsSection(p.tags, i);
+    if (tags) root.appendChild(tags);
+    var footer = el("div", "ca-popup-source");
+    [
+      ["Source", "source"],
+      ["Licence", "licence"],
+      ["Data date", "source_date"],
+      ["Retrieved", "retrieved_at"],
+    ].forEach(function (pair) {
+      var v = value(p, pair[1], i);
+      if (v) footer.appendChild(el("div", null, pair[0] + ": " + v));
+    });
+    var credit = value(p, "attribution", i);
+    if (credit) footer.appendChild(el("div", "ca-popup-credit", credit));
+    root.appendChild(footer);
+    return root;
+  }
+
+  function anchor(feature) {
+    return feature.getLatLng ? feature.getLatLng() : feature.getCenter();
+  }
+
+  api.openPopup = function (key, i, latlng) {
+    var layer = api.layers[key];
+    if (!layer || !layer.features[i]) return false;
+    L.popup({ maxWidth: 380, maxHeight: 440, className: "ca-popup-wrapper" })
+      .setLatLng(latlng || anchor(layer.features[i]))
+      .setContent(popupContent(key, i))
+      .openOn(api.map);
+    return true;
+  };
+
+  // Leaflet's featureGroup factory takes layers first, so folium's options never reach it: set the
+  // credit here, before the group is added to the map (the attribution control then follows it).
+  function credit(group, attribution) {
+    if (attribution) group.options.attribution = attribution;
+  }
+
+  function onClick(key) {
+    return function (e) {
+      var target = e.propagatedFrom || e.layer;
+      if (target && target.caIndex !== undefined) api.openPopup(key, target.caIndex, e.latlng);
+    };
+  }
+
+  function swatch(style) {
+    var s = el("span", "ca-swatch-line");
+    s.style.borderTopColor = style.color;
+    s.style.borderTopWidth = Math.max(2, Math.round(style.weight)) + "px";
+    if (style.dash) s.style.borderTopStyle = "dashed";
+    return s;
+  }
+
+  function dot(color, radius) {
+    var s = el("span", "ca-swatch-dot");
+    s.style.background = color;
+    s.style.width = s.style.height = 2 * radius + "px";
+    return s;
+  }
+
+  function legendItem(section, symbol, text) {
+    var item = el("div", "ca-legend-item");
+    item.appendChild(symbol);
+    item.appendChild(el("span", null, text));
+    section.appendChild(item);
+  }
+
+  function updateLegend() {
+    if (!api.legend) return;
+    var box = api.legend.getContainer();
+    box.textContent = "";
+    Object.keys(api.layers).forEach(function (key) {
+      var layer = api.layers[key];
+      if (!api.map.hasLayer(layer.group)) return;
+      var section = el("div", "ca-legend-section");
+      section.setAttribute("data-layer", key);
+      section.appendChild(el("div", "ca-legend-title", layer.title));
+      if (key === "ports") {
+        layer.fills.forEach(function (f) {
+          legendItem(section, dot(f.color, 5), f.label);
+        });
+        layer.sizes.forEach(function (size) {
+          if (size.key !== "unknown") legendItem(section, dot("#ffffff", size.radius), size.key + " harbour (WPI)");
+        });
+      } else {
+        var used = {};
+        layer.cls.forEach(function (c) {
+          used[c] = true;
+        });
+        layer.styles.forEach(function (style, index) {
+          if (used[index]) legendItem(section, swatch(style), style.label);
+        });
+      }
+      box.appendChild(section);
+    });
+    if (api.seed && api.map.hasLayer(api.seed)) {
+      var seed = el("div", "ca-legend-section");
+      seed.setAttribute("data-layer", "seed");
+      var ring = dot("transparent", 7);
+      ring.style.border = "2px solid #d62728";
+      legendItem(seed, ring, "Debate entry port");
+      box.appendChild(seed);
+    }
+    box.style.display = box.childNodes.length ? "" : "none";
+  }
+
+  var Legend = L.Control.extend({
+    options: { position: "bottomright" },
+    onAdd: function () {
+      var box = el("div", "ca-legend leaflet-control");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    },
+  });
+
+  var Notice = L.Control.extend({
+    options: { position: "topright" },
+    onAdd: function () {
+      return el("div", "ca-notice leaflet-control", this.options.text);
+    },
+  });
+
+  api.init = function (map, config) {
+    api.map = map;
+    api.config = config || {};
+    map.createPane("caBasemap").style.zIndex = 250;
+    api.renderers.basemap = L.canvas({ pane: "caBasemap", padding: 0.3 });
+    api.renderers.data = L.canvas({ padding: 0.3, tolerance: 5 });
+    api.legend = new Legend().addTo(map);
+    if (api.config.notice) new Notice({ text: api.config.notice }).addTo(map);
+    var pending = null;
+    map.on("layeradd layerremove", function (e) {
+      if (!e.layer.caGroup || pending) return;
+      pending = setTimeout(function () {
+        pending = null;
+        restack();
+        updateLegend();
+      }, 0);
+    });
+  };
+
+  function restack() {
+    ORDER.forEach(function (key) {
+      var group = key === "seed" ? api.seed : api.layers[key] && api.layers[key].group;
+      if (group && api.map.hasLayer(group)) group.bringToFront();
+    });
+    if (api.highlighted) api.highlighted.bringToFront();
+  }
+
+  function highlight(key, i) {
+    var feature = api.layers[key].features[i];
+    var mark = feature.getLatLng
+      ? L.circleMarker(feature.getLatLng(), { radius: 15, color: "#ffd400", weight: 4, fill: false, interactive: false })
+      : L.polyline(feature.getLatLngs(), { color: "#ffd400", weight: 9, opacity: 0.6, interactive: false });
+    mark.options.renderer = api.renderers.data;
+    mark.addTo(api.map);
+    api.highlighted = mark;
+    setTimeout(function () {
+      api.openPopup(key, i);
+    }, 0);
+  }
+
+  api.addLayer = function (key, group, data) {
+    var features = new Array(data.count);
+    var i;
+    if (key === "ports") {
+      for (i = 0; i < data.count; i++) {
+        features[i] = L.circleMarker([data.xy[2 * i + 1], data.xy[2 * i]], {
+          renderer: api.renderers.data,
+          radius: data.sizes[data.size[i]].radius,
+          color: "#1b2a3a",
+          weight: 0.8,
+          fillColor: data.fills[data.fill[i]].color,
+          fillOpacity: 0.9,
+        });
+      }
+    } else {
+      var scale = Math.pow(10, data.q);
+      for (i = 0; i < data.count; i++) {
+        var style = data.styles[data.cls[i]];
+        features[i] = L.polyline(decode(data.geom[i], scale), {
+          renderer: api.renderers.data,
+          color: style.color,
+          weight: style.weight,
+          dashArray: style.dash,
+          opacity: 0.85,
+        });
+      }
+      data.geom = null; // decoded into the polylines; free the copy
+    }
+    for (i = 0; i < data.count; i++) {
+      features[i].caIndex = i;
+      group.addLayer(features[i]);
+    }
+    data.features = features;
+    data.group = group;
+    credit(group, data.attribution);
+    group.caGroup = key;
+    group.on("click", onClick(key));
+    api.layers[key] = data;
+    updateLegend();
+    var h = api.config.highlight;
+    if (h && h.layer === key) highlight(key, h.index);
+  };
+
+  api.addSeed = function (key, group, data) {
+    var layer = api.layers[key];
+    if (!layer) return;
+    data.index.forEach(function (i) {
+      var ring = L.circleMarker(layer.features[i].getLatLng(), {
+        renderer: api.renderers.data,
+        radius: layer.sizes[layer.size[i]].radius + 5,
+        color: "#d62728",
+        weight: 2.5,
+        fill: true,
+        fillOpacity: 0,
+      });
+      ring.caIndex = i;
+      group.addLayer(ring);
+    });
+    group.caGroup = "seed";
+    group.on("click", onClick(key));
+    api.seed = group;
+    updateLegend();
+  };
+
+  api.addOutlines = function (key, group, data) {
+    var scale = Math.pow(10, data.q);
+    credit(group, data.attribution);
+    data.geom.forEach(function (polygons) {
+      if (!polygons.length) return;
+      group.addLayer(
+        L.polygon(decode(polygons, scale), {
+          renderer: api.renderers.basemap,
+          color: "#9c9c9c",
+          weight: 0.7,
+          fillColor: "#f3f0e8",
+          fillOpacity: 1,
+          interactive: false,
+        })
+      );
+    });
+  };
+
+  api.counts = function () {
+    var out = {};
+    Object.keys(api.layers).forEach(function (key) {
+      var layer = api.layers[key];
+      out[key] = api.map.hasLayer(layer.group) ? layer.features.length : 0;
+    });
+    out.seed = api.seed && api.map.hasLayer(api.seed) ? api.seed.getLayers().length : 0;
+    return out;
+  };
+
+  return api;
+})());

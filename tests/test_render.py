@@ -1,0 +1,205 @@
+"""Map rendering: payload encoding, escaping, attribution, layers in the page, page size on the real data."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo import countries, render, schema, seed_ports, select, settings
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+PROVENANCE = {
+    "source": "osm",
+    "licence": "ODbL-1.0",
+    "attribution": "© OpenStreetMap contributors",
+    "source_date": "2024-04-07",
+    "retrieved_at": "2026-01-01T00:00:00Z",
+}
+
+
+def _ports(names=("Gdańsk", HOSTILE)) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(
+        {
+            "id": [f"osm:node/{i + 1}" for i in range(len(names))],
+            "layer": "ports",
+            "name": list(names),
+            "kind": "port",
+            "country": "PL",
+            **PROVENANCE,
+            "locode": ["PLGDN", "PLXXX"][: len(names)],
+            "ten_t_code": [2336, 0][: len(names)],
+            "harbour_size": ["Large", None][: len(names)],
+            "tags": [json.dumps({"note": HOSTILE, "depth": 12})] * len(names),
+        }
+    )
+    frame["geometry"] = [shapely.Point(18.65 + i, 54.4) for i in range(len(names))]
+    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "ports")
+
+
+def _rail() -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(
+        {
+            "id": ["osm:way/1", "osm:way/2", "osm:way/3"],
+            "layer": "rail",
+            "name": [HOSTILE, "Line 2", "Line 3"],
+            "kind": "rail",
+            "country": ["PL", "PL", "DE"],
+            **PROVENANCE,
+            "electrified": ["contact_line", "no", None],
+            "length_km": [10.0, 5.0, 1.0],
+        }
+    )
+    frame["geometry"] = [
+        shapely.LineString([(18.0, 54.0), (18.1, 54.05), (18.2, 54.1)]),
+        shapely.MultiLineString([[(17.0, 53.0), (17.5, 53.5)], [(17.6, 53.6), (17.7, 53.7)]]),
+        shapely.LineString([(13.0, 52.0), (13.00001, 52.00001)]),  # collapses at 2 decimals
+    ]
+    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "rail")
+
+
+def _decode(path: list[int], decimals: int) -> np.ndarray:
+    return np.cumsum(np.asarray(path).reshape(-1, 2), axis=0) / 10**decimals
+
+
+def test_encode_geometries_round_trips_lines_and_drops_collapsed_features():
+    rail = _rail()
+    encoded = render.encode_geometries(rail.geometry.values, 3)
+    assert len(encoded) == 3
+    assert np.allclose(_decode(encoded[0][0], 3), [(18.0, 54.0), (18.1, 54.05), (18.2, 54.1)])
+    assert [len(part) for part in encoded[1]] == [4, 4]  # two 2-point parts
+    assert np.allclose(_decode(encoded[1][1], 3), [(17.6, 53.6), (17.7, 53.7)])
+    assert render.encode_geometries(rail.geometry.values, 2)[2] == []  # both points round to one
+
+
+def test_encode_geometries_polygons_keep_rings():
+    square = shapely.Polygon([(0, 0), (1, 0), (1, 1), (0, 1)], holes=[[(0.2, 0.2), (0.4, 0.2), (0.4, 0.4)]])
+    (feature,) = render.encode_geometries([shapely.MultiPolygon([square])], 1)
+    assert len(feature) == 1 and len(feature[0]) == 2  # one polygon, outer ring plus one hole
+    assert np.allclose(_decode(feature[0][0], 1)[:4], [(0, 0), (1, 0), (1, 1), (0, 1)])
+
+
+def test_script_json_cannot_close_the_script_element():
+    text = render.script_json({"name": "</script><script>alert(1)</script>", "x": "a\u2028b"})
+    assert "</script" not in text and "<" not in text and "\u2028" not in text
+    assert json.loads(text) == {"name": "</script><script>alert(1)</script>", "x": "a\u2028b"}
+
+
+def test_property_table_dictionary_encodes_and_spreads_tags():
+    rail = _rail()
+    table = render.property_table(rail, ["id", "kind", "electrified", "length_km", "tags"])
+    assert table["data"]["id"] == {"r": ["osm:way/1", "osm:way/2", "osm:way/3"]}
+    assert table["data"]["kind"] == {"v": ["rail"], "c": [0, 0, 0]}
+    assert table["data"]["length_km"]["r"] == ["10", "5", "1"]
+    assert "tags" not in table["data"] and table["tags"]["keys"] == []
+    ports = _ports()
+    tags = render.property_table(ports, ["tags"])["tags"]
+    assert tags["keys"] == ["depth", "note"]
+    assert tags["data"]["note"] == {"v": [HOSTILE], "c": [0, 0]}
+
+
+def test_line_classes_follow_electrification_and_road_class():
+    assert render.line_classes(_rail(), "rail").tolist() == ["yes", "no", "unknown"]
+
+
+def test_attribution_escapes_and_links_odbl():
+    frame = pd.DataFrame({"attribution": [HOSTILE, "© OpenStreetMap contributors"], "licence": ["x", "ODbL-1.0"]})
+    text = render.attribution_html(frame)
+    assert HOSTILE not in text and html_escaped(HOSTILE) in text
+    assert render.OSM_COPYRIGHT_URL in text and render.ODBL_URL in text
+
+
+def html_escaped(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def test_hostile_names_never_reach_the_page_as_markup():
+    request = render.MapRequest(frames={"ports": _ports(), "rail": _rail()}, decimals=3, documents=False)
+    page = render.render_html(request)
+    assert "<img" not in page
+    assert "onerror=alert(1)" in page  # the text is there, escaped as \u003cimg ...
+    # Popups are built with textContent only: the runtime never assigns innerHTML.
+    assert ".innerHTML" not in render._RUNTIME_JS and "insertAdjacentHTML" not in render._RUNTIME_JS
+
+
+def test_page_links_leaflet_only_and_names_layers():
+    request = render.MapRequest(frames={"ports": _ports(), "rail": _rail()}, decimals=3, documents=False)
+    page = render.render_html(request)
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    styles = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert scripts == [settings.LEAFLET_APP_URL + "leaflet.js"]
+    assert styles == [settings.LEAFLET_APP_URL + "leaflet.css"]
+    for title in ("Ports", "Railways", *render.BASEMAP_TITLES.values()):
+        assert json.dumps(title) in page
+    assert 'corridorAtlas.addLayer("rail"' in page and 'preferCanvas": true' in page
+
+
+def test_inline_assets_page_needs_no_network():
+    request = render.MapRequest(frames={"ports": _ports()}, decimals=3, documents=False)
+    page = render.render_html(request, inline_assets=True)
+    assert not re.findall(r'<script src="https?://', page)
+    assert not re.findall(r'<link rel="stylesheet" href="https?://', page)
+    assert "data:image/png;base64," in page
+
+
+def test_unknown_basemap_is_refused():
+    with pytest.raises(ValueError, match="basemap"):
+        render.build_map(render.MapRequest(frames={}, basemap="satellite"))
+
+
+def test_highlight_finds_the_feature_and_fits_it():
+    request = render.MapRequest(frames={"ports": _ports()}, highlight="osm:node/2", documents=False)
+    page = render.render_html(request)
+    assert '"highlight":{"layer":"ports","index":1}' in page
+    assert "fitBounds" in page
+
+
+# -- the real datasets -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def loaded() -> select.Layers:
+    return select.load_layers()
+
+
+def test_europe_page_with_every_layer_stays_within_budget(loaded):
+    request = render.plan_request(
+        loaded,
+        schema.LAYERS,
+        outlines=countries.load_countries(),
+        seed_ports=seed_ports.load_seed_ports(),
+        show_seed=True,
+    )
+    page = render.render_html(request)
+    assert len(page.encode()) < 3_000_000
+    assert len(request.frames["ports"]) == len(loaded["ports"])
+    for layer in schema.LAYERS:
+        assert f'corridorAtlas.addLayer("{layer}"' in page
+    assert "Made with Natural Earth" in page and render.ODBL_URL in page
+    assert "Source: GISCO" in page
+    assert "corridorAtlas.addSeed" in page and "corridorAtlas.addOutlines" in page
+
+
+def test_country_selection_narrows_every_layer(loaded):
+    request = render.plan_request(loaded, schema.LAYERS, ["PL"], outlines=countries.load_countries())
+    for layer, frame in request.frames.items():
+        assert len(frame) > 0, layer
+        assert set(frame["country"].dropna()) == {"PL"}, layer
+    assert request.bounds is not None and 13 < request.bounds[0] < 15
+
+
+def test_popups_link_policy_documents_safely(loaded):
+    request = render.plan_request(loaded, ["ports"], ["NL"], outlines=countries.load_countries())
+    page = render.render_html(request)
+    config = json.loads(re.search(r"corridorAtlas\.init\([^,]+, (\{.*?\})\);\n", page).group(1))
+    documents = config["documents"]
+    assert documents, "Dutch ports should link at least one policy document"
+    assert all(doc["u"] is None or doc["u"].startswith(("https://", "http://")) for doc in documents.values())
+    assert 'rel = "noopener noreferrer"' in render._RUNTIME_JS and 'target = "_blank"' in render._RUNTIME_JS
