@@ -54,7 +54,7 @@ def build_layers(data_dir: Path, retrieved_at: str, progress: Callable[[str], ob
     ports = world_port_index.merge_with_gisco(gisco, wpi)
     progress("rail: Natural Earth railroads, cut at borders ...")
     rail = natural_earth_rail.load(data_dir, retrieved_at=retrieved_at)
-    progress("roads: OSM major roads 2021, cut at borders, merged and simplified (about a minute) ...")
+    progress("roads: OSM major roads 2021, cut at borders, merged and simplified (about half a minute) ...")
     roads = osm_roads_2021.load(data_dir, retrieved_at=retrieved_at)
     return {"ports": ports, "rail": rail, "roads": roads}
 

@@ -109,10 +109,11 @@ def nearest_country(geometries: gpd.GeoSeries, countries: gpd.GeoDataFrame) -> p
     Distances are measured in EPSG:3035 (metres); ties go to the first country by code.
     """
     frame = gpd.GeoDataFrame(geometry=geometries.to_crs(EUROPE_LAEA).reset_index(drop=True))
-    polygons = countries[["iso2", "geometry"]].sort_values("iso2").to_crs(EUROPE_LAEA)
+    polygons = countries[["iso2", "geometry"]].to_crs(EUROPE_LAEA)
     joined = gpd.sjoin_nearest(frame, polygons, how="left")
-    first = joined[~joined.index.duplicated(keep="first")]
-    return pd.Series(first["iso2"].to_numpy(), index=geometries.index, dtype="string")
+    # sjoin_nearest returns every tied polygon; keep the lowest code so results never depend on order.
+    codes = joined["iso2"].groupby(level=0).min().reindex(frame.index)
+    return pd.Series(codes.to_numpy(), index=geometries.index, dtype="string")
 
 
 def split_lines_by_country(lines: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

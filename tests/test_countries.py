@@ -108,3 +108,10 @@ def test_nearest_country_of_offshore_point(table):
     result = countries.nearest_country(points, table)
     assert result.to_dict() == {7: "NL", 9: "PL"}
     assert isinstance(result.dtype, pd.StringDtype)
+
+
+def test_nearest_country_breaks_ties_by_code(table):
+    # A line along the Oder crosses into both Germany and Poland: both are at distance 0.
+    line = gpd.GeoSeries([shapely.LineString([(14.3, 52.35), (16.9, 52.4)])], crs=schema.CRS)
+    assert countries.nearest_country(line, table).tolist() == ["DE"]
+    assert countries.nearest_country(line, table.iloc[::-1]).tolist() == ["DE"]
