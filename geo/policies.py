@@ -83,6 +83,7 @@ _IDENTIFIER_ORDER: tuple[str, ...] = ("com", "join", "celex", "council", "nato",
 _LINK_RANK = {"verified": 0, "probable": 1, "unverified": 2}
 _DOCUMENT_FIELDS_WITH_CERTAINTY = ("url", "status", "status_note", "summary", "scope", "title")
 NOT_ESTABLISHED = "not established"
+UNVERIFIED_ADDRESS = "official site, address not verified"
 # libyaml's safe loader when available (about 10x faster), else the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -285,12 +286,17 @@ class Catalogue:
     def is_official(self, url: str | None) -> bool:
         return bool(url) and urlsplit(url).hostname in self.official_hosts
 
-    def official_link(self, doc_id: str) -> tuple[str, str] | None:
-        """(url, label) of the official text; a corridor links to the act that defines it."""
+    def official_link(self, doc_id: str, include_unverified: bool = False) -> tuple[str, str] | None:
+        """(url, label) of the official text; a corridor links to the act that defines it.
+
+        An address the reference did not verify (e.g. built from an inferred CELEX number) is
+        only returned with `include_unverified=True`, labelled as such.
+        """
         doc = self.document(doc_id)
-        if doc.url:
-            label = "official text (address not verified)" if doc.is_unverified("url") else "official text"
-            return doc.url, label
+        if doc.url and not doc.is_unverified("url"):
+            return doc.url, "official text"
+        if doc.url and include_unverified:
+            return doc.url, UNVERIFIED_ADDRESS
         if doc.defined_by:
             parent = self.document(doc.defined_by)
             if parent.url and not parent.is_unverified("url"):

@@ -16,6 +16,7 @@ from geo import schema
 from geo.policies import (
     NOT_ESTABLISHED,
     STATUS_LABELS,
+    UNVERIFIED_ADDRESS,
     Catalogue,
     Document,
     Link,
@@ -41,6 +42,7 @@ def document_record(doc: Document, catalogue: Catalogue | None = None) -> dict:
     """A flat, JSON-ready description of a document (what the CLI prints and the app shows)."""
     catalogue = catalogue or load_catalogue()
     link = catalogue.official_link(doc.id)
+    unverified_link = catalogue.official_link(doc.id, include_unverified=True) if link is None else None
     return {
         "id": doc.id,
         "short_title": doc.short_title,
@@ -56,9 +58,10 @@ def document_record(doc: Document, catalogue: Catalogue | None = None) -> dict:
         "status_label": status_label(doc, catalogue),
         "successor": doc.successor,
         "status_note": doc.status_note,
+        # Only a verified address of an official publisher; see `unverified_url` for the others.
         "url": link[0] if link else None,
         "url_label": link[1] if link else None,
-        "url_unverified": doc.is_unverified("url"),
+        "unverified_url": unverified_link[0] if unverified_link else None,
         "modes": list(doc.modes),
         "scope": doc.scope,
         "summary": doc.summary,
@@ -74,12 +77,6 @@ def documents_table(catalogue: Catalogue | None = None) -> dict[str, dict]:
     return {doc_id: document_record(doc, catalogue) for doc_id, doc in catalogue.documents.items()}
 
 
-_CERTAINTY_NOTES = {
-    "probable": "probable",
-    "unverified": "unverified",
-}
-
-
 def links_html(links: Sequence[Link], catalogue: Catalogue | None = None, limit: int = 8) -> str:
     """An HTML list of documents for a feature popup: escaped titles, official `<a href>` links.
 
@@ -91,7 +88,7 @@ def links_html(links: Sequence[Link], catalogue: Catalogue | None = None, limit:
     items = []
     for link in links[:limit]:
         doc = catalogue.document(link.document)
-        official = catalogue.official_link(doc.id)
+        official = catalogue.official_link(doc.id, include_unverified=True)
         title = html.escape(doc.short_title)
         if official:
             url, label = official
@@ -100,10 +97,12 @@ def links_html(links: Sequence[Link], catalogue: Catalogue | None = None, limit:
                 f'title="{html.escape(label, quote=True)}">{title}</a>'
             )
         flags = [STATUS_LABELS[doc.status]]
+        if official and official[1] == UNVERIFIED_ADDRESS:
+            flags.append("link address not verified")
         if doc.certainty == "news_only":
             flags.append("news reports only")
-        if link.certainty in _CERTAINTY_NOTES:
-            flags.append(f"link {_CERTAINTY_NOTES[link.certainty]}")
+        if link.certainty != "verified":
+            flags.append(f"link {link.certainty}")
         if link.basis == "country":
             flags.append("applies by country")
         items.append(
@@ -191,6 +190,8 @@ def report_text(report: dict) -> str:
             lines.append(f"    why: {record['reason']}")
         if record["url"]:
             lines.append(f"    {record['url_label']}: {record['url']}")
+        elif record["unverified_url"]:
+            lines.append(f"    {UNVERIFIED_ADDRESS}: {record['unverified_url']}")
     return "\n".join(lines)
 
 
@@ -250,6 +251,7 @@ def documents_frame(documents: Sequence[Document], catalogue: Catalogue | None =
                 "facts": _CERTAINTY_LABELS[doc.certainty]
                 + (f"; unverified: {', '.join(doc.unverified)}" if doc.unverified else ""),
                 "link": record["url"],
+                "link (address not verified)": record["unverified_url"],
                 "summary": doc.summary,
             }
         )

@@ -141,7 +141,8 @@ def test_inferred_identifiers_are_marked_unverified(catalogue, reference):
             doc = catalogue.document(ref["id"])
             assert "identifiers.celex" in doc.unverified, doc.id
             assert doc.is_unverified("url"), doc.id
-            assert catalogue.official_link(doc.id)[1] == "official text (address not verified)"
+            assert catalogue.official_link(doc.id) is None, doc.id
+            assert catalogue.official_link(doc.id, include_unverified=True)[1] == policies.UNVERIFIED_ADDRESS
 
 
 def test_news_only_documents_stay_news_only(catalogue, reference):

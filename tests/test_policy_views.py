@@ -100,3 +100,14 @@ def test_entry_ports_frame(catalogue, ports):
     assert table.loc["Piraeus", "2024 corridors"] == "Western Balkans - Eastern Mediterranean (probable)"
     assert "TEN-T Regulation (EU) 2024/1679" in table.loc["Genoa", "documents on the port itself"]
     assert table.loc["Bergen", "documents on the port itself"] == "none"
+
+
+def test_inferred_addresses_are_flagged_in_popups_and_kept_out_of_the_official_url(catalogue):
+    record = policy_views.document_record(catalogue.document("milmob-join-2017"), catalogue)
+    assert record["url"] is None
+    assert record["unverified_url"] == "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:52017JC0041"
+    markup = policy_views.links_html([policies.Link("milmob-join-2017", 10, "verified", "country", "r")], catalogue)
+    assert "link address not verified" in markup
+    assert (
+        policy_views.documents_table(catalogue)["tent-2024"]["url"] == "https://eur-lex.europa.eu/eli/reg/2024/1679/oj"
+    )
