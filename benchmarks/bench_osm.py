@@ -120,15 +120,16 @@ def pyrosm_filters() -> dict[str, dict]:
 
 def run_one(tool: str, path: str) -> None:
     """Child process: read all three layers of `path` with `tool`; print seconds, features, peak MB."""
+    from geo.sources import osm_pbf
+
+    if tool == "pyrosm":
+        import pyrosm
+    baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # after imports
     started = time.perf_counter()
     if tool == "ours":
-        from geo.sources import osm_pbf
-
         results = osm_pbf.load(Path(path), assign_country=False)
         features = sum(len(r.frame) for r in results.values())
     else:
-        import pyrosm
-
         osm = pyrosm.OSM(path)
         features = 0
         for name, custom in pyrosm_filters().items():
@@ -138,13 +139,13 @@ def run_one(tool: str, path: str) -> None:
             features += 0 if frame is None else len(frame)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "features": features, "peak_mb": peak_mb}))
+    print(json.dumps({"seconds": seconds, "features": features, "peak_mb": peak_mb, "added_mb": peak_mb - baseline_mb}))
 
 
 def pbf_table(repeat: int) -> None:
     print(f"\n### .osm.pbf -> rail, roads and ports layers, best of {repeat} (fresh process each)\n")
-    print("| file | reader | features | seconds | peak RSS (MB) |")
-    print("|---|---|---:|---:|---:|")
+    print("| file | reader | features | seconds | peak RSS (MB) | peak above imports (MB) |")
+    print("|---|---|---:|---:|---:|---:|")
     for name in PBF_FILES:
         path = OSM_DIR / f"{name}.osm.pbf"
         for tool, label in (("ours", "corridor-atlas osm_pbf (pyosmium)"), ("pyrosm", "pyrosm 0.25")):
@@ -156,9 +157,10 @@ def pbf_table(repeat: int) -> None:
                 runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
             best = min(runs, key=lambda r: r["seconds"])
             peak = max(r["peak_mb"] for r in runs)
+            added = max(r["added_mb"] for r in runs)
             print(
                 f"| {name} ({path.stat().st_size / 1e6:.1f} MB) | {label} | {best['features']:,} |"
-                f" {best['seconds']:.2f} | {peak:.0f} |"
+                f" {best['seconds']:.2f} | {peak:.0f} | {added:.0f} |"
             )
 
 
@@ -173,6 +175,7 @@ def main() -> None:
     print(f"Machine: {platform.processor() or platform.machine()}, 2 cores, Python {platform.python_version()}")
     overpass_table(args.repeat)
     pbf_table(max(1, args.repeat // 2))
+    print(f"\nCommand: .venv/bin/python benchmarks/bench_osm.py --repeat {args.repeat}")
 
 
 if __name__ == "__main__":
