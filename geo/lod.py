@@ -69,10 +69,10 @@ FULL_DECIMALS = _geometry.COORDINATE_DECIMALS
 
 # Largest map page we send to a browser, in bytes (issue 6: a 3 MB page paints in about a second).
 PAGE_BUDGET_BYTES = 3_000_000
-# Approximate bytes a feature costs in the page besides its coordinates (properties, brackets).
-FEATURE_OVERHEAD_BYTES = 250
-# Approximate bytes a point feature (a port marker with its popup key) costs.
-POINT_BYTES = 160
+# Bytes a line feature and a port cost in the page besides line coordinates (popup table, style
+# class, position), measured on the embedded layers with geo.render's encoding (about 110 and 240).
+FEATURE_OVERHEAD_BYTES = 150
+POINT_BYTES = 240
 
 
 def level_for_zoom(zoom: float) -> int:
@@ -224,16 +224,34 @@ def clip_to_bbox(frame: gpd.GeoDataFrame, bbox: tuple[float, float, float, float
     return inside
 
 
+def _coordinate_chars(geometries: np.ndarray, decimals: int) -> int:
+    """Characters of the map page's line encoding of `geometries` (see `geo.render.encode_geometries`).
+
+    Each path is written as integers on the 10**-decimals grid, the first point whole and then
+    deltas, repeated points dropped, separated by commas and wrapped in brackets.
+    """
+    parts = shapely.get_parts(geometries)
+    if not len(parts):
+        return 0
+    coords, path_of = shapely.get_coordinates(parts, return_index=True)
+    grid = np.round(coords * 10**decimals).astype(np.int64)
+    first = np.ones(len(grid), dtype=bool)
+    first[1:] = path_of[1:] != path_of[:-1]
+    delta = grid.copy()
+    delta[1:] -= grid[:-1]
+    delta[first] = grid[first]
+    delta = delta[first | np.any(delta != 0, axis=1)]
+    digits = np.floor(np.log10(np.maximum(np.abs(delta), 1))) + 1
+    return int(digits.sum() + (delta < 0).sum() + delta.size + 3 * len(parts))
+
+
 def estimate_bytes(frame: gpd.GeoDataFrame, level: int) -> int:
-    """Approximate bytes `frame` adds to a map page as GeoJSON with coordinates at the level's decimals."""
+    """Approximate bytes `frame` adds to a map page (`geo.render`'s encoding at the level's decimals)."""
     if frame.empty:
         return 0
-    decimals = decimals_for_level(level)
     points = frame.geom_type.eq("Point").to_numpy()
-    coordinates = int(shapely.get_num_coordinates(frame.geometry.values[~points]).sum())
-    # "[-12.34,56.78]," : two numbers of about 3 integer characters, the dot and the decimals, plus 4.
-    pair = 2 * (4 + decimals) + 4
-    return coordinates * pair + int((~points).sum()) * FEATURE_OVERHEAD_BYTES + int(points.sum()) * POINT_BYTES
+    lines = _coordinate_chars(frame.geometry.values[~points], decimals_for_level(level))
+    return lines + int((~points).sum()) * FEATURE_OVERHEAD_BYTES + int(points.sum()) * POINT_BYTES
 
 
 @dataclass

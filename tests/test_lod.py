@@ -154,11 +154,21 @@ def test_clip_keeps_only_the_visible_area(low_countries):
     assert set(clipped["kind"]) == {"motorway", "trunk", "primary"}
 
 
-def test_estimate_is_close_to_the_real_geojson_size():
-    frame = lod.read_level("rail", 0)
-    geometry_json = sum(len(g) for g in shapely.to_geojson(frame.geometry.values))
-    estimate = lod.estimate_bytes(frame, 0) - len(frame) * lod.FEATURE_OVERHEAD_BYTES
-    assert 0.7 < estimate / geometry_json < 1.3
+@pytest.mark.parametrize(
+    ("bbox", "level"),
+    [(None, 0), ((3.0, 50.5, 8.0, 53.5), 1), ((5.5, 50.5, 8.0, 52.5), 2), ((6.0, 50.8, 7.5, 51.8), 3)],
+)
+def test_estimate_is_close_to_the_real_page_payload(bbox, level):
+    """The budget is only as good as the estimate: compare it with what geo.render really writes."""
+    from geo import render
+
+    for layer in ("ports", "rail", "roads"):
+        frame = lod.read_level(layer, level)
+        if bbox is not None:
+            frame = lod.clip_to_bbox(frame, bbox)
+        payload = render.layer_payload(frame, layer, lod.decimals_for_level(level))
+        actual = len(render.script_json(payload.data).encode())
+        assert 0.6 < lod.estimate_bytes(frame, level) / actual < 1.4, (layer, level)
 
 
 def test_view_follows_the_zoom_within_budget(datasets_dir):
