@@ -1,0 +1,330 @@
+"""Corridor Atlas: the Streamlit app. UI only: every piece of data logic lives in `geo/`.
+
+Run with `streamlit run app.py`. The page is a sidebar of controls, the map, and panels below it;
+each is a small function so further panels can be added beside them. The URL carries the
+layers, countries, basemap, seed toggle and search (`st.query_params`), so links are shareable.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import render, schema, search, seed_ports, select, stats, store
+from geo.countries import UnknownCountryError, load_countries, resolve_country
+
+MAP_HEIGHT_PX = 640
+# st_folium renames a map's elements while rendering it; maps are shared between sessions.
+_RENDER_LOCK = threading.Lock()
+
+
+# -- data, loaded once per process and shared by every session -----------------------------------
+
+
+@st.cache_resource(show_spinner="Loading the layers ...")
+def load_data() -> select.Layers:
+    return select.load_layers()
+
+
+@st.cache_resource
+def load_outlines():
+    return load_countries()
+
+
+@st.cache_resource
+def load_seed() -> pd.DataFrame:
+    return seed_ports.load_seed_ports()
+
+
+@st.cache_resource
+def port_index() -> pd.DataFrame:
+    return search.search_index(load_data()["ports"])
+
+
+@st.cache_resource(max_entries=32, show_spinner="Drawing the map ...")
+def build_map(
+    layers: tuple[str, ...], countries: tuple[str, ...] | None, basemap: str, show_seed: bool, highlight: str | None
+) -> tuple[folium.Map, str | None]:
+    """The map for one selection, shared across sessions; the map is not rebuilt when other widgets change."""
+    request = render.plan_request(
+        load_data(),
+        layers,
+        countries,
+        outlines=load_outlines(),
+        basemap=basemap,
+        seed_ports=load_seed(),
+        show_seed=show_seed,
+        highlight=highlight,
+    )
+    return render.build_map(request), request.notice
+
+
+@st.cache_resource(max_entries=64)
+def country_table(countries: tuple[str, ...] | None) -> pd.DataFrame:
+    data = load_data()
+    frames = {layer: select.select(data[layer], countries) for layer in schema.LAYERS}
+    return stats.country_stats(frames["ports"], frames["rail"], frames["roads"], countries=countries)
+
+
+# -- controls ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Controls:
+    layers: tuple[str, ...]
+    countries: tuple[str, ...] | None  # None: all of Europe
+    basemap: str
+    show_seed: bool
+    query: str
+
+
+def _param_list(name: str) -> list[str]:
+    return [part.strip() for part in st.query_params.get(name, "").split(",") if part.strip()]
+
+
+def _countries_from_url(known: dict[str, str]) -> list[str]:
+    """Country codes from the URL; names and codes are resolved, the rest is reported once."""
+    codes, unknown = [], []
+    for text in _param_list("countries"):
+        try:
+            code = resolve_country(text, load_outlines())
+        except UnknownCountryError:
+            code = None
+        (codes if code in known else unknown).append(code if code in known else text)
+    if unknown:
+        st.info(
+            f"Unknown or uncovered country in the link: {', '.join(repr(u[:40]) for u in unknown)}. "
+            "It is ignored; pick countries in the sidebar."
+        )
+    return list(dict.fromkeys(codes))
+
+
+def country_choices() -> dict[str, str]:
+    """{alpha-2 code: "Name (CODE)"} of every country with at least one feature."""
+    data = load_data()
+    present = set()
+    for layer in schema.LAYERS:
+        present |= set(data[layer]["country"].dropna().unique())
+    names = load_outlines().set_index("iso2")["name"].to_dict()
+    return {code: f"{names.get(code, code)} ({code})" for code in sorted(present, key=lambda c: names.get(c, c))}
+
+
+def sidebar() -> Controls:
+    """The sidebar: layer toggles, country filter, basemap, seed ports, search."""
+    st.sidebar.header("Layers")
+    url_layers = set(_param_list("layers")) or set(schema.LAYERS)
+    layers = tuple(
+        layer
+        for layer in schema.LAYERS
+        if st.sidebar.toggle(render.LAYER_TITLES[layer], value=layer in url_layers, key=f"layer_{layer}")
+    )
+    show_seed = st.sidebar.toggle(
+        "Show debate entry ports",
+        value=st.query_params.get("seed") == "1",
+        key="seed",
+        help="ports named in the public debate on military mobility",
+    )
+    choices = country_choices()
+    st.sidebar.header("Countries")
+    picked = st.sidebar.multiselect(
+        "Filter by country",
+        options=list(choices),
+        default=_countries_from_url(choices),
+        format_func=choices.get,
+        key="countries",
+        placeholder="All of Europe",
+    )
+    st.sidebar.header("Basemap")
+    url_basemap = st.query_params.get("basemap", "outlines")
+    basemap = st.sidebar.radio(
+        "Basemap",
+        render.BASEMAPS,
+        index=render.BASEMAPS.index(url_basemap) if url_basemap in render.BASEMAPS else 0,
+        format_func=render.BASEMAP_TITLES.get,
+        key="basemap",
+        label_visibility="collapsed",
+        help="Country outlines need no network; the tile basemaps do.",
+    )
+    st.sidebar.header("Search")
+    query = st.sidebar.text_input(
+        "Port name or UN/LOCODE", value=st.query_params.get("q", ""), key="query", placeholder="e.g. Gdansk or NLRTM"
+    )
+    return Controls(layers, tuple(picked) or None, basemap, show_seed, query.strip())
+
+
+def sync_url(controls: Controls) -> None:
+    """Write the selection into the URL so the page can be shared."""
+    wanted = {
+        "layers": ",".join(controls.layers) or "none",
+        "countries": ",".join(controls.countries or ()),
+        "basemap": controls.basemap,
+        "seed": "1" if controls.show_seed else "",
+        "q": controls.query,
+    }
+    for name, value in wanted.items():
+        if value and st.query_params.get(name) != value:
+            st.query_params[name] = value
+        elif not value and name in st.query_params:
+            del st.query_params[name]
+
+
+# -- panels --------------------------------------------------------------------------------------
+
+
+def search_panel(controls: Controls) -> str | None:
+    """Search results for the sidebar query; returns the id of the port to zoom to, if any."""
+    if not controls.query:
+        return None
+    results = search.search_ports(load_data()["ports"], controls.query, limit=10, index=port_index())
+    if not results:
+        st.sidebar.info(f"No port matches {controls.query[:60]!r}. Try a UN/LOCODE such as NLRTM.")
+        return None
+    labels = {r.id: f"{r.name} ({', '.join(filter(None, [r.locode, r.country]))})" for r in results}
+    chosen = st.sidebar.selectbox("Results", list(labels), format_func=labels.get, key="search_result")
+    result = next(r for r in results if r.id == chosen)
+    if controls.countries is not None and result.country not in controls.countries:
+        st.info(f"{result.name} is in {result.country}, outside the selected countries: add it to see it on the map.")
+    if "ports" not in controls.layers:
+        st.info("Turn on the Ports layer to see the search result on the map.")
+    return result.id
+
+
+def map_panel(controls: Controls, highlight: str | None) -> None:
+    """The map; panning and zooming do not rerun the script (no values are returned)."""
+    if not controls.layers:
+        st.info("No layer selected: turn on Ports, Railways or Major roads in the sidebar.")
+    if controls.countries is None:
+        st.caption("No country selected: showing all of Europe.")
+    fig, notice = build_map(controls.layers, controls.countries, controls.basemap, controls.show_seed, highlight)
+    if notice:
+        st.info(notice)
+    with _RENDER_LOCK:
+        st_folium(fig, height=MAP_HEIGHT_PX, use_container_width=True, returned_objects=[], key="atlas_map")
+
+
+def stats_panel(controls: Controls) -> None:
+    """Ports, km of rail and road, and the electrified share, per selected country."""
+    st.subheader("Statistics")
+    table = country_table(controls.countries)
+    if table.empty:
+        st.info("No features in the selected countries.")
+        return
+    total = table.loc[stats.TOTAL]
+    share = total["electrified_share"]
+    columns = st.columns(4)
+    columns[0].metric("Ports", f"{int(total['ports']):,}", help=f"{int(total['ten_t_ports']):,} with a TEN-T code")
+    columns[1].metric("Rail", f"{total['rail_km']:,.0f} km")
+    columns[2].metric("Major roads", f"{total['road_km']:,.0f} km")
+    columns[3].metric(
+        "Electrified rail",
+        "unknown" if pd.isna(share) else f"{share:.0%}",
+        help="share of the rail length whose electrification is known",
+    )
+    names = country_choices()
+    shown = table.rename(index=lambda code: names.get(code, code))
+    st.dataframe(
+        shown,
+        column_config={
+            "ports": st.column_config.NumberColumn("Ports"),
+            "ten_t_ports": st.column_config.NumberColumn("TEN-T ports"),
+            "rail_km": st.column_config.NumberColumn("Rail km", format="%.0f"),
+            "rail_electrified_km": st.column_config.NumberColumn("Electrified km", format="%.0f"),
+            "rail_known_km": st.column_config.NumberColumn("Electrification known km", format="%.0f"),
+            "electrified_share": st.column_config.NumberColumn("Electrified share", format="percent"),
+            "road_motorway_km": st.column_config.NumberColumn("Motorway km", format="%.0f"),
+            "road_trunk_km": st.column_config.NumberColumn("Trunk km", format="%.0f"),
+            "road_primary_km": st.column_config.NumberColumn("Primary km", format="%.0f"),
+            "road_other_km": None,
+            "road_km": st.column_config.NumberColumn("Road km", format="%.0f"),
+        },
+    )
+    st.caption(
+        "Lengths are geodesic kilometres of the embedded snapshot (Natural Earth railways, OpenStreetMap 2021 "
+        "major roads; dual carriageways count twice). The electrified share is over the length whose "
+        "electrification is known."
+    )
+
+
+def osm_detail_panel(controls: Controls) -> None:
+    """Load detailed OpenStreetMap data for one country or a bbox (local mode), and the age of stored detail."""
+    from geo import settings
+    from geo.sources import overpass
+
+    st.subheader("Detailed OpenStreetMap data")
+    if "osm_fetch_message" in st.session_state:
+        level, text = st.session_state.pop("osm_fetch_message")
+        getattr(st, level)(text)
+    if settings.MODE == "hosted":
+        st.caption("Loading live OpenStreetMap data is disabled on the hosted dashboard.")
+    else:
+        one_country = controls.countries[0] if controls.countries and len(controls.countries) == 1 else None
+        columns = st.columns([1, 2])
+        layer = columns[0].selectbox("Layer", schema.LAYERS, format_func=render.LAYER_TITLES.get, key="osm_layer")
+        bbox = columns[1].text_input(
+            "Area: W,S,E,N in degrees" + (f" (empty: all of {one_country})" if one_country else ""),
+            key="osm_bbox",
+            placeholder="e.g. 15.3,47.9,16.0,48.4",
+        )
+        if st.button("Load detailed OpenStreetMap data for this area", key="osm_fetch"):
+            bar = st.progress(0.0, text="Asking the Overpass API ...")
+
+            def progress(done: int, total: int | None, message: str) -> None:
+                bar.progress(done / total if total else 0.0, text=message)
+
+            try:
+                result = overpass.fetch_area(
+                    layer, bbox=bbox.strip() or None, country=None if bbox.strip() else one_country, progress=progress
+                )
+            except ValueError as exc:
+                st.error(f"{exc}" if bbox.strip() or one_country else "Pick one country or type a bbox W,S,E,N.")
+            else:
+                level = "success" if result.ok else ("warning" if result.origin == "stored" else "error")
+                st.session_state["osm_fetch_message"] = (level, result.message)
+                st.cache_resource.clear()  # the map and statistics now include the new detail
+                st.rerun()
+    status = overpass.stored_status()
+    if not status:
+        st.caption("No detailed OpenStreetMap data stored yet.")
+    for row in status:
+        if row["error"]:
+            st.warning(f"{row['layer']}: {row['path']} cannot be read ({row['error']}); load it again.")
+            continue
+        age = "unknown age" if row["age_days"] is None else f"{row['age_days']:.0f} days old"
+        line = f"{row['layer']} · {row['area']} · {row['features']:,} features · {row['source']} · {age}"
+        if row["stale"]:
+            st.warning(f"{line}: older than {settings.STALE_AFTER_DAYS} days, consider loading it again.")
+        else:
+            st.caption(line)
+
+
+def problems_panel(problems: list[str]) -> None:
+    for problem in problems:
+        st.warning(f"Stored data left out: {problem}")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Corridor Atlas", page_icon=":world_map:", layout="wide")
+    st.title("Corridor Atlas")
+    st.caption("Europe's ports, railways and major roads from open data, with the EU rules that govern them.")
+    try:
+        data = load_data()
+        load_outlines()
+        load_seed()
+    except store.DatasetError as exc:
+        st.error(f"The map data cannot be read: {exc}\n\nRebuild it with `{store.BUILD_COMMAND}`.")
+        st.stop()
+    problems_panel(data.problems)
+    controls = sidebar()
+    sync_url(controls)
+    highlight = search_panel(controls)
+    map_panel(controls, highlight)
+    stats_panel(controls)
+    osm_detail_panel(controls)
+
+
+main()

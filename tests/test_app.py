@@ -1,0 +1,117 @@
+"""The Streamlit app on the real datasets, driven by streamlit.testing (no browser)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from geo import settings
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT_S = 180
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches(tmp_path, monkeypatch):
+    """Each test starts with empty caches and an empty user store."""
+    monkeypatch.setattr(settings, "STORE_DIR", tmp_path / "store")
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def _run(**query) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    for name, value in query.items():
+        app.query_params[name] = value
+    return app.run()
+
+
+def _metrics(app: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app.metric}
+
+
+def test_app_runs_on_the_real_datasets():
+    app = _run()
+    assert not app.exception
+    assert not app.error
+    metrics = _metrics(app)
+    assert int(metrics["Ports"].replace(",", "")) > 2000
+    assert app.query_params["layers"] == "ports,rail,roads"
+
+
+def test_country_filter_changes_the_statistics_and_the_url():
+    app = _run()
+    europe = _metrics(app)
+    app.multiselect(key="countries").set_value(["PL"]).run()
+    poland = _metrics(app)
+    assert not app.exception
+    assert poland["Ports"] != europe["Ports"]
+    assert poland["Rail"] != europe["Rail"]
+    assert app.query_params["countries"] == "PL"
+
+
+def test_countries_from_the_url_are_resolved_and_unknown_ones_noticed():
+    app = _run(countries="Poland,Atlantis")
+    assert not app.exception
+    assert app.multiselect(key="countries").value == ["PL"]
+    assert any("Atlantis" in info.value for info in app.info)
+
+
+def test_no_layer_gives_a_notice():
+    app = _run(layers="none")
+    assert not app.exception
+    assert any("No layer selected" in info.value for info in app.info)
+
+
+def test_search_selects_the_port_and_records_it_in_the_url():
+    app = _run()
+    app.text_input(key="query").set_value("gdansk").run()
+    assert not app.exception
+    assert app.selectbox(key="search_result").value == "gisco:PLGDN"
+    assert app.query_params["q"] == "gdansk"
+
+
+def _map_args(app: AppTest) -> dict:
+    (component,) = app.get("component_instance")
+    return json.loads(component.proto.json_args)
+
+
+def test_map_loads_only_the_vendored_leaflet_and_draws_every_layer():
+    args = _map_args(_run())
+    assert args["js_links"] == [settings.LEAFLET_APP_URL + "leaflet.js"]
+    assert args["css_links"] == [settings.LEAFLET_APP_URL + "leaflet.css"]
+    assert args["returned_objects"] == []  # panning never reruns the script
+    for layer in ("ports", "rail", "roads"):
+        assert f'corridorAtlas.addLayer("{layer}"' in args["script"]
+
+
+def test_search_result_is_highlighted_in_the_map():
+    app = _run(q="PLGDN", countries="PL")
+    assert not app.exception
+    script = _map_args(app)["script"]
+    assert '"highlight":{"layer":"ports","index":' in script
+    assert "fitBounds" in script
+
+
+def test_missing_dataset_names_the_build_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "DATASETS_DIR", tmp_path / "empty")
+    app = _run()
+    assert not app.exception
+    assert app.error and "python -m geo build-default" in app.error[0].value
+    assert not app.get("component_instance")
+
+
+def test_corrupt_dataset_names_the_build_command(tmp_path, monkeypatch):
+    datasets = tmp_path / "datasets"
+    shutil.copytree(settings.DATASETS_DIR, datasets)
+    (datasets / "rail.parquet").write_bytes(b"PAR1 truncated")
+    monkeypatch.setattr(settings, "DATASETS_DIR", datasets)
+    app = _run()
+    assert not app.exception
+    assert app.error and "python -m geo build-default" in app.error[0].value

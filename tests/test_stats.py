@@ -1,0 +1,95 @@
+"""Per-country statistics: counts, lengths, electrified share over known length."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geo import schema, select, stats
+
+PROVENANCE = {"source": "t", "licence": "x", "attribution": "x", "retrieved_at": "2026"}
+
+
+def _rail() -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(
+        {
+            "id": [f"t:{i}" for i in range(5)],
+            "layer": "rail",
+            "kind": "rail",
+            "country": ["PL", "PL", "PL", "DE", None],
+            **PROVENANCE,
+            "electrified": ["contact_line", "no", None, "yes", "unknown"],
+            "length_km": [10.0, 30.0, 60.0, 5.0, 1.0],
+        }
+    )
+    frame["geometry"] = [shapely.LineString([(i, 50), (i + 0.1, 50)]) for i in range(5)]
+    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "rail")
+
+
+def _roads() -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(
+        {
+            "id": ["t:r1", "t:r2", "t:r3"],
+            "layer": "roads",
+            "kind": ["motorway", "motorway_link", "primary"],
+            "country": "PL",
+            **PROVENANCE,
+            "length_km": [100.0, 2.0, 50.0],
+        }
+    )
+    frame["geometry"] = [shapely.LineString([(i, 50), (i + 0.1, 50)]) for i in range(3)]
+    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "roads")
+
+
+def _ports() -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(
+        {
+            "id": ["t:p1", "t:p2"],
+            "layer": "ports",
+            "kind": "port",
+            "country": "PL",
+            **PROVENANCE,
+            "ten_t_code": [2336, 0],
+        }
+    )
+    frame["geometry"] = [shapely.Point(18, 54), shapely.Point(19, 54)]
+    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "ports")
+
+
+def test_electrification_classes():
+    values = pd.Series(["contact_line", "no", None, "yes", "unknown", "4th_rail", " No "])
+    assert stats.electrification(values).tolist() == ["yes", "no", "unknown", "yes", "unknown", "yes", "no"]
+
+
+def test_country_stats_counts_lengths_and_share():
+    table = stats.country_stats(_ports(), _rail(), _roads())
+    pl = table.loc["PL"]
+    assert pl["ports"] == 2 and pl["ten_t_ports"] == 1
+    assert pl["rail_km"] == 100.0 and pl["rail_electrified_km"] == 10.0 and pl["rail_known_km"] == 40.0
+    assert pl["electrified_share"] == pytest.approx(0.25)  # 10 of the 40 known km, not of 100
+    assert pl["road_motorway_km"] == 102.0 and pl["road_primary_km"] == 50.0 and pl["road_km"] == 152.0
+    assert table.loc["DE", "electrified_share"] == 1.0
+    assert math.isnan(table.loc[stats.NO_COUNTRY, "electrified_share"])
+    assert table.loc[stats.TOTAL, "rail_km"] == 106.0
+    assert table.loc[stats.TOTAL, "electrified_share"] == pytest.approx(15.0 / 45.0)
+
+
+def test_requested_countries_without_features_get_zero_rows():
+    table = stats.country_stats(_ports(), None, None, countries=["PL", "CZ"])
+    assert table.loc["CZ", "ports"] == 0 and table.loc["PL", "ports"] == 2
+    assert "rail_km" not in table.columns
+
+
+def test_real_data_selection_changes_the_numbers():
+    loaded = select.load_layers()
+    frames = {layer: select.select(loaded[layer], ["PL"]) for layer in schema.LAYERS}
+    poland = stats.country_stats(frames["ports"], frames["rail"], frames["roads"], countries=["PL"])
+    europe = stats.country_stats(loaded["ports"], loaded["rail"], loaded["roads"])
+    assert list(poland.index) == ["PL", stats.TOTAL]
+    assert 0 < poland.loc[stats.TOTAL, "rail_km"] < europe.loc[stats.TOTAL, "rail_km"]
+    assert poland.loc["PL", "ports"] == len(frames["ports"])
+    assert poland.loc["PL", "rail_km"] == pytest.approx(float(frames["rail"]["length_km"].sum()))
