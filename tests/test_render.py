@@ -12,55 +12,39 @@ import pytest
 import shapely
 
 from geo import countries, render, schema, seed_ports, select, settings
+from tests.map_support import features
 
 HOSTILE = "<img src=x onerror=alert(1)>"
-PROVENANCE = {
-    "source": "osm",
-    "licence": "ODbL-1.0",
-    "attribution": "© OpenStreetMap contributors",
-    "source_date": "2024-04-07",
-    "retrieved_at": "2026-01-01T00:00:00Z",
-}
 
 
 def _ports(names=("Gdańsk", HOSTILE)) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame(
-        {
-            "id": [f"osm:node/{i + 1}" for i in range(len(names))],
-            "layer": "ports",
-            "name": list(names),
-            "kind": "port",
-            "country": "PL",
-            **PROVENANCE,
-            "locode": ["PLGDN", "PLXXX"][: len(names)],
-            "ten_t_code": [2336, 0][: len(names)],
-            "harbour_size": ["Large", None][: len(names)],
-            "tags": [json.dumps({"note": HOSTILE, "depth": 12})] * len(names),
-        }
+    return features(
+        "ports",
+        [shapely.Point(18.65 + i, 54.4) for i in range(len(names))],
+        id=[f"osm:node/{i + 1}" for i in range(len(names))],
+        name=list(names),
+        country="PL",
+        locode=["PLGDN", "PLXXX"][: len(names)],
+        ten_t_code=[2336, 0][: len(names)],
+        harbour_size=["Large", None][: len(names)],
+        tags=json.dumps({"note": HOSTILE, "depth": 12}),
     )
-    frame["geometry"] = [shapely.Point(18.65 + i, 54.4) for i in range(len(names))]
-    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "ports")
 
 
 def _rail() -> gpd.GeoDataFrame:
-    frame = pd.DataFrame(
-        {
-            "id": ["osm:way/1", "osm:way/2", "osm:way/3"],
-            "layer": "rail",
-            "name": [HOSTILE, "Line 2", "Line 3"],
-            "kind": "rail",
-            "country": ["PL", "PL", "DE"],
-            **PROVENANCE,
-            "electrified": ["contact_line", "no", None],
-            "length_km": [10.0, 5.0, 1.0],
-        }
+    return features(
+        "rail",
+        [
+            shapely.LineString([(18.0, 54.0), (18.1, 54.05), (18.2, 54.1)]),
+            shapely.MultiLineString([[(17.0, 53.0), (17.5, 53.5)], [(17.6, 53.6), (17.7, 53.7)]]),
+            shapely.LineString([(13.0, 52.0), (13.00001, 52.00001)]),  # collapses at 2 decimals
+        ],
+        id=["osm:way/1", "osm:way/2", "osm:way/3"],
+        name=[HOSTILE, "Line 2", "Line 3"],
+        country=["PL", "PL", "DE"],
+        electrified=["contact_line", "no", None],
+        length_km=[10.0, 5.0, 1.0],
     )
-    frame["geometry"] = [
-        shapely.LineString([(18.0, 54.0), (18.1, 54.05), (18.2, 54.1)]),
-        shapely.MultiLineString([[(17.0, 53.0), (17.5, 53.5)], [(17.6, 53.6), (17.7, 53.7)]]),
-        shapely.LineString([(13.0, 52.0), (13.00001, 52.00001)]),  # collapses at 2 decimals
-    ]
-    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "rail")
 
 
 def _decode(path: list[int], decimals: int) -> np.ndarray:

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import schema, search, store
+from geo import search, store
+from tests.map_support import features
 
 
 @pytest.fixture(scope="module")
@@ -66,21 +67,12 @@ def test_no_match_and_empty_query_give_nothing(ports, index):
 
 
 def test_small_frame_without_a_prebuilt_index():
-    frame = pd.DataFrame(
-        {
-            "id": ["t:1", "t:2"],
-            "layer": "ports",
-            "name": ["Port A", "Kraków Harbour"],
-            "kind": "port",
-            "source": "t",
-            "licence": "x",
-            "attribution": "x",
-            "retrieved_at": "2026",
-            "locode": ["AAAAA", "PLKRK"],
-            "tags": ['{"alternate_port_name": "Cracow"}', "not json"],
-        }
+    ports = features(
+        "ports",
+        [shapely.Point(0, 0), shapely.Point(20, 50)],
+        name=["Port A", "Kraków Harbour"],
+        locode=["AAAAA", "PLKRK"],
+        tags=['{"alternate_port_name": "Cracow"}', "not json"],
     )
-    frame["geometry"] = [shapely.Point(0, 0), shapely.Point(20, 50)]
-    ports = schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "ports")
-    assert [r.id for r in search.search_ports(ports, "krakow")] == ["t:2"]
-    assert [r.id for r in search.search_ports(ports, "cracow")] == ["t:1"]
+    assert [r.id for r in search.search_ports(ports, "krakow")] == ["t:1"]
+    assert [r.id for r in search.search_ports(ports, "cracow")] == ["t:0"]  # the other name is Port A's

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 
 from geo import schema, select, store
-
-PROVENANCE = {
-    "source": "osm",
-    "licence": "ODbL-1.0",
-    "attribution": "© OpenStreetMap contributors",
-    "source_date": "2024-04-07",
-    "retrieved_at": "2026-01-01T00:00:00Z",
-}
+from tests.map_support import features
 
 
 def _ports(ids, countries, xs) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame({"id": ids, "layer": "ports", "kind": "port", "country": countries, **PROVENANCE})
-    frame["geometry"] = [shapely.Point(x, 50.0) for x in xs]
-    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "ports")
+    return features("ports", [shapely.Point(x, 50.0) for x in xs], id=ids, country=countries)
 
 
 @pytest.mark.parametrize(

@@ -10,54 +10,31 @@ import pytest
 import shapely
 
 from geo import schema, select, stats
+from tests.map_support import features
 
-PROVENANCE = {"source": "t", "licence": "x", "attribution": "x", "retrieved_at": "2026"}
+
+def _lines(n: int) -> list:
+    return [shapely.LineString([(i, 50), (i + 0.1, 50)]) for i in range(n)]
 
 
 def _rail() -> gpd.GeoDataFrame:
-    frame = pd.DataFrame(
-        {
-            "id": [f"t:{i}" for i in range(5)],
-            "layer": "rail",
-            "kind": "rail",
-            "country": ["PL", "PL", "PL", "DE", None],
-            **PROVENANCE,
-            "electrified": ["contact_line", "no", None, "yes", "unknown"],
-            "length_km": [10.0, 30.0, 60.0, 5.0, 1.0],
-        }
+    return features(
+        "rail",
+        _lines(5),
+        country=["PL", "PL", "PL", "DE", None],
+        electrified=["contact_line", "no", None, "yes", "unknown"],
+        length_km=[10.0, 30.0, 60.0, 5.0, 1.0],
     )
-    frame["geometry"] = [shapely.LineString([(i, 50), (i + 0.1, 50)]) for i in range(5)]
-    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "rail")
 
 
 def _roads() -> gpd.GeoDataFrame:
-    frame = pd.DataFrame(
-        {
-            "id": ["t:r1", "t:r2", "t:r3"],
-            "layer": "roads",
-            "kind": ["motorway", "motorway_link", "primary"],
-            "country": "PL",
-            **PROVENANCE,
-            "length_km": [100.0, 2.0, 50.0],
-        }
+    return features(
+        "roads", _lines(3), kind=["motorway", "motorway_link", "primary"], country="PL", length_km=[100.0, 2.0, 50.0]
     )
-    frame["geometry"] = [shapely.LineString([(i, 50), (i + 0.1, 50)]) for i in range(3)]
-    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "roads")
 
 
 def _ports() -> gpd.GeoDataFrame:
-    frame = pd.DataFrame(
-        {
-            "id": ["t:p1", "t:p2"],
-            "layer": "ports",
-            "kind": "port",
-            "country": "PL",
-            **PROVENANCE,
-            "ten_t_code": [2336, 0],
-        }
-    )
-    frame["geometry"] = [shapely.Point(18, 54), shapely.Point(19, 54)]
-    return schema.conform(gpd.GeoDataFrame(frame, crs=schema.CRS), "ports")
+    return features("ports", [shapely.Point(18, 54), shapely.Point(19, 54)], country="PL", ten_t_code=[2336, 0])
 
 
 def test_electrification_classes():
