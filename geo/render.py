@@ -99,6 +99,23 @@ def _paths(geometries: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     raise ValueError("geometries must be all (multi)lines or all (multi)polygons")
 
 
+def grid_deltas(paths: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates of `paths` (lines or rings) as the page writes them, and each row's path index.
+
+    Integers on the 10**-decimals degree grid: each path's first point whole, then the step from
+    the previous point; points repeated after rounding are dropped. Shape (n, 2), int64.
+    """
+    coords, path_of = shapely.get_coordinates(paths, return_index=True)
+    grid = np.round(coords * 10**decimals).astype(np.int64)
+    first = np.ones(len(grid), dtype=bool)
+    first[1:] = path_of[1:] != path_of[:-1]
+    delta = grid.copy()
+    delta[1:] -= grid[:-1]
+    delta[first] = grid[first]
+    keep = first | np.any(delta != 0, axis=1)
+    return delta[keep], path_of[keep]
+
+
 def encode_geometries(geometries: Iterable, decimals: int) -> list[list]:
     """Each geometry as nested lists of integer paths `[x0, y0, dx1, dy1, ...]` in units of 10**-decimals degrees.
 
@@ -110,15 +127,7 @@ def encode_geometries(geometries: Iterable, decimals: int) -> list[list]:
     if not len(geoms):
         return []
     paths, owners = _paths(geoms)
-    coords, path_of = shapely.get_coordinates(paths, return_index=True)
-    grid = np.round(coords * 10**decimals).astype(np.int64)
-    first = np.ones(len(grid), dtype=bool)
-    first[1:] = path_of[1:] != path_of[:-1]
-    delta = grid.copy()
-    delta[1:] -= grid[:-1]
-    delta[first] = grid[first]
-    keep = first | np.any(delta != 0, axis=1)
-    delta, path_of = delta[keep], path_of[keep]
+    delta, path_of = grid_deltas(paths, decimals)
     counts = np.bincount(path_of, minlength=len(paths))
     minimum = 3 if len(owners) == 2 else 2
     flat = np.split(delta.ravel(), np.cumsum(counts)[:-1] * 2)
