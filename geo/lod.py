@@ -225,22 +225,14 @@ def clip_to_bbox(frame: gpd.GeoDataFrame, bbox: tuple[float, float, float, float
 
 
 def _coordinate_chars(geometries: np.ndarray, decimals: int) -> int:
-    """Characters of the map page's line encoding of `geometries` (see `geo.render.encode_geometries`).
+    """Characters the map page spends on the lines `geometries`: `geo.render.grid_deltas` integers,
+    comma-separated, each path in brackets."""
+    from geo.render import grid_deltas  # imported here: render imports this module
 
-    Each path is written as integers on the 10**-decimals grid, the first point whole and then
-    deltas, repeated points dropped, separated by commas and wrapped in brackets.
-    """
     parts = shapely.get_parts(geometries)
     if not len(parts):
         return 0
-    coords, path_of = shapely.get_coordinates(parts, return_index=True)
-    grid = np.round(coords * 10**decimals).astype(np.int64)
-    first = np.ones(len(grid), dtype=bool)
-    first[1:] = path_of[1:] != path_of[:-1]
-    delta = grid.copy()
-    delta[1:] -= grid[:-1]
-    delta[first] = grid[first]
-    delta = delta[first | np.any(delta != 0, axis=1)]
+    delta, _ = grid_deltas(parts, decimals)
     digits = np.floor(np.log10(np.maximum(np.abs(delta), 1))) + 1
     return int(digits.sum() + (delta < 0).sum() + delta.size + 3 * len(parts))
 
