@@ -208,29 +208,45 @@ def cached_post(
 # --- downloads -------------------------------------------------------------------------------------
 
 
+class DownloadInterrupted(FetchError):
+    """A download stopped part-way; its `.part` file is kept and the next attempt resumes it."""
+
+
 def download(
     url: str,
     destination: Path,
     *,
     progress: Progress | None = None,
+    resumes: int = 3,
     chunk_bytes: int = 1 << 16,
     **request_options,
 ) -> Path:
-    """Download `url` to `destination`, resuming a partial `<destination>.part` with an HTTP Range request.
+    """Download `url` to `destination`, resuming a partial `<destination>.part` with HTTP Range requests.
 
-    The file appears at `destination` only when complete (renamed from `.part`). If the server
-    ignores the Range header (answers 200), the download starts over. Raises FetchError on failure;
-    the `.part` file is kept so the next call resumes.
+    An interrupted transfer is resumed up to `resumes` times at once; after that DownloadInterrupted
+    is raised and the `.part` file is kept, so the next call resumes again. The file appears at
+    `destination` only when complete. If the server ignores Range (answers 200), it starts over.
+    Raises FetchError when the server refuses the download.
     """
-    destination = Path(destination)
+    attempts = 0
+    while True:
+        try:
+            return _download_once(url, Path(destination), progress, chunk_bytes, request_options)
+        except DownloadInterrupted:
+            attempts += 1
+            if attempts > resumes:
+                raise
+
+
+def _download_once(url: str, destination: Path, progress: Progress | None, chunk_bytes: int, options: dict) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     part = destination.with_name(destination.name + ".part")
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else None
     try:
-        response = request_with_retries("GET", url, headers=headers, stream=True, **request_options)
+        response = request_with_retries("GET", url, headers=headers, stream=True, **options)
     except FetchError as exc:
-        if have and "HTTP 416" in str(exc):  # the part file is already complete
+        if have and "HTTP 416" in str(exc):  # nothing left to send: the part file is already complete
             part.replace(destination)
             return destination
         raise
@@ -247,9 +263,11 @@ def download(
                     if progress:
                         progress(done, total, f"{destination.name}: {done / 1e6:.1f} MB")
         except (requests.RequestException, OSError) as exc:
-            raise FetchError(f"download of {url} interrupted at {done} bytes ({exc}); run again to resume") from exc
+            raise DownloadInterrupted(
+                f"download of {url} interrupted at {done} bytes ({exc}); run again to resume"
+            ) from exc
     if total is not None and done != total:
-        raise FetchError(f"download of {url} incomplete: {done} of {total} bytes; run again to resume")
+        raise DownloadInterrupted(f"download of {url} incomplete: {done} of {total} bytes; run again to resume")
     part.replace(destination)
     return destination
 

@@ -107,8 +107,8 @@ def test_download_region_fetches_a_real_extract_with_progress(tmp_path):
 def test_interrupted_download_resumes_with_a_range_request(tmp_path):
     with ScriptedServer(files={PATH: MONACO}) as server:
         server.cut_after = 200_000
-        with pytest.raises(_http.FetchError, match="run again to resume"):
-            osm_pbf.download_region("europe/monaco", tmp_path, base_url=server.url, retries=0)
+        with pytest.raises(_http.DownloadInterrupted, match="run again to resume"):
+            osm_pbf.download_region("europe/monaco", tmp_path, base_url=server.url, retries=0, resumes=0)
         part = tmp_path / "europe_monaco-latest.osm.pbf.part"
         kept = part.stat().st_size
         assert 0 < kept <= 200_000  # whole chunks received before the cut are kept
@@ -116,6 +116,15 @@ def test_interrupted_download_resumes_with_a_range_request(tmp_path):
         path = osm_pbf.download_region("europe/monaco", tmp_path, base_url=server.url, retries=0)
     assert server.requests[-1].headers["Range"] == f"bytes={kept}-"
     assert path.read_bytes() == MONACO and not part.exists()
+
+
+def test_a_flaky_connection_is_resumed_automatically(tmp_path):
+    with ScriptedServer(files={PATH: MONACO}) as server:
+        server.cut_after = 200_000  # every response stops after 200 kB
+        path = osm_pbf.download_region("europe/monaco", tmp_path, base_url=server.url, retries=0, resumes=5)
+    assert path.read_bytes() == MONACO
+    ranges = [r.headers.get("Range") for r in server.requests]
+    assert ranges[0] is None and all(r.startswith("bytes=") for r in ranges[1:]) and len(ranges) >= 3
 
 
 def test_server_ignoring_range_restarts_the_download(tmp_path):
