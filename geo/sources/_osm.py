@@ -93,7 +93,8 @@ def filter_matches(layer: Layer, element_type: str, tags: dict) -> str | None:
 
     A filter value "construction" matches only when the `construction` tag names one of the
     filter's other values (a motorway under construction, not any road). The kind is the matched
-    value (the key itself for "any value" filters such as `harbour=*`); for ports, "port".
+    value (`port`, `ferry_terminal`, `rail`, `motorway`...), the key itself for "any value" filters
+    (`harbour=*` gives "harbour"), and for roads under construction the class being built.
     """
     for osm_filter in layer.osm_filters:
         if element_type not in osm_filter.elements:
@@ -204,9 +205,9 @@ def normalise(
         frame["construction"] = [t.get("highway") == "construction" for t in tags]
     if layer.name in ("rail", "roads"):
         frame["length_km"] = geodesic_length_km(geometry)
-    keep = _tag_keeper(layer)
+    keeper = _tag_keeper(layer)
     frame["tags"] = pd.Series(
-        [orjson.dumps({**keep(t), "osm_origin": origin}, option=orjson.OPT_SORT_KEYS).decode() for t in tags],
+        [orjson.dumps({**keeper(t), "osm_origin": origin}, option=orjson.OPT_SORT_KEYS).decode() for t in tags],
         dtype="string",
     )
     frame = schema.with_provenance(frame, prov)
