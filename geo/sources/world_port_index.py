@@ -14,7 +14,7 @@ appears once. Matching, measured on the 2013/2014 files:
 
 WPI stores 0.0 where a depth or vessel limit is not known: those become null, never 0 m.
 Blank harbour size/type become null. WPI fields without a schema column are kept in `tags`
-(prefixed `wpi:` on merged GISCO ports). Countries: the LOCODE's country part, else the
+(prefixed `wpi:` on merged GISCO ports, with WPI's own name as `wpi:main_port_name`). Countries: the LOCODE's country part, else the
 English country name, else the nearest country polygon.
 """
 
@@ -144,11 +144,11 @@ def match_to_gisco(gisco: gpd.GeoDataFrame, wpi: gpd.GeoDataFrame) -> pd.DataFra
     return pd.concat([by_locode, near], ignore_index=True)
 
 
-def _merged_tags(gisco_tags: str, wpi_tags: str, wpi_id: str, how: str) -> str:
+def _merged_tags(gisco_tags: str, wpi: pd.Series, how: str) -> str:
+    """GISCO's tags plus every WPI field without a GISCO column: its tags, name, id and how it matched."""
     tags = json.loads(gisco_tags)
-    tags.update({f"wpi:{k}": v for k, v in json.loads(wpi_tags).items()})
-    tags["wpi:id"] = wpi_id
-    tags["wpi:match"] = how
+    tags.update({f"wpi:{k}": v for k, v in json.loads(wpi["tags"]).items()})
+    tags.update({"wpi:main_port_name": wpi["name"], "wpi:id": wpi["id"], "wpi:match": how})
     return json.dumps(tags, ensure_ascii=False, sort_keys=True)
 
 
@@ -161,10 +161,8 @@ def merge_with_gisco(gisco: gpd.GeoDataFrame, wpi: gpd.GeoDataFrame) -> gpd.GeoD
     for column in ENRICHED_COLUMNS:
         gisco.loc[g, column] = wpi.loc[w, column].to_numpy()
     gisco.loc[g, "tags"] = [
-        _merged_tags(gt, wt, wid, how)
-        for gt, wt, wid, how in zip(
-            gisco.loc[g, "tags"], wpi.loc[w, "tags"], wpi.loc[w, "id"], pairs["how"], strict=True
-        )
+        _merged_tags(gisco_tags, wpi.loc[wpi_row], how)
+        for gisco_tags, wpi_row, how in zip(gisco.loc[g, "tags"], w, pairs["how"], strict=True)
     ]
     gisco.loc[g, "attribution"] = f"{gisco_ports.ATTRIBUTION}; {ATTRIBUTION}"
     unmatched = wpi.drop(index=w)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from geo import settings
@@ -53,7 +54,7 @@ def test_rotterdam_is_enriched(merged):
     assert rotterdam["channel_depth_m"] == 11.0
     assert "World Port Index (NGA)" in rotterdam["attribution"]
     tags = json.loads(rotterdam["tags"])
-    assert tags["wpi:match"] == "locode"
+    assert (tags["wpi:match"], tags["wpi:main_port_name"], tags["wpi:un_locode"]) == ("locode", "Rotterdam", "NL RTM")
     assert tags["CNTR_CODE"] == "NL"  # GISCO tags kept next to WPI's
 
 
@@ -65,9 +66,10 @@ def test_matching_by_distance_when_locodes_differ(merged):
 
 
 def test_far_locode_pairs_are_not_matched(merged):
-    # WPI gives Ulvik the LOCODE NOUVK, 990 km from GISCO's NOUVK: not the same port.
-    ulvik = merged.set_index("id").loc["gisco:NOUVK"]
-    assert json.loads(ulvik["tags"]).get("wpi:main_port_name") != "Ulvik"
+    # WPI's "Ulvik" (NO UVK) lies at 68.6 N, 990 km from GISCO's Ulvik (NOUVK) at 60.6 N: kept apart.
+    by_id = merged.set_index("id")
+    assert json.loads(by_id.loc["gisco:NOUVK", "tags"]).get("wpi:id") != "wpi:21970"
+    assert by_id.loc["wpi:21970", "locode"] == "NOUVK"
 
 
 def test_merge_keeps_every_port_once(gisco, wpi, merged):
@@ -83,3 +85,22 @@ def test_turkish_entry_ports_are_findable(merged):
     turkish = merged[merged["country"] == "TR"]
     assert {"TRIST", "TRIZM", "TRMER", "TRAMB", "TRNEM"} <= set(turkish["locode"].dropna())
     assert turkish.set_index("locode").loc["TRIST", "harbour_size"] == "Large"
+
+
+def test_no_wpi_attribute_lost_in_the_merge(merged):
+    raw = world_port_index.read_raw(settings.SHARED_DATA_DIR).set_index("world_port_index_number")
+    enriched = merged[merged["tags"].str.contains('"wpi:id"')]
+    assert len(enriched) == 899
+    for feature in enriched.itertuples(index=False):
+        tags = json.loads(feature.tags)
+        record = raw.loc[float(tags["wpi:id"].removeprefix("wpi:"))]
+        for field, value in record.drop("geometry").dropna().items():
+            column = world_port_index.COLUMN_OF.get(field)
+            if column in world_port_index.ENRICHED_COLUMNS:
+                kept = getattr(feature, column)
+                if pd.isna(kept):
+                    assert value == 0 and field in world_port_index.ZERO_MEANS_UNKNOWN, (feature.id, field)
+                else:
+                    assert kept == value, (feature.id, field)
+            else:
+                assert tags[f"wpi:{field}"] == value, (feature.id, field)
