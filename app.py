@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import render, schema, search, seed_ports, select, stats, store
+from geo import export, render, schema, search, seed_ports, select, stats, store
 from geo.countries import UnknownCountryError, load_countries, resolve_country
 
 MAP_HEIGHT_PX = 640
@@ -302,6 +302,63 @@ def osm_detail_panel(controls: Controls) -> None:
             st.caption(line)
 
 
+@st.cache_resource(max_entries=64, show_spinner="Estimating file sizes ...")
+def download_offer(
+    layers: tuple[str, ...], fmt: str, selection: export.Selection, limit: int | None
+) -> export.Download:
+    """One download button (one layer, or a bundle of several): sized once per selection and format."""
+    frames = {layer: export.select_layer(load_data()[layer], selection) for layer in layers}
+    if len(layers) == 1:
+        return export.layer_download(frames[layers[0]], layers[0], fmt, selection, limit)
+    return export.bundle_download(frames, fmt, selection, limit)
+
+
+@st.fragment
+def download_panel(controls: Controls) -> None:
+    """Download buttons for each visible layer and a bundle, at full detail, in the picked format.
+
+    The file is built only when its button is clicked. Stable keys for tests: export_format,
+    export_bbox, download_<layer>, download_bundle.
+    """
+    st.subheader("Download")
+    if not controls.layers:
+        st.caption("Turn on a layer to download it.")
+        return
+    columns = st.columns([1, 2])
+    fmt = columns[0].selectbox(
+        "Format", list(export.FORMATS), format_func=lambda key: export.FORMATS[key].label, key="export_format"
+    )
+    bbox_text = columns[1].text_input(
+        "Clip to W,S,E,N in degrees (optional)", key="export_bbox", placeholder="e.g. 14.1,49.0,24.2,54.9"
+    )
+    try:
+        bbox = select.parse_bbox(bbox_text) if bbox_text.strip() else None
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    selection = export.Selection(countries=controls.countries or (), bbox=bbox)
+    offers = [(layer, render.LAYER_TITLES[layer], (layer,)) for layer in controls.layers]
+    for key, title, layers in [*offers, ("bundle", "bundle with README and licences", controls.layers)]:
+        try:
+            offer = download_offer(layers, fmt, selection, export.export_limit())
+        except export.ExportError as exc:
+            st.info(f"{title}: {exc}")
+            continue
+        st.download_button(
+            f"Download {title} · {offer.label}",
+            data=offer.build,
+            file_name=offer.file_name,
+            mime=offer.media_type,
+            key=f"download_{key}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+    st.caption(
+        "Features crossing the clip box are kept whole. Every feature carries its source, licence and "
+        "attribution; OpenStreetMap data is © OpenStreetMap contributors, ODbL 1.0."
+    )
+
+
 def problems_panel(problems: list[str]) -> None:
     for problem in problems:
         st.warning(f"Stored data left out: {problem}")
@@ -324,6 +381,7 @@ def main() -> None:
     highlight = search_panel(controls)
     map_panel(controls, highlight)
     stats_panel(controls)
+    download_panel(controls)
     osm_detail_panel(controls)
 
 
