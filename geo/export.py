@@ -220,7 +220,9 @@ def _write_with_gdal(
 
 def _write_geoparquet(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
     # The store's own writer would nest a second atomic write (and its owner-only temp file).
-    frame.to_parquet(path, compression="zstd", index=False, schema_version="1.1.0")
+    frame.to_parquet(
+        path, compression="zstd", compression_level=store.PARQUET_ZSTD_LEVEL, index=False, schema_version="1.1.0"
+    )
 
 
 def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
