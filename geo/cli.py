@@ -110,6 +110,8 @@ def _print_progress(done: int, total: int | None, message: str) -> None:
 
 def _report_osm(result) -> None:
     """Print what a fetch or import gave: notes as warnings, then the one-line summary."""
+    if result.origin in ("stored", "none"):
+        print(file=sys.stderr)  # end the progress line the failed fetch left open
     for note in result.notes:
         print(f"warning: {note}", file=sys.stderr)
     where = f" -> {result.stored_path}" if result.stored_path else ""
