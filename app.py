@@ -250,6 +250,7 @@ def stats_panel(controls: Controls) -> None:
     )
 
 
+@st.fragment  # its widgets rerun this panel only, not the map (issue 6)
 def osm_detail_panel(controls: Controls) -> None:
     """Load detailed OpenStreetMap data for one country or a bbox (local mode), and the age of stored detail."""
     from geo import settings
