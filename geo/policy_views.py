@@ -7,7 +7,7 @@ goes through `html.escape`; tables are plain data for `st.dataframe`, which does
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from geo.policies import (
     Link,
     documents_for_selection,
     entry_ports,
+    features_for_document,
     link_patterns,
     links_for,
     load_catalogue,
@@ -207,6 +208,21 @@ def policy_html(frame: pd.DataFrame, catalogue: Catalogue | None = None, limit: 
     patterns, inverse = link_patterns(frame, catalogue)
     markup = np.array([links_html(links, catalogue, limit) for links in patterns], dtype=object)
     return pd.Series(markup[inverse] if len(patterns) else [], index=frame.index, dtype="object")
+
+
+def document_view(
+    frames: Mapping[str, pd.DataFrame], doc_id: str, catalogue: Catalogue | None = None
+) -> tuple[dict[str, pd.DataFrame], str]:
+    """For "show on map": the features of `frames` that `doc_id` applies to, and a line saying so.
+
+    Features linked only through their country are included (the popups say which is which).
+    """
+    catalogue = catalogue or load_catalogue()
+    doc = catalogue.document(doc_id)
+    masks = features_for_document(doc_id, frames, catalogue=catalogue)
+    kept = {layer: frame[masks[layer].to_numpy()] for layer, frame in frames.items()}
+    counts = ", ".join(f"{len(frame):,} {layer}" for layer, frame in kept.items()) or "no layer shown"
+    return kept, f"Showing only what {doc.short_title} applies to: {counts}."
 
 
 def filter_documents(

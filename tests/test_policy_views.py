@@ -111,3 +111,14 @@ def test_inferred_addresses_are_flagged_in_popups_and_kept_out_of_the_official_u
     assert (
         policy_views.documents_table(catalogue)["tent-2024"]["url"] == "https://eur-lex.europa.eu/eli/reg/2024/1679/oj"
     )
+
+
+def test_document_view_keeps_only_what_the_document_applies_to(catalogue, ports):
+    rail = store.read_embedded("rail")
+    kept, line = policy_views.document_view(
+        {"ports": ports, "rail": rail}, "etc-north-sea-rhine-mediterranean", catalogue
+    )
+    assert set(kept["ports"]["locode"]) >= {"NLRTM", "ITGOA"} and "NOBGO" not in set(kept["ports"]["locode"])
+    assert set(kept["rail"]["country"]) == {"IE", "NL", "BE", "LU", "FR", "DE", "CH", "IT"} & set(rail["country"])
+    assert line.startswith("Showing only what North Sea - Rhine - Mediterranean corridor applies to: ")
+    assert f"{len(kept['ports']):,} ports" in line
