@@ -7,6 +7,7 @@ as one clear line on stderr with exit code 2, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -49,9 +50,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
             with_stored=args.with_stored,
             stdout=sys.stdout.buffer,
             max_features=export.export_limit(),
+            overwrite=args.force,
         )
     except store.DatasetError as exc:
         raise UserError(str(exc)) from exc
+    except BrokenPipeError:
+        # The reader of standard output stopped early (e.g. `| head`); silence the final flush too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     report = sys.stderr if out == "-" else sys.stdout
     for problem in result.warnings:
         print(f"warning: {problem}", file=sys.stderr)
@@ -241,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", help="file, existing folder, or - for standard output (geojson, csv, kml); default: a named file here"
     )
     export.add_argument("--with-stored", action="store_true", help="add the OSM detail you fetched or imported")
+    export.add_argument("--force", action="store_true", help="replace the --out file if it exists")
     export.set_defaults(handler=_cmd_export)
 
     policy = commands.add_parser(

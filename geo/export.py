@@ -739,12 +739,14 @@ def export_layers(
     with_stored: bool = False,
     stdout: BinaryIO | None = None,
     max_features: int | None = None,
+    overwrite: bool = False,
 ) -> ExportResult:
     """Load, select and write `layers` as `fmt` (a format key or "bundle") to `out`.
 
     `out` is a file path, an existing folder (the file is named by `export_filename` inside it),
     None (that name in the current folder) or "-" (standard output, text formats only: `stdout`).
-    Several layers need `fmt="bundle"`.
+    Several layers need `fmt="bundle"`. An existing file is replaced only with `overwrite`;
+    anything else that exists there (a device, a pipe) never is.
     """
     layers = list(dict.fromkeys(layers))
     if not layers:
@@ -758,6 +760,7 @@ def export_layers(
     if out == "-" and (fmt == BUNDLE or not get_format(fmt).streamable):
         streamable = ", ".join(key for key, value in FORMATS.items() if value.streamable)
         raise ExportError(f"{label} cannot be written to standard output; use one of: {streamable}")
+    path = None if out == "-" else _target_path(out, export_filename(layers, fmt, selection), overwrite)
     if with_stored:
         loaded = load_layers(layers)
         frames, problems = loaded.frames, loaded.problems
@@ -768,13 +771,21 @@ def export_layers(
     if out == "-":
         size = write_stream(frames[layers[0]], layers[0], fmt, stdout, max_features)
         return ExportResult("-", size, counts, label, tuple(problems))
-    name = export_filename(layers, fmt, selection)
-    path = Path(out) if out is not None else Path.cwd() / name
-    if path.is_dir():
-        path = path_inside(path, name)
     if fmt == BUNDLE:
         write_bundle(frames, path, bundle_format, selection, max_features)
         counts = {layer: count for layer, count in counts.items() if count}
     else:
         write_layer(frames[layers[0]], layers[0], fmt, path, max_features)
     return ExportResult(str(path), path.stat().st_size, counts, label, tuple(problems))
+
+
+def _target_path(out: str | Path | None, name: str, overwrite: bool) -> Path:
+    """Where `export_layers` writes: `out`, or the descriptive `name` in `out` (a folder) or here."""
+    path = Path(out) if out is not None else Path.cwd() / name
+    if path.is_dir():
+        path = path_inside(path, name)
+    if path.exists() and not path.is_file():
+        raise ExportError(f"{path} exists and is not a regular file; choose a file name")
+    if path.exists() and not overwrite:
+        raise ExportError(f"{path} already exists; choose another name or allow replacing it (CLI: --force)")
+    return path

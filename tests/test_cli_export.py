@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -175,7 +176,7 @@ def test_with_stored_adds_fetched_detail(datasets, tmp_path, capsys, monkeypatch
     code, _, _ = run(capsys, "--layer", "rail", "--with-stored", "--format", "csv", "--out", str(out))
     assert code == 0
     assert "osm:way/999" in set(pd.read_csv(out)["id"])
-    code, _, _ = run(capsys, "--layer", "rail", "--format", "csv", "--out", str(out))
+    code, _, _ = run(capsys, "--layer", "rail", "--format", "csv", "--out", str(out), "--force")
     assert "osm:way/999" not in set(pd.read_csv(out)["id"])
 
 
@@ -188,3 +189,32 @@ def test_corrupt_stored_file_is_a_warning_not_a_failure(datasets, tmp_path, caps
     code, _, stderr = run(capsys, "--layer", "rail", "--with-stored", "--format", "csv", "--out", str(out))
     assert code == 0 and len(pd.read_csv(out)) == 3
     assert "warning:" in stderr and "broken.parquet is unreadable" in stderr
+
+
+def test_an_existing_file_is_replaced_only_with_force(datasets, tmp_path, capsys):
+    out = tmp_path / "rail.csv"
+    out.write_text("my own notes")
+    code, _, stderr = run(capsys, "--layer", "rail", "--format", "csv", "--out", str(out))
+    assert code == 2 and "already exists" in stderr and "--force" in stderr
+    assert out.read_text() == "my own notes"
+    code, _, _ = run(capsys, "--layer", "rail", "--format", "csv", "--out", str(out), "--force")
+    assert code == 0 and len(pd.read_csv(out)) == 3
+
+
+def test_something_that_is_not_a_file_is_never_replaced(datasets, tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code, _, stderr = run(capsys, "--layer", "rail", "--format", "csv", "--out", str(fifo), "--force")
+    assert code == 2 and "is not a regular file" in stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_a_reader_closing_standard_output_early_is_not_a_traceback():
+    env = {**os.environ, "CORRIDOR_ATLAS_DATASETS": str(settings.REPO_DIR / "datasets")}
+    command = [sys.executable, "-m", "geo", "export", "--layer", "roads", "--format", "geojson", "--out", "-"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=settings.REPO_DIR)
+    assert process.stdout.read(200).startswith(b"{")
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 1
+    assert b"Traceback" not in stderr and b"error" not in stderr
