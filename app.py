@@ -8,14 +8,14 @@ layers, countries, basemap, seed toggle and search (`st.query_params`), so links
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import export, render, schema, search, seed_ports, select, stats, store
+from geo import export, policies, policy_views, render, schema, search, seed_ports, select, stats, store
 from geo.countries import UnknownCountryError, load_countries, resolve_country
 
 MAP_HEIGHT_PX = 640
@@ -48,9 +48,17 @@ def port_index() -> pd.DataFrame:
 
 @st.cache_resource(max_entries=32, show_spinner="Drawing the map ...")
 def build_map(
-    layers: tuple[str, ...], countries: tuple[str, ...] | None, basemap: str, show_seed: bool, highlight: str | None
+    layers: tuple[str, ...],
+    countries: tuple[str, ...] | None,
+    basemap: str,
+    show_seed: bool,
+    highlight: str | None,
+    document: str | None = None,
 ) -> tuple[folium.Map, str | None]:
-    """The map for one selection, shared across sessions; the map is not rebuilt when other widgets change."""
+    """The map for one selection, shared across sessions; the map is not rebuilt when other widgets change.
+
+    `document` (a policy document id) keeps only the features it applies to ("show on map").
+    """
     request = render.plan_request(
         load_data(),
         layers,
@@ -61,6 +69,9 @@ def build_map(
         show_seed=show_seed,
         highlight=highlight,
     )
+    if document:
+        frames, shown = policy_views.document_view(request.frames, document)
+        request = replace(request, frames=frames, notice=" ".join(filter(None, [request.notice, shown])))
     return render.build_map(request), request.notice
 
 
@@ -200,7 +211,10 @@ def map_panel(controls: Controls, highlight: str | None) -> None:
         st.info("No layer selected: turn on Ports, Railways or Major roads in the sidebar.")
     if controls.countries is None:
         st.caption("No country selected: showing all of Europe.")
-    fig, notice = build_map(controls.layers, controls.countries, controls.basemap, controls.show_seed, highlight)
+    document = st.session_state.get(POLICY_ON_MAP)
+    fig, notice = build_map(
+        controls.layers, controls.countries, controls.basemap, controls.show_seed, highlight, document
+    )
     if notice:
         st.info(notice)
     with _RENDER_LOCK:
@@ -248,6 +262,79 @@ def stats_panel(controls: Controls) -> None:
         "major roads; dual carriageways count twice). The electrified share is over the length whose "
         "electrification is known."
     )
+
+
+POLICY_ON_MAP = "policy_on_map"  # session key: the document whose features the map shows
+
+
+@st.cache_resource
+def entry_ports_table() -> pd.DataFrame:
+    return policy_views.entry_ports_frame(load_data()["ports"])
+
+
+@st.fragment  # filters rerun this panel only; "show on map" reruns the app
+def policy_panel(controls: Controls) -> None:
+    """EU documents that apply to the visible layers and countries, filterable by mode and status."""
+    st.subheader("Policy documents")
+    if not controls.layers:
+        st.caption("Turn on a layer to see the documents that apply to it.")
+        return
+    documents = policies.documents_for_selection(controls.layers, controls.countries)
+    columns = st.columns(2)
+    modes = columns[0].multiselect(
+        "Mode",
+        sorted({mode for doc in documents for mode in doc.modes}),
+        format_func=lambda mode: mode.replace("_", " "),
+        key="policy_modes",
+        placeholder="All modes",
+    )
+    statuses = columns[1].multiselect(
+        "Status",
+        list(policies.STATUS_LABELS),
+        format_func=policies.STATUS_LABELS.get,
+        key="policy_status",
+        placeholder="Any status",
+    )
+    shown = policy_views.filter_documents(documents, modes or None, statuses or None)
+    where = ", ".join(controls.countries) if controls.countries else "Europe"
+    st.caption(
+        f"{len(shown)} of {len(documents)} documents may apply to the visible layers in {where}, most relevant first."
+    )
+    st.dataframe(
+        policy_views.documents_frame(shown),
+        hide_index=True,
+        key="policy_table",
+        column_config={
+            "id": None,
+            "link": st.column_config.LinkColumn("Official text", display_text="open"),
+            "link (address not verified)": st.column_config.LinkColumn("Address not verified", display_text="open"),
+        },
+    )
+    titles = {doc.id: doc.short_title for doc in shown}
+    current = st.session_state.get(POLICY_ON_MAP)
+    chosen = st.selectbox(
+        "Show on map what a document applies to",
+        [None, *titles],
+        index=[None, *titles].index(current) if current in titles else 0,
+        format_func=lambda doc_id: "(all features)" if doc_id is None else titles[doc_id],
+        key="policy_document",
+    )
+    if chosen != current:
+        st.session_state[POLICY_ON_MAP] = chosen
+        st.rerun()
+    st.caption(
+        f"Sources: {policies.load_catalogue().info.provenance.reference}. Facts the reference could not "
+        "verify are marked; a link applied 'by country' covers the country, not that very feature."
+    )
+
+
+def corridors_panel() -> None:
+    """The nine 2024 European Transport Corridors and the entry ports of the public debate."""
+    with st.expander("The nine 2024 European Transport Corridors"):
+        st.caption(policies.load_catalogue().info.provenance.corridors_note)
+        st.dataframe(policy_views.corridors_frame(), hide_index=True, key="corridors_table")
+    with st.expander("Entry ports of the public debate: corridors and documents"):
+        st.dataframe(entry_ports_table(), hide_index=True, key="entry_ports_table")
 
 
 @st.fragment  # its widgets rerun this panel only, not the map (issue 6)
@@ -382,6 +469,8 @@ def main() -> None:
     highlight = search_panel(controls)
     map_panel(controls, highlight)
     stats_panel(controls)
+    policy_panel(controls)
+    corridors_panel()
     download_panel(controls)
     osm_detail_panel(controls)
 

@@ -1,0 +1,86 @@
+"""The app's policy panel, show-on-map and corridors view on the real datasets (streamlit.testing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from geo import settings
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT_S = 180
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "STORE_DIR", tmp_path / "store")
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def _run(**query) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    for name, value in query.items():
+        app.query_params[name] = value
+    return app.run()
+
+
+# Each table is recognised by its first column (testing elements do not expose widget keys).
+_FIRST_COLUMN = {"policy_table": "id", "corridors_table": "corridor", "entry_ports_table": "port"}
+
+
+def _table(app: AppTest, key: str):
+    return next(frame.value for frame in app.dataframe if frame.value.columns[0] == _FIRST_COLUMN[key])
+
+
+def _map_script(app: AppTest) -> str:
+    (component,) = app.get("component_instance")
+    return json.loads(component.proto.json_args)["script"]
+
+
+def test_panel_lists_documents_for_visible_layers_and_countries():
+    app = _run(layers="rail", countries="PL")
+    assert not app.exception
+    table = _table(app, "policy_table")
+    assert {"rail-interop-2016", "etc-baltic-adriatic"} <= set(table["id"])
+    assert "ports-2017" not in set(table["id"])  # the ports layer is off
+    official = table.set_index("id").loc["rail-interop-2016", "link"]
+    assert official == "https://eur-lex.europa.eu/eli/dir/2016/797/oj"
+
+
+def test_mode_and_status_filters_narrow_the_list():
+    app = _run(layers="rail,roads", countries="DE")
+    app.multiselect(key="policy_modes").set_value(["road"]).run()
+    app.multiselect(key="policy_status").set_value(["in_force"]).run()
+    assert not app.exception
+    table = _table(app, "policy_table")
+    assert len(table) > 0
+    assert all("road" in modes for modes in table["modes"])
+    assert set(table["status"]) == {"in force"}
+
+
+def test_show_on_map_keeps_only_what_the_document_applies_to():
+    app = _run(layers="ports", countries="NL,NO")
+    before = _map_script(app)
+    assert "gisco:NOBGO" in before
+    app.selectbox(key="policy_document").set_value("etc-north-sea-rhine-mediterranean").run()
+    assert not app.exception
+    after = _map_script(app)
+    assert after != before
+    assert "gisco:NLRTM" in after and "gisco:NOBGO" not in after
+    assert any("North Sea - Rhine - Mediterranean corridor applies to" in info.value for info in app.info)
+
+
+def test_corridors_and_entry_ports_are_shown_honestly():
+    app = _run(layers="ports")
+    assert not app.exception
+    corridors = _table(app, "corridors_table")
+    assert len(corridors) == 9
+    entry = _table(app, "entry_ports_table").set_index("port")
+    assert entry.loc["Bergen", "2024 corridors"] == "not established"
+    assert entry.loc["Rotterdam", "2024 corridors"].startswith("North Sea - Rhine - Mediterranean (verified)")
