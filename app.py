@@ -7,10 +7,8 @@ layers, countries, basemap, seed toggle and search (`st.query_params`), so links
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, replace
 
-import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -19,8 +17,6 @@ from geo import export, policies, policy_views, render, schema, search, seed_por
 from geo.countries import UnknownCountryError, load_countries, resolve_country
 
 MAP_HEIGHT_PX = 640
-# st_folium renames a map's elements while rendering it; maps are shared between sessions.
-_RENDER_LOCK = threading.Lock()
 
 
 # -- data, loaded once per process and shared by every session -----------------------------------
@@ -47,15 +43,15 @@ def port_index() -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=32, show_spinner="Drawing the map ...")
-def build_map(
+def prepared_map(
     layers: tuple[str, ...],
     countries: tuple[str, ...] | None,
     basemap: str,
     show_seed: bool,
     highlight: str | None,
     document: str | None = None,
-) -> tuple[folium.Map, str | None]:
-    """The map for one selection, shared across sessions; the map is not rebuilt when other widgets change.
+) -> tuple[render.PreparedMap, str | None]:
+    """The encoded map of one selection, shared across sessions: not rebuilt when other widgets change.
 
     `document` (a policy document id) keeps only the features it applies to ("show on map").
     """
@@ -72,7 +68,7 @@ def build_map(
     if document:
         frames, shown = policy_views.document_view(request.frames, document)
         request = replace(request, frames=frames, notice=" ".join(filter(None, [request.notice, shown])))
-    return render.build_map(request), request.notice
+    return render.prepare_map(request), request.notice
 
 
 @st.cache_resource(max_entries=64)
@@ -211,14 +207,15 @@ def map_panel(controls: Controls, highlight: str | None) -> None:
         st.info("No layer selected: turn on Ports, Railways or Major roads in the sidebar.")
     if controls.countries is None:
         st.caption("No country selected: showing all of Europe.")
-    document = st.session_state.get(POLICY_ON_MAP)
-    fig, notice = build_map(
+    document = document_on_map()
+    prepared, notice = prepared_map(
         controls.layers, controls.countries, controls.basemap, controls.show_seed, highlight, document
     )
     if notice:
         st.info(notice)
-    with _RENDER_LOCK:
-        st_folium(fig, height=MAP_HEIGHT_PX, use_container_width=True, returned_objects=[], key="atlas_map")
+    # A fresh folium map each run: rendering renames its elements, so a rendered map is never reused.
+    fig = render.assemble_map(prepared)
+    st_folium(fig, height=MAP_HEIGHT_PX, use_container_width=True, returned_objects=[], key="atlas_map")
 
 
 def stats_panel(controls: Controls) -> None:
@@ -265,6 +262,14 @@ def stats_panel(controls: Controls) -> None:
 
 
 POLICY_ON_MAP = "policy_on_map"  # session key: the document whose features the map shows
+
+
+def document_on_map() -> str | None:
+    """The document whose features the map shows: picked in the policy panel, or from the link (`doc=`)."""
+    if POLICY_ON_MAP not in st.session_state:
+        wanted = st.query_params.get("doc")
+        st.session_state[POLICY_ON_MAP] = wanted if wanted in policies.load_catalogue().documents else None
+    return st.session_state[POLICY_ON_MAP]
 
 
 @st.cache_resource
@@ -321,6 +326,10 @@ def policy_panel(controls: Controls) -> None:
     )
     if chosen != current:
         st.session_state[POLICY_ON_MAP] = chosen
+        if chosen:
+            st.query_params["doc"] = chosen
+        elif "doc" in st.query_params:
+            del st.query_params["doc"]
         st.rerun()
     st.caption(
         f"Sources: {policies.load_catalogue().info.provenance.reference}. Facts the reference could not "

@@ -84,3 +84,16 @@ def test_corridors_and_entry_ports_are_shown_honestly():
     entry = _table(app, "entry_ports_table").set_index("port")
     assert entry.loc["Bergen", "2024 corridors"] == "not established"
     assert entry.loc["Rotterdam", "2024 corridors"].startswith("North Sea - Rhine - Mediterranean (verified)")
+
+
+def test_the_document_shown_on_the_map_is_in_the_link():
+    app = _run(layers="ports", countries="NL,NO")
+    app.selectbox(key="policy_document").set_value("tent-2013").run()
+    assert app.query_params["doc"] == "tent-2013"
+    shared = _run(layers="ports", countries="NL,NO", doc="tent-2013")
+    assert not shared.exception
+    assert shared.selectbox(key="policy_document").value == "tent-2013"
+    assert "gisco:NLRTM" in _map_script(shared) and "gisco:NOBGO" not in _map_script(shared)
+    hostile = _run(layers="ports", doc="<script>")
+    assert not hostile.exception
+    assert hostile.selectbox(key="policy_document").value is None
