@@ -283,9 +283,6 @@ class Catalogue:
             codes.update(self.country_groups.get(ref, (ref,)))
         return frozenset(codes)
 
-    def is_official(self, url: str | None) -> bool:
-        return bool(url) and urlsplit(url).hostname in self.official_hosts
-
     def official_link(self, doc_id: str, include_unverified: bool = False) -> tuple[str, str] | None:
         """(url, label) of the official text; a corridor links to the act that defines it.
 

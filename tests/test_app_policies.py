@@ -2,33 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from geo import settings
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT_S = 180
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "STORE_DIR", tmp_path / "store")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-def _run(**query) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
-    for name, value in query.items():
-        app.query_params[name] = value
-    return app.run()
-
+from tests.app_support import fresh_caches, map_script, run_app  # noqa: F401 (autouse fixture)
 
 # Each table is recognised by its first column (testing elements do not expose widget keys).
 _FIRST_COLUMN = {"policy_table": "id", "corridors_table": "corridor", "entry_ports_table": "port"}
@@ -38,13 +14,8 @@ def _table(app: AppTest, key: str):
     return next(frame.value for frame in app.dataframe if frame.value.columns[0] == _FIRST_COLUMN[key])
 
 
-def _map_script(app: AppTest) -> str:
-    (component,) = app.get("component_instance")
-    return json.loads(component.proto.json_args)["script"]
-
-
 def test_panel_lists_documents_for_visible_layers_and_countries():
-    app = _run(layers="rail", countries="PL")
+    app = run_app(layers="rail", countries="PL")
     assert not app.exception
     table = _table(app, "policy_table")
     assert {"rail-interop-2016", "etc-baltic-adriatic"} <= set(table["id"])
@@ -54,7 +25,7 @@ def test_panel_lists_documents_for_visible_layers_and_countries():
 
 
 def test_mode_and_status_filters_narrow_the_list():
-    app = _run(layers="rail,roads", countries="DE")
+    app = run_app(layers="rail,roads", countries="DE")
     app.multiselect(key="policy_modes").set_value(["road"]).run()
     app.multiselect(key="policy_status").set_value(["in_force"]).run()
     assert not app.exception
@@ -65,19 +36,19 @@ def test_mode_and_status_filters_narrow_the_list():
 
 
 def test_show_on_map_keeps_only_what_the_document_applies_to():
-    app = _run(layers="ports", countries="NL,NO")
-    before = _map_script(app)
+    app = run_app(layers="ports", countries="NL,NO")
+    before = map_script(app)
     assert "gisco:NOBGO" in before
     app.selectbox(key="policy_document").set_value("etc-north-sea-rhine-mediterranean").run()
     assert not app.exception
-    after = _map_script(app)
+    after = map_script(app)
     assert after != before
     assert "gisco:NLRTM" in after and "gisco:NOBGO" not in after
     assert any("North Sea - Rhine - Mediterranean corridor applies to" in info.value for info in app.info)
 
 
 def test_corridors_and_entry_ports_are_shown_honestly():
-    app = _run(layers="ports")
+    app = run_app(layers="ports")
     assert not app.exception
     corridors = _table(app, "corridors_table")
     assert len(corridors) == 9
@@ -87,13 +58,13 @@ def test_corridors_and_entry_ports_are_shown_honestly():
 
 
 def test_the_document_shown_on_the_map_is_in_the_link():
-    app = _run(layers="ports", countries="NL,NO")
+    app = run_app(layers="ports", countries="NL,NO")
     app.selectbox(key="policy_document").set_value("tent-2013").run()
     assert app.query_params["doc"] == "tent-2013"
-    shared = _run(layers="ports", countries="NL,NO", doc="tent-2013")
+    shared = run_app(layers="ports", countries="NL,NO", doc="tent-2013")
     assert not shared.exception
     assert shared.selectbox(key="policy_document").value == "tent-2013"
-    assert "gisco:NLRTM" in _map_script(shared) and "gisco:NOBGO" not in _map_script(shared)
-    hostile = _run(layers="ports", doc="<script>")
+    assert "gisco:NLRTM" in map_script(shared) and "gisco:NOBGO" not in map_script(shared)
+    hostile = run_app(layers="ports", doc="<script>")
     assert not hostile.exception
     assert hostile.selectbox(key="policy_document").value is None
