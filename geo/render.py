@@ -362,16 +362,16 @@ class _Runtime(folium.MacroElement):
         """
     )
 
-    def __init__(self, config: dict):
+    def __init__(self, config_json: str):
         super().__init__()
         self._name = "CorridorAtlasRuntime"
         self.js = _RUNTIME_JS
         self.css = _RUNTIME_CSS
-        self.config = script_json(config)
+        self.config = config_json
 
 
 class _Payload(folium.MacroElement):
-    """Draws one encoded layer into its parent FeatureGroup."""
+    """Draws one encoded layer (JSON text from `script_json`) into its parent FeatureGroup."""
 
     _template = Template(
         """
@@ -381,12 +381,12 @@ class _Payload(folium.MacroElement):
         """
     )
 
-    def __init__(self, method: str, key: str, payload: dict):
+    def __init__(self, method: str, key: str, payload_json: str):
         super().__init__()
         self._name = "CorridorAtlasPayload"
         self.method = method
         self.key = key
-        self.payload = script_json(payload)
+        self.payload = payload_json
 
 
 def leaflet_assets(mode: str) -> tuple[str, str]:
@@ -451,10 +451,28 @@ def _fit_bounds(request: MapRequest, payloads: dict[str, LayerPayload], highligh
     return [[float(south), float(west)], [float(north), float(east)]]
 
 
-def build_map(request: MapRequest) -> folium.Map:
-    """The folium map for `request`: overlays per layer, basemaps, legend, attribution, popups on demand."""
+@dataclass(frozen=True)
+class PreparedMap:
+    """A map's data, encoded once: JSON texts ready for the page. Immutable, so it can be cached and
+    shared by every session; `assemble_map` turns it into a fresh folium.Map cheaply."""
+
+    basemap: str
+    show_seed: bool
+    assets: str
+    height: str
+    config: str
+    layers: dict[str, str]  # layer -> payload JSON, in drawing-control order
+    outlines: str | None
+    seed: str | None
+    bounds: list | None
+    highlighted: bool
+
+
+def prepare_map(request: MapRequest) -> PreparedMap:
+    """Encode everything `request` shows (the expensive part of building a map)."""
     if request.basemap not in BASEMAPS:
         raise ValueError(f"basemap must be one of {', '.join(BASEMAPS)}, got {request.basemap!r}")
+    leaflet_assets(request.assets)  # refuse an unknown mode early
     frames = {layer: frame for layer, frame in request.frames.items() if layer in LAYER_TITLES}
     documents = _documents_per_layer(frames) if request.documents else {}
     payloads = {}
@@ -465,25 +483,44 @@ def build_map(request: MapRequest) -> folium.Map:
         payloads[layer] = layer_payload(frame, layer, request.decimals, documents.get(layer), extra)
     doc_ids = {i for series in documents.values() for ids in series for i in ids}
     highlight = _highlight(payloads, request.highlight)
-
-    m = folium.Map(
-        location=EUROPE_CENTER, zoom_start=4, tiles=None, prefer_canvas=True, control_scale=True, height=request.height
-    )
-    js, css = leaflet_assets(request.assets)
-    m.default_js = [("leaflet", js)]
-    m.default_css = [("leaflet_css", css)]
+    seed = None
+    if "ports" in payloads and request.seed_ports is not None:
+        members = payloads["ports"].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
+        seed = script_json({"index": np.flatnonzero(members.to_numpy(dtype=bool)).tolist()})
     config = {
         "documents": documents_payload(doc_ids) if doc_ids else {},
         "highlight": highlight,
         "notice": request.notice,
     }
-    m.add_child(_Runtime(config))
+    has_outlines = request.countries is not None and not request.countries.empty
+    return PreparedMap(
+        basemap=request.basemap,
+        show_seed=request.show_seed,
+        assets=request.assets,
+        height=request.height,
+        config=script_json(config),
+        layers={layer: script_json(payload.data) for layer, payload in payloads.items()},
+        outlines=script_json(outline_payload(request.countries)) if has_outlines else None,
+        seed=seed,
+        bounds=_fit_bounds(request, payloads, highlight),
+        highlighted=highlight is not None,
+    )
 
-    outlines = folium.FeatureGroup(name=BASEMAP_TITLES["outlines"], overlay=False, show=request.basemap == "outlines")
-    if request.countries is not None and not request.countries.empty:
-        outlines.add_child(_Payload("addOutlines", "outlines", outline_payload(request.countries)))
+
+def assemble_map(prepared: PreparedMap) -> folium.Map:
+    """A new folium map from prepared data: overlays per layer, basemaps, layer control, view."""
+    m = folium.Map(
+        location=EUROPE_CENTER, zoom_start=4, tiles=None, prefer_canvas=True, control_scale=True, height=prepared.height
+    )
+    js, css = leaflet_assets(prepared.assets)
+    m.default_js = [("leaflet", js)]
+    m.default_css = [("leaflet_css", css)]
+    m.add_child(_Runtime(prepared.config))
+    outlines = folium.FeatureGroup(name=BASEMAP_TITLES["outlines"], overlay=False, show=prepared.basemap == "outlines")
+    if prepared.outlines is not None:
+        outlines.add_child(_Payload("addOutlines", "outlines", prepared.outlines))
     m.add_child(outlines)
-    folium.TileLayer("OpenStreetMap", name=BASEMAP_TITLES["osm"], overlay=False, show=request.basemap == "osm").add_to(
+    folium.TileLayer("OpenStreetMap", name=BASEMAP_TITLES["osm"], overlay=False, show=prepared.basemap == "osm").add_to(
         m
     )
     folium.TileLayer(
@@ -491,23 +528,26 @@ def build_map(request: MapRequest) -> folium.Map:
         attr=POSITRON_ATTRIBUTION,
         name=BASEMAP_TITLES["positron"],
         overlay=False,
-        show=request.basemap == "positron",
+        show=prepared.basemap == "positron",
     ).add_to(m)
-
-    for layer, payload in payloads.items():
-        group = folium.FeatureGroup(name=LAYER_TITLES[layer])
-        group.add_child(_Payload("addLayer", layer, payload.data))
-        m.add_child(group)
-    if "ports" in payloads and request.seed_ports is not None:
-        seed = payloads["ports"].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
-        group = folium.FeatureGroup(name=SEED_TITLE, show=request.show_seed)
-        group.add_child(_Payload("addSeed", "ports", {"index": np.flatnonzero(seed.to_numpy(dtype=bool)).tolist()}))
-        m.add_child(group)
+    for layer, payload in prepared.layers.items():
+        m.add_child(folium.FeatureGroup(name=LAYER_TITLES[layer]).add_child(_Payload("addLayer", layer, payload)))
+    if prepared.seed is not None:
+        group = folium.FeatureGroup(name=SEED_TITLE, show=prepared.show_seed)
+        m.add_child(group.add_child(_Payload("addSeed", "ports", prepared.seed)))
     folium.LayerControl(collapsed=False).add_to(m)
-    bounds = _fit_bounds(request, payloads, highlight)
-    if bounds is not None:
-        m.fit_bounds(bounds, max_zoom=11 if highlight else None)
+    if prepared.bounds is not None:
+        m.fit_bounds(prepared.bounds, max_zoom=11 if prepared.highlighted else None)
     return m
+
+
+def build_map(request: MapRequest) -> folium.Map:
+    """The folium map for `request`: overlays per layer, basemaps, legend, attribution, popups on demand.
+
+    A folium map is mutated when rendered (streamlit-folium renames its elements), so never render
+    one twice: cache `prepare_map` and call `assemble_map` for each page instead.
+    """
+    return assemble_map(prepare_map(request))
 
 
 def _inline_assets(page: str) -> str:

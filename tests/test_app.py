@@ -91,6 +91,15 @@ def test_map_loads_only_the_vendored_leaflet_and_draws_every_layer():
         assert f'corridorAtlas.addLayer("{layer}"' in args["script"]
 
 
+def test_rerun_draws_the_same_map_from_the_shared_cache():
+    app = _run()
+    first = _map_args(app)["script"]
+    app.run()
+    assert not app.exception
+    assert _map_args(app)["script"] == first  # a re-rendered folium map would carry stale element names
+    assert _map_args(_run())["script"] == first  # a second session shares the cached map data
+
+
 def test_search_result_is_highlighted_in_the_map():
     app = _run(q="PLGDN", countries="PL")
     assert not app.exception
