@@ -4,32 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from geo import settings
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT_S = 180
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches(tmp_path, monkeypatch):
-    """Each test starts with empty caches and an empty user store."""
-    monkeypatch.setattr(settings, "STORE_DIR", tmp_path / "store")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-def _run(**query) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
-    for name, value in query.items():
-        app.query_params[name] = value
-    return app.run()
+from tests.app_support import fresh_caches, map_script  # noqa: F401 - the fixture is autouse
+from tests.app_support import run_app as _run
 
 
 def _metrics(app: AppTest) -> dict[str, str]:
@@ -93,17 +73,17 @@ def test_map_loads_only_the_vendored_leaflet_and_draws_every_layer():
 
 def test_rerun_draws_the_same_map_from_the_shared_cache():
     app = _run()
-    first = _map_args(app)["script"]
+    first = map_script(app)
     app.run()
     assert not app.exception
-    assert _map_args(app)["script"] == first  # a re-rendered folium map would carry stale element names
-    assert _map_args(_run())["script"] == first  # a second session shares the cached map data
+    assert map_script(app) == first  # a re-rendered folium map would carry stale element names
+    assert map_script(_run()) == first  # a second session shares the cached map data
 
 
 def test_search_result_is_highlighted_in_the_map():
     app = _run(q="PLGDN", countries="PL")
     assert not app.exception
-    script = _map_args(app)["script"]
+    script = map_script(app)
     assert '"highlight":{"layer":"ports","index":' in script
     assert "fitBounds" in script
 
