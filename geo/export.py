@@ -24,7 +24,7 @@ import textwrap
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -236,11 +236,12 @@ def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
         if dtype == "string":
             formula = table[name].str.match(_FORMULA_START).fillna(False).astype(bool)
             table.loc[formula, name] = "'" + table.loc[formula, name]
+    geometries = frame.geometry.to_numpy()
     if "Point" in schema.GEOMETRY_TYPES[layer]:
-        inside = shapely.point_on_surface(frame.geometry.values._data)
+        inside = shapely.point_on_surface(geometries)
         table["longitude"] = shapely.get_x(inside).round(CSV_DECIMALS)
         table["latitude"] = shapely.get_y(inside).round(CSV_DECIMALS)
-    table["wkt"] = shapely.to_wkt(frame.geometry.values._data, rounding_precision=CSV_DECIMALS)
+    table["wkt"] = shapely.to_wkt(geometries, rounding_precision=CSV_DECIMALS)
     return table
 
 
@@ -281,13 +282,21 @@ def _long_text_values(frame: gpd.GeoDataFrame, layer: str) -> list[tuple[str, st
     return rows
 
 
+def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return text.getvalue()
+
+
 def _write_shapefile_zip(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
     names = shapefile_field_names(list(schema.columns(layer)))
     families = _geometry_families(frame)
+    parts = {layer if len(families) == 1 else f"{layer}_{family}": part for family, part in families.items()}
     long_values = _long_text_values(frame, layer)
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for family, part in families.items():
-            stem = layer if len(families) == 1 else f"{layer}_{family}"
+        for stem, part in parts.items():
             shp = Path(tmp) / f"{stem}.shp"
             with warnings.catch_warnings():
                 # Values GDAL truncates are written in full to long_values.csv below.
@@ -303,19 +312,12 @@ def _write_shapefile_zip(frame: gpd.GeoDataFrame, layer: str, path: Path) -> Non
                 )
             for component in sorted(Path(tmp).glob(f"{stem}.*")):
                 archive.write(component, component.name)
-        mapping = io.StringIO()
-        writer = csv.writer(mapping, lineterminator="\n")
-        writer.writerow(["shapefile_field", "full_name"])
-        writer.writerows((short, full) for full, short in names.items())
-        archive.writestr("field_names.csv", mapping.getvalue())
+        archive.writestr(
+            "field_names.csv", _csv_text(["shapefile_field", "full_name"], [(s, f) for f, s in names.items()])
+        )
         if long_values:
-            text = io.StringIO()
-            writer = csv.writer(text, lineterminator="\n")
-            writer.writerow(["id", "field", "value"])
-            writer.writerows(long_values)
-            archive.writestr("long_values.csv", text.getvalue())
-        shp_files = [name for name in archive.namelist() if name.endswith(".shp")]
-        archive.writestr("README.txt", readme({layer: frame}, {layer: shp_files}, "shp"))
+            archive.writestr("long_values.csv", _csv_text(["id", "field", "value"], long_values))
+        archive.writestr("README.txt", readme(parts, {stem: [f"{stem}.shp"] for stem in parts}, "shp"))
         for name, licence_path in licence_files({layer: frame}).items():
             archive.write(licence_path, name)
 

@@ -341,6 +341,8 @@ def test_shapefile_zip_maps_truncated_names_and_keeps_long_values(tmp_path):
     assert mapping["max_vess_1"] == "max_vessel_draft_m"
     assert all(len(short) <= 10 for short in mapping if short != "shapefile_field")
     assert "Open Database License" in readme and "Made with Natural Earth" in readme
+    assert "ports_points.shp: ports_points layer, 3 features" in readme
+    assert "ports_polygons.shp: ports_polygons layer, 2 features" in readme
     assert {"licences/ODbL-1.0.txt", "licences/natural_earth.md"} <= set(names), "licence texts of datasets/licences"
 
 
