@@ -424,12 +424,6 @@ def source_summary(frame: gpd.GeoDataFrame) -> list[dict]:
     return summary
 
 
-def attribution_line(frame: gpd.GeoDataFrame) -> str:
-    """Every distinct attribution of `frame` with its licence, on one line."""
-    pairs = frame[["attribution", "licence"]].drop_duplicates().sort_values(["attribution", "licence"])
-    return "; ".join(f"{attribution} ({licence})" for attribution, licence in pairs.itertuples(index=False))
-
-
 def _is_odbl(licence: str) -> bool:
     return "odbl" in str(licence).lower()
 
