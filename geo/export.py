@@ -52,11 +52,7 @@ ODBL_NOTICE = (
     "Share-alike: if you publicly use a database adapted from this data, you must offer that "
     "database under the ODbL too. See https://www.openstreetmap.org/copyright"
 )
-LICENCE_URLS = {
-    "ODbL-1.0": "https://opendatacommons.org/licenses/odbl/1-0/",
-    "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
-    "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
-}
+LICENCE_URLS = {"ODbL-1.0": "https://opendatacommons.org/licenses/odbl/1-0/"}
 # Cells a spreadsheet would run as a formula; CSV text starting with one gets a leading "'".
 _FORMULA_START = re.compile(r"[=+\-@\t\r]")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
