@@ -50,15 +50,18 @@ def prepared_map(
     show_seed: bool,
     highlight: str | None,
     document: str | None = None,
+    area: tuple[float, float, float, float] | None = None,
 ) -> tuple[render.PreparedMap, str | None]:
     """The encoded map of one selection, shared across sessions: not rebuilt when other widgets change.
 
-    `document` (a policy document id) keeps only the features it applies to ("show on map").
+    `document` (a policy document id) keeps only the features it applies to ("show on map");
+    `area` (W,S,E,N degrees) narrows the map to a region drawn in finer detail.
     """
     request = render.plan_request(
         load_data(),
         layers,
         countries,
+        area,
         outlines=load_outlines(),
         basemap=basemap,
         seed_ports=load_seed(),
@@ -183,8 +186,8 @@ def sync_url(controls: Controls) -> None:
 # -- panels --------------------------------------------------------------------------------------
 
 
-def search_panel(controls: Controls) -> str | None:
-    """Search results for the sidebar query; returns the id of the port to zoom to, if any."""
+def search_panel(controls: Controls) -> search.Result | None:
+    """Search results for the sidebar query; returns the port to zoom to, if any."""
     if not controls.query:
         return None
     results = search.search_ports(load_data()["ports"], controls.query, limit=10, index=port_index())
@@ -198,18 +201,24 @@ def search_panel(controls: Controls) -> str | None:
         st.info(f"{result.name} is in {result.country}, outside the selected countries: add it to see it on the map.")
     if "ports" not in controls.layers:
         st.info("Turn on the Ports layer to see the search result on the map.")
-    return result.id
+    return result
 
 
-def map_panel(controls: Controls, highlight: str | None) -> None:
-    """The map; panning and zooming do not rerun the script (no values are returned)."""
+def map_panel(controls: Controls, found: search.Result | None) -> None:
+    """The map; panning and zooming do not rerun the script (no values are returned).
+
+    A search result is shown in the region around it, in finer detail than all of Europe.
+    """
     if not controls.layers:
         st.info("No layer selected: turn on Ports, Railways or Major roads in the sidebar.")
     if controls.countries is None:
         st.caption("No country selected: showing all of Europe.")
     document = document_on_map()
+    highlight, area = (found.id, select.area_around(found.lon, found.lat)) if found else (None, None)
+    if found:
+        st.caption(f"Showing the region around {found.name}; clear the search to see the whole selection.")
     prepared, notice = prepared_map(
-        controls.layers, controls.countries, controls.basemap, controls.show_seed, highlight, document
+        controls.layers, controls.countries, controls.basemap, controls.show_seed, highlight, document, area
     )
     if notice:
         st.info(notice)
@@ -475,8 +484,8 @@ def main() -> None:
     problems_panel(data.problems)
     controls = sidebar()
     sync_url(controls)
-    highlight = search_panel(controls)
-    map_panel(controls, highlight)
+    found = search_panel(controls)
+    map_panel(controls, found)
     stats_panel(controls)
     policy_panel(controls)
     corridors_panel()

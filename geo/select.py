@@ -132,6 +132,16 @@ def countries_bbox(countries: gpd.GeoDataFrame, codes: Iterable[str]) -> BBox | 
     return box if box[0] < box[2] and box[1] < box[3] else None
 
 
+def area_around(lon: float, lat: float, half_width_deg: float = 3.0, half_height_deg: float = 2.0) -> BBox:
+    """A W,S,E,N box (degrees) centred on `lon`, `lat`, e.g. the area a search result is shown in.
+
+    The default (6 x 4 degrees, about a region) gets a finer level of detail than all of Europe.
+    """
+    west, south = max(lon - half_width_deg, -180.0), max(lat - half_height_deg, -90.0)
+    east, north = min(lon + half_width_deg, 180.0), min(lat + half_height_deg, 90.0)
+    return validate_bbox((west, south, east, north))
+
+
 def plan_view(
     loaded: Layers,
     names: Iterable[str],

@@ -37,6 +37,11 @@ def test_parse_bbox_reads_w_s_e_n():
         select.parse_bbox("a,b,c,d")
 
 
+def test_area_around_a_point_stays_within_valid_degrees():
+    assert select.area_around(18.6, 54.4) == pytest.approx((15.6, 52.4, 21.6, 56.4))
+    assert select.area_around(179.0, 89.0) == pytest.approx((176.0, 87.0, 180.0, 90.0))
+
+
 def test_select_by_country_and_bbox():
     ports = _ports(["t:a", "t:b", "t:c", "t:d"], ["PL", "DE", "PL", None], [18.0, 10.0, 14.5, 20.0])
     assert select.select(ports, ["pl"])["id"].tolist() == ["t:a", "t:c"]
