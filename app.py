@@ -212,7 +212,7 @@ def map_panel(controls: Controls, found: search.Result | None) -> None:
     if not controls.layers:
         st.info("No layer selected: turn on Ports, Railways or Major roads in the sidebar.")
     if controls.countries is None:
-        st.caption("No country selected: showing all of Europe.")
+        st.info("No country selected: the map and the statistics cover all of Europe.")
     document = document_on_map()
     highlight, area = (found.id, select.area_around(found.lon, found.lat)) if found else (None, None)
     if found:
@@ -222,6 +222,9 @@ def map_panel(controls: Controls, found: search.Result | None) -> None:
     )
     if notice:
         st.info(notice)
+    empty = [render.LAYER_TITLES[layer] for layer, count in prepared.counts.items() if count == 0]
+    if empty:
+        st.info(f"Nothing to draw for {', '.join(empty)} in this selection.")
     # A fresh folium map each run: rendering renames its elements, so a rendered map is never reused.
     fig = render.assemble_map(prepared)
     st_folium(fig, height=MAP_HEIGHT_PX, use_container_width=True, returned_objects=[], key="atlas_map")

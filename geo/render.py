@@ -466,6 +466,7 @@ class PreparedMap:
     seed: str | None
     bounds: list | None
     highlighted: bool
+    counts: dict[str, int]  # features drawn per layer
 
 
 def prepare_map(request: MapRequest) -> PreparedMap:
@@ -504,6 +505,7 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         seed=seed,
         bounds=_fit_bounds(request, payloads, highlight),
         highlighted=highlight is not None,
+        counts={layer: len(payload.frame) for layer, payload in payloads.items()},
     )
 
 

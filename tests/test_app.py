@@ -43,6 +43,14 @@ def test_countries_from_the_url_are_resolved_and_unknown_ones_noticed():
     assert any("Atlantis" in info.value for info in app.info)
 
 
+def test_empty_country_selection_and_empty_layers_give_notices():
+    app = _run()
+    assert any("No country selected" in info.value for info in app.info)
+    app = _run(countries="AD")  # Andorra: roads, but no port and no railway
+    assert not app.exception
+    assert any("Nothing to draw for Ports, Railways" in info.value for info in app.info)
+
+
 def test_no_layer_gives_a_notice():
     app = _run(layers="none")
     assert not app.exception
