@@ -20,7 +20,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import folium
@@ -31,7 +31,7 @@ import shapely
 from folium.template import Template
 
 from geo import layers as catalogue
-from geo import lod, settings, stats
+from geo import lod, schema, settings, stats
 
 BASEMAPS = ("outlines", "osm", "positron")
 BASEMAP_TITLES = {
@@ -264,8 +264,6 @@ class LayerPayload:
 
 
 def _popup_columns(layer: str, extra: Iterable[str] = ()) -> list[str]:
-    from geo import schema
-
     shown = [c for c in schema.columns(layer) if c not in _HIDDEN]
     return ["id", "name", *shown, *extra, "tags", "source", "licence", "attribution", "source_date", "retrieved_at"]
 
@@ -570,7 +568,7 @@ def _inline_assets(page: str) -> str:
 def render_html(request: MapRequest, inline_assets: bool = False) -> str:
     """A standalone HTML page of the map. With `inline_assets`, Leaflet is embedded so it works offline."""
     if inline_assets:
-        request = MapRequest(**{**request.__dict__, "assets": "cdn"})
+        request = replace(request, assets="cdn")
     page = build_map(request).get_root().render()
     return _inline_assets(page) if inline_assets else page
 
