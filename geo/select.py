@@ -87,10 +87,15 @@ class Layers:
 
     frames: dict[str, gpd.GeoDataFrame]
     problems: list[str] = field(default_factory=list)
-    stored_features: dict[str, int] = field(default_factory=dict)
+    # The user's stored detail alone, per layer (None when there is none).
+    stored: dict[str, gpd.GeoDataFrame | None] = field(default_factory=dict)
 
     def __getitem__(self, layer: str) -> gpd.GeoDataFrame:
         return self.frames[layer]
+
+    @property
+    def stored_features(self) -> dict[str, int]:
+        return {layer: 0 if frame is None else len(frame) for layer, frame in self.stored.items()}
 
 
 def merge_stored(embedded: gpd.GeoDataFrame, stored: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -109,14 +114,14 @@ def load_layers(layers: Iterable[str] = schema.LAYERS, store_dir=None) -> Layers
     corrupt. Unreadable stored files are not fatal: they are left out and listed in `problems`.
     The app calls this once per process (`st.cache_resource`); treat the frames as read-only.
     """
-    frames, problems, stored_counts = {}, [], {}
+    frames, problems, stored_frames = {}, [], {}
     for layer in layers:
         embedded = store.read_embedded(layer)
         stored, layer_problems = store.read_stored(layer, store_dir)
         problems.extend(layer_problems)
-        stored_counts[layer] = 0 if stored is None else len(stored)
+        stored_frames[layer] = stored
         frames[layer] = merge_stored(embedded, stored)
-    return Layers(frames=frames, problems=problems, stored_features=stored_counts)
+    return Layers(frames=frames, problems=problems, stored=stored_frames)
 
 
 def countries_bbox(countries: gpd.GeoDataFrame, codes: Iterable[str]) -> BBox | None:
@@ -154,7 +159,8 @@ def plan_view(
     fits the page budget, narrowed to `countries`.
 
     Line layers come from the stored levels of detail (`datasets/<layer>_lod<k>.parquet`) up to the full
-    level, which is `loaded` (embedded snapshot plus stored detail); ports are always whole.
+    level, which is `loaded` (embedded snapshot plus stored detail); ports are always whole. Detail
+    the user fetched or imported is drawn at every level, over the coarse layer, since they asked for it.
     """
     from geo import lod
 
@@ -163,7 +169,7 @@ def plan_view(
 
     def reader(layer: str, level: int) -> gpd.GeoDataFrame:
         if layer in lod.LINE_LAYERS and level < lod.FULL:
-            return lod.read_level(layer, level)
+            return merge_stored(lod.read_level(layer, level), loaded.stored.get(layer))
         return loaded[layer]
 
     def narrow(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:

@@ -80,6 +80,23 @@ def test_load_layers_merges_the_store_and_reports_corrupt_files(tmp_path):
     assert len(loaded.problems) == 1 and "broken" in loaded.problems[0]
 
 
+def test_stored_line_detail_is_drawn_over_every_level(tmp_path):
+    rail = features(
+        "rail",
+        [shapely.LineString([(15.6, 48.2), (15.7, 48.25)])],
+        id=["osm:way/7"],
+        country="AT",
+        electrified="contact_line",
+        length_km=9.0,
+    )
+    store.write_area(rail, "rail", "overpass", "st-poelten", {"retrieved_at": "2026-01-01"}, store_dir=tmp_path)
+    loaded = select.load_layers(["rail"], store_dir=tmp_path)
+    europe = select.plan_view(loaded, ["rail"])  # the coarsest level of all of Europe
+    assert europe.level == 0
+    assert "osm:way/7" in set(europe.frames["rail"]["id"])
+    assert europe.frames["rail"]["id"].str.startswith("lod0:").sum() == len(europe.frames["rail"]) - 1
+
+
 def test_load_layers_names_the_build_command_when_a_dataset_is_missing(tmp_path, monkeypatch):
     from geo import settings
 
