@@ -417,12 +417,7 @@ def _check_references(catalogue: Catalogue) -> None:
         for ref in rule.countries or ():
             if len(ref) != 2 and ref not in groups:
                 raise CatalogueError(f"rule {rule.id!r}: field 'countries' names unknown country group {ref!r}")
-    seen_corridors = set()
-    for corridor in catalogue.corridors:
-        doc = docs.get(corridor.document)
-        if doc is None or doc.type != "corridor":
-            raise CatalogueError(f"corridor {corridor.name!r}: field 'document' must name a corridor document")
-        seen_corridors.add(corridor.document)
+    seen_corridors = {corridor.document for corridor in catalogue.corridors}
     missing = sorted(d.id for d in docs.values() if d.type == "corridor" and d.id not in seen_corridors)
     if missing:
         raise CatalogueError(f"corridor documents without a 'corridors' entry: {', '.join(missing)}")
@@ -459,10 +454,13 @@ def parse_catalogue(data: object, source: str = "catalogue") -> Catalogue:
         if doc.id in by_id:
             raise CatalogueError(f"{source}: document {doc.id!r}: field 'id' is used twice")
         by_id[doc.id] = doc
-    try:
-        derived = [r for c in corridors for r in _corridor_rules(c, by_id[c.document].defined_by or "")]
-    except KeyError as exc:
-        raise CatalogueError(f"{source}: corridor entry names unknown document {exc}") from None
+    for corridor in corridors:
+        doc = by_id.get(corridor.document)
+        if doc is None or doc.type != "corridor":
+            raise CatalogueError(
+                f"{source}: corridor entry {corridor.name!r}: field 'document' must name a corridor document"
+            )
+    derived = [r for c in corridors for r in _corridor_rules(c, by_id[c.document].defined_by or "")]
     rule_ids = [r.id for r in rules]
     if len(set(rule_ids)) != len(rule_ids):
         raise CatalogueError(f"{source}: rule ids must be unique")

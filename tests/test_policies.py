@@ -208,6 +208,12 @@ def test_rule_linking_a_document_to_a_layer_of_another_mode_fails(tmp_path, raw)
         policies.load_catalogue(path)
 
 
+def test_corridor_naming_a_document_that_is_not_a_corridor_fails(tmp_path, raw):
+    path = write_variant(tmp_path, raw, lambda data: data["corridors"][0].__setitem__("document", "ports-2017"))
+    with pytest.raises(policies.CatalogueError, match=r"corridor entry 'Atlantic': field 'document'"):
+        policies.load_catalogue(path)
+
+
 def test_duplicate_document_id_fails(tmp_path, raw):
     path = write_variant(tmp_path, raw, lambda data: data["documents"].append(dict(document_entry(data, "ports-2017"))))
     with pytest.raises(policies.CatalogueError, match=r"'ports-2017': field 'id' is used twice"):
