@@ -8,11 +8,14 @@ Starts `streamlit run app.py` on 127.0.0.1 with an empty user store (tests/brows
 `running_streamlit`) and drives it with Debian's Chromium (Playwright, offline router of the
 browser tests: CDN assets from the local npm packages, tiles local, everything else aborted).
 
-1. Interaction: in one session, with the Europe map (all layers) drawn, type an area into the
-   "Detailed OpenStreetMap data" panel's bbox box and press Enter: a widget that does not touch
-   the layers. The figure is the browser-side time from sending the rerun request over the app's
-   WebSocket (BackMsg `rerun_script`) to receiving `script_finished`, read from the protobuf frames.
-   A marker set inside the map's iframe before the change shows whether the map was rebuilt.
+1. Interaction: in one session, with the Europe map (all layers) drawn, change a widget that does
+   not touch the layers, `--changes` times each: the area box of the "Detailed OpenStreetMap data"
+   panel (a fragment: only the panel reruns) and the port search with a query that matches nothing
+   (the whole script reruns; the map comes from the cache). The figure is the browser-side time from
+   sending the rerun request over the app's WebSocket (BackMsg `rerun_script`) to receiving
+   `script_finished`, read from the protobuf frames. A marker set inside the map's iframe before the
+   changes shows whether the map was rebuilt. The same changes in `baseline_app.py` (the two
+   widgets alone) give the floor: Streamlit, the WebSocket and the browser on this machine.
 2. Memory: resident set size (VmRSS) of the Streamlit server process before any session, with one
    session showing every layer, and after `--sessions` more sessions have drawn the same map.
 """
@@ -110,14 +113,17 @@ def map_frame(page, timeout_s: float = 180.0):
     raise RuntimeError("the map was not drawn in time")
 
 
-def open_session(browser, url: str):
+def open_session(browser, url: str, with_map: bool = True):
     context = browser.new_context(viewport=VIEWPORT)
     OfflineRouter().install(context)
     context.add_init_script(WEBSOCKET_RECORDER)
     page = context.new_page()
     page.set_default_timeout(180_000)
     page.goto(url)
-    map_frame(page)
+    if with_map:
+        map_frame(page)
+    else:
+        page.locator(next(iter(WIDGETS.values()))[0]).wait_for()
     return context, page
 
 
@@ -152,11 +158,26 @@ def rerun_round_trip_ms(page, selector: str, value: str) -> float:
 
 def timed_changes(page, selector: str, values: list[str]) -> tuple[list[float], bool]:
     """Round trips of typing each of `values` into `selector`, and whether the map's iframe survived them."""
-    map_frame(page).evaluate("() => { window.__benchMarker = 'kept'; }")
+    for frame in page.frames[1:]:
+        _evaluate(frame, "() => { window.__benchMarker = 'kept'; }")
     times = [rerun_round_trip_ms(page, selector, value) for value in values]
     page.wait_for_timeout(1000)
-    kept = any(_evaluate(frame, "() => window.__benchMarker === 'kept'") for frame in page.frames)
+    kept = any(_evaluate(frame, "() => window.__benchMarker === 'kept'") for frame in page.frames[1:])
     return times, kept
+
+
+def baseline_round_trips(browser, changes: int, work: Path) -> dict[str, list[float]]:
+    """The same widget changes in benchmarks/baseline_app.py: the floor of a round trip on this machine."""
+    script = Path(__file__).with_name("baseline_app.py")
+    with running_streamlit(script, cwd=script.parent, env=dict(os.environ), log_path=work / "baseline.log") as url:
+        context, page = open_session(browser, url, with_map=False)
+        times = {
+            label: [rerun_round_trip_ms(page, selector, pattern.format(i=i)) for i in range(changes)]
+            for label, (selector, pattern) in WIDGETS.items()
+        }
+        context.unroute_all(behavior="ignoreErrors")
+        context.close()
+    return times
 
 
 def _evaluate(frame, script: str):
@@ -188,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         pid = streamlit_pid()
         idle = rss_mb(pid)
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        floor = baseline_round_trips(browser, args.changes, work)
         started = time.perf_counter()
         context, page = open_session(browser, url)
         first_map_s = time.perf_counter() - started
@@ -218,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| rerun round trip: {label}, median of {len(times)} | {statistics.median(times):.0f} ms "
             f"({', '.join(f'{t:.0f}' for t in times)}) |"
         )
+        print(f"| same change in the one-widget baseline app, median | {statistics.median(floor[label]):.0f} ms |")
         print(f"| map iframe kept across those reruns (not rebuilt) | {'yes' if kept else 'no'} |")
     print(f"| features drawn in the map after the reruns | {map_drawn_after} |")
     print(f"| server RSS, started, no session | {idle:.0f} MB |")
