@@ -417,3 +417,10 @@ def test_linking_a_whole_layer_equals_linking_each_feature_alone(catalogue, port
     assert together.map(len).nunique() > 3  # the sample mixes several link sets
     for position in range(len(sample)):
         assert together.iloc[position] == policies.links_for(sample.iloc[[position]], catalogue).iloc[0]
+
+
+def test_selection_outside_the_eu_lists_no_eu_port_rules(catalogue):
+    norway = {d.id for d in policies.documents_for_selection(["ports"], ["NO"], catalogue)}
+    assert "etc-scandinavian-mediterranean" in norway  # Oslo is a verified port of it
+    assert not norway & {"tent-2013", "ports-2017", "cef-2021"}
+    assert policies.documents_for_selection(["ports", "rail", "roads"], ["TR"], catalogue) == []
