@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Element
 from folium.template import Template
 
 from geo import layers as catalogue
@@ -274,10 +275,12 @@ def layer_payload(
     decimals: int = lod.FULL_DECIMALS,
     documents: pd.Series | None = None,
     extra_columns: Mapping[str, pd.Series] | None = None,
+    full_detail: pd.Series | None = None,
 ) -> LayerPayload:
     """Encode one layer for the map at `decimals` (coordinate rounding, degrees).
 
-    `documents` (per feature, a tuple of policy document ids, aligned on `frame`'s index) adds a
+    `full_detail` (booleans aligned on `frame`'s index) marks lines kept at full precision whatever
+    `decimals` is, e.g. the detail a user fetched, drawn over a coarse level. `documents` (per feature, a tuple of policy document ids, aligned on `frame`'s index) adds a
     `documents` property; `extra_columns` adds popup rows (e.g. why a port is a debate entry port).
     Features whose geometry vanishes at this rounding are left out.
     """
@@ -300,10 +303,20 @@ def layer_payload(
         data["fills"] = [{"key": k, "label": label, "color": color} for k, (label, color) in PORT_FILLS.items()]
         data["sizes"] = [{"key": k, "radius": r} for k, r in PORT_SIZES.items()]
     else:
-        geometry = encode_geometries(frame.geometry.values, decimals)
+        fine = np.zeros(len(frame), dtype=bool)
+        if full_detail is not None:
+            fine = full_detail.reindex(frame.index).fillna(False).to_numpy(dtype=bool)
+        per_feature = np.where(fine, lod.FULL_DECIMALS, decimals)
+        geometry: list = [None] * len(frame)
+        for value in np.unique(per_feature):
+            rows = np.flatnonzero(per_feature == value)
+            for row, encoded in zip(rows, encode_geometries(frame.geometry.values[rows], int(value)), strict=True):
+                geometry[row] = encoded
         kept = np.array([bool(g) for g in geometry], dtype=bool)
         frame = frame[kept]
         data["q"] = decimals
+        if fine.any():  # per-feature grid only when it varies
+            data["qs"] = per_feature[kept].tolist()
         data["geom"] = [g for g, k in zip(geometry, kept, strict=True) if k]
         styles = RAIL_STYLES if layer == "rail" else ROAD_STYLES
         data["styles"] = _style_table(styles)
@@ -347,7 +360,36 @@ _RUNTIME_JS = (Path(__file__).parent / "render_runtime.js").read_text(encoding="
 _RUNTIME_CSS = (Path(__file__).parent / "render_runtime.css").read_text(encoding="utf-8")
 
 
-class _Runtime(folium.MacroElement):
+class _Text(Element):
+    """Text that goes into the page as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class _Verbatim(folium.MacroElement):
+    """A MacroElement whose rendered header and script go into the page verbatim.
+
+    folium wraps each rendered macro in a new Element, which compiles it as a Jinja template: for
+    our megabytes of payload that is about 0.4 s on every render (every app rerun). Nothing in
+    the rendered text is a template, so it is added as `_Text` instead.
+    """
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        macros = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("script", figure.script)):
+            if part in macros:
+                target.add_child(_Text(macros[part](self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class _Runtime(_Verbatim):
     """Defines `window.corridorAtlas` (decoder, popups, legend) for the map it is added to; add it first."""
 
     _template = Template(
@@ -368,7 +410,7 @@ class _Runtime(folium.MacroElement):
         self.config = config_json
 
 
-class _Payload(folium.MacroElement):
+class _Payload(_Verbatim):
     """Draws one encoded layer (JSON text from `script_json`) into its parent FeatureGroup."""
 
     _template = Template(
@@ -409,6 +451,7 @@ class MapRequest:
     bounds: tuple[float, float, float, float] | None = None  # W,S,E,N to fit; default: the data
     notice: str | None = None  # shown on the map, e.g. "simplified level"
     documents: bool = True  # link features to policy documents (geo.policies)
+    full_detail_ids: frozenset[str] = frozenset()  # lines drawn at full precision at any level
     assets: str = "app"
     height: str = "100%"
 
@@ -479,7 +522,8 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         extra = {}
         if layer == "ports" and request.seed_ports is not None:
             extra["debate_entry_port"] = _seed_reasons(frame, request.seed_ports)
-        payloads[layer] = layer_payload(frame, layer, request.decimals, documents.get(layer), extra)
+        fine = frame["id"].isin(request.full_detail_ids) if request.full_detail_ids else None
+        payloads[layer] = layer_payload(frame, layer, request.decimals, documents.get(layer), extra, fine)
     doc_ids = {i for series in documents.values() for ids in series for i in ids}
     highlight = _highlight(payloads, request.highlight)
     seed = None
@@ -595,9 +639,11 @@ def plan_request(
     if area is None and codes and outlines is not None:
         area = select.countries_bbox(outlines, codes)
     view = select.plan_view(loaded, layers, codes, area)
+    stored = [frame["id"] for frame in loaded.stored.values() if frame is not None]
     return MapRequest(
         frames=view.frames,
         decimals=lod.decimals_for_level(view.level),
+        full_detail_ids=frozenset(pd.concat(stored)) if stored else frozenset(),
         countries=outlines,
         bounds=area,
         notice=view.message,

@@ -233,7 +233,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     box.textContent = "";
     Object.keys(api.layers).forEach(function (key) {
       var layer = api.layers[key];
-      if (!api.map.hasLayer(layer.group)) return;
+      if (!layer.count || !api.map.hasLayer(layer.group)) return;
       var section = el("div", "ca-legend-section");
       section.setAttribute("data-layer", key);
       section.appendChild(el("div", "ca-legend-title", layer.title));
@@ -338,9 +338,9 @@ var corridorAtlas = (window.corridorAtlas = (function () {
         });
       }
     } else {
-      var scale = Math.pow(10, data.q);
       for (i = 0; i < data.count; i++) {
         var style = data.styles[data.cls[i]];
+        var scale = Math.pow(10, data.qs ? data.qs[i] : data.q);
         features[i] = L.polyline(decode(data.geom[i], scale), {
           renderer: api.renderers.data,
           color: style.color,

@@ -68,6 +68,15 @@ def test_encode_geometries_polygons_keep_rings():
     assert np.allclose(_decode(feature[0][0], 1)[:4], [(0, 0), (1, 0), (1, 1), (0, 1)])
 
 
+def test_full_detail_lines_keep_their_precision_at_a_coarse_level():
+    rail = _rail()
+    fine = pd.Series([False, True, True], index=rail.index)
+    payload = render.layer_payload(rail, "rail", 1, full_detail=fine).data
+    assert payload["q"] == 1 and payload["qs"] == [1, 5, 5]
+    assert np.allclose(_decode(payload["geom"][2][0], 5), [(13.0, 52.0), (13.00001, 52.00001)])
+    assert "qs" not in render.layer_payload(rail, "rail", 1).data
+
+
 def test_script_json_cannot_close_the_script_element():
     text = render.script_json({"name": "</script><script>alert(1)</script>", "x": "a\u2028b"})
     assert "</script" not in text and "<" not in text and "\u2028" not in text
