@@ -413,13 +413,13 @@ def osm_detail_panel(controls: Controls) -> None:
 
 @st.cache_resource(max_entries=64, show_spinner="Estimating file sizes ...")
 def download_offer(
-    layers: tuple[str, ...], fmt: str, selection: export.Selection, limit: int | None
+    layers: tuple[str, ...], bundle: bool, fmt: str, selection: export.Selection, limit: int | None
 ) -> export.Download:
-    """One download button (one layer, or a bundle of several): sized once per selection and format."""
+    """One download button (one layer, or a bundle of layers): sized once per selection and format."""
     frames = {layer: export.select_layer(load_data()[layer], selection) for layer in layers}
-    if len(layers) == 1:
-        return export.layer_download(frames[layers[0]], layers[0], fmt, selection, limit)
-    return export.bundle_download(frames, fmt, selection, limit)
+    if bundle:
+        return export.bundle_download(frames, fmt, selection, limit)
+    return export.layer_download(frames[layers[0]], layers[0], fmt, selection, limit)
 
 
 @st.fragment
@@ -449,7 +449,7 @@ def download_panel(controls: Controls) -> None:
     offers = [(layer, render.LAYER_TITLES[layer], (layer,)) for layer in controls.layers]
     for key, title, layers in [*offers, ("bundle", "bundle with README and licences", controls.layers)]:
         try:
-            offer = download_offer(layers, fmt, selection, export.export_limit())
+            offer = download_offer(layers, key == "bundle", fmt, selection, export.export_limit())
         except export.ExportError as exc:
             st.info(f"{title}: {exc}")
             continue

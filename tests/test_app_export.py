@@ -90,3 +90,10 @@ def test_the_offer_builds_the_file_it_names():
     assert offer.file_name.startswith("corridor-atlas_ports_PL_") and offer.file_name.endswith(".csv")
     text = offer.build().decode("utf-8")
     assert "Gdańsk" in text and text.startswith("id,layer,name,")
+
+
+def test_the_bundle_of_one_visible_layer_is_still_a_bundle():
+    app = _run(layers="ports", countries="PL")
+    buttons = _buttons(app)
+    assert buttons["download_ports"].startswith("Download Ports · GeoJSON · ")
+    assert buttons["download_bundle"].startswith("Download bundle with README and licences · Bundle (GeoJSON, ports)")
