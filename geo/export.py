@@ -479,6 +479,8 @@ def readme(
             "CSV: UTF-8, geometry as WKT (7 decimals); ports also have longitude/latitude (a point inside "
             "an area port). Text starting with = + - @ is prefixed with ' so spreadsheets do not run it."
         )
+    if fmt == "geojson":
+        lines.append("GeoJSON (RFC 7946): coordinates to 7 decimals; `tags` is a JSON object, elsewhere JSON text.")
     lines += [
         "",
         "Every feature carries its own source, licence, attribution, source_date and retrieved_at columns.",
