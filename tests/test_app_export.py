@@ -2,31 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from geo import export, settings
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT_S = 180
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "STORE_DIR", tmp_path / "store")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-def _run(**query) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
-    for name, value in query.items():
-        app.query_params[name] = value
-    return app.run()
+from tests.app_support import fresh_caches, run_app  # noqa: F401 (autouse fixture)
 
 
 def _buttons(app: AppTest) -> dict[str, str]:
@@ -34,7 +13,7 @@ def _buttons(app: AppTest) -> dict[str, str]:
 
 
 def test_one_button_per_visible_layer_and_a_bundle_labelled_with_format_and_size():
-    app = _run(layers="rail,ports", countries="PL")
+    app = run_app(layers="rail,ports", countries="PL")
     assert not app.exception
     buttons = _buttons(app)
     assert set(buttons) == {"download_rail", "download_ports", "download_bundle"}
@@ -44,14 +23,14 @@ def test_one_button_per_visible_layer_and_a_bundle_labelled_with_format_and_size
 
 
 def test_picking_a_format_relabels_the_buttons():
-    app = _run(layers="roads", countries="RO")
+    app = run_app(layers="roads", countries="RO")
     app.selectbox(key="export_format").set_value("gpkg").run()
     assert not app.exception
     assert _buttons(app)["download_roads"].startswith("Download Major roads · GeoPackage · ")
 
 
 def test_clip_box_narrows_the_export_and_a_bad_box_is_a_clear_error():
-    app = _run(layers="ports")
+    app = run_app(layers="ports")
     whole = _buttons(app)["download_ports"]
     app.text_input(key="export_bbox").set_value("18.4,54.3,18.8,54.6").run()
     clipped = _buttons(app)["download_ports"]
@@ -64,7 +43,7 @@ def test_clip_box_narrows_the_export_and_a_bad_box_is_a_clear_error():
 
 
 def test_empty_selection_says_so_instead_of_offering_an_empty_file():
-    app = _run(layers="ports")
+    app = run_app(layers="ports")
     app.text_input(key="export_bbox").set_value("-30,35,-29,36").run()
     assert not app.exception
     assert not app.download_button
@@ -75,7 +54,7 @@ def test_empty_selection_says_so_instead_of_offering_an_empty_file():
 def test_hosted_limit_is_applied(monkeypatch):
     monkeypatch.setattr(settings, "MODE", "hosted")
     monkeypatch.setattr(settings, "HOSTED_MAX_EXPORT_FEATURES", 100)
-    app = _run(layers="rail")
+    app = run_app(layers="rail")
     assert "download_rail" not in _buttons(app)
     assert any("this server exports at most 100" in info.value for info in app.info)
 
@@ -93,7 +72,7 @@ def test_the_offer_builds_the_file_it_names():
 
 
 def test_the_bundle_of_one_visible_layer_is_still_a_bundle():
-    app = _run(layers="ports", countries="PL")
+    app = run_app(layers="ports", countries="PL")
     buttons = _buttons(app)
     assert buttons["download_ports"].startswith("Download Ports · GeoJSON · ")
     assert buttons["download_bundle"].startswith("Download bundle with README and licences · Bundle (GeoJSON, ports)")
