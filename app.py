@@ -13,10 +13,26 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import export, policies, policy_views, render, schema, search, seed_ports, select, stats, store
+from geo import (
+    export,
+    policies,
+    policy_views,
+    ratelimit,
+    render,
+    schema,
+    search,
+    seed_ports,
+    select,
+    settings,
+    stats,
+    store,
+)
 from geo.countries import UnknownCountryError, load_countries, resolve_country
 
 MAP_HEIGHT_PX = 640
+# Typed input is short by nature; the caps keep hostile or accidental megabyte strings out.
+MAX_QUERY_CHARS = 100
+MAX_BBOX_CHARS = 80
 
 
 # -- data, loaded once per process and shared by every session -----------------------------------
@@ -93,8 +109,10 @@ class Controls:
     query: str
 
 
-def _param_list(name: str) -> list[str]:
-    return [part.strip() for part in st.query_params.get(name, "").split(",") if part.strip()]
+def _param_list(name: str, max_items: int = 64) -> list[str]:
+    """The comma-separated values of a URL parameter; a link cannot make the app do unbounded work."""
+    parts = (part.strip() for part in st.query_params.get(name, "")[:2000].split(","))
+    return [part for part in parts if part][:max_items]
 
 
 def _countries_from_url(known: dict[str, str]) -> list[str]:
@@ -162,7 +180,11 @@ def sidebar() -> Controls:
     )
     st.sidebar.header("Search")
     query = st.sidebar.text_input(
-        "Port name or UN/LOCODE", value=st.query_params.get("q", ""), key="query", placeholder="e.g. Gdansk or NLRTM"
+        "Port name or UN/LOCODE",
+        value=st.query_params.get("q", "")[:MAX_QUERY_CHARS],
+        key="query",
+        placeholder="e.g. Gdansk or NLRTM",
+        max_chars=MAX_QUERY_CHARS,
     )
     return Controls(layers, tuple(picked) or None, basemap, show_seed, query.strip())
 
@@ -361,7 +383,6 @@ def corridors_panel() -> None:
 @st.fragment  # its widgets rerun this panel only, not the map (issue 6)
 def osm_detail_panel(controls: Controls) -> None:
     """Load detailed OpenStreetMap data for one country or a bbox (local mode), and the age of stored detail."""
-    from geo import settings
     from geo.sources import overpass
 
     st.subheader("Detailed OpenStreetMap data")
@@ -377,6 +398,7 @@ def osm_detail_panel(controls: Controls) -> None:
         bbox = columns[1].text_input(
             "Area: W,S,E,N in degrees" + (f" (empty: all of {one_country})" if one_country else ""),
             key="osm_bbox",
+            max_chars=MAX_BBOX_CHARS,
             placeholder="e.g. 15.3,47.9,16.0,48.4",
         )
         if st.button("Load detailed OpenStreetMap data for this area", key="osm_fetch"):
@@ -438,7 +460,10 @@ def download_panel(controls: Controls) -> None:
         "Format", list(export.FORMATS), format_func=lambda key: export.FORMATS[key].label, key="export_format"
     )
     bbox_text = columns[1].text_input(
-        "Clip to W,S,E,N in degrees (optional)", key="export_bbox", placeholder="e.g. 14.1,49.0,24.2,54.9"
+        "Clip to W,S,E,N in degrees (optional)",
+        key="export_bbox",
+        placeholder="e.g. 14.1,49.0,24.2,54.9",
+        max_chars=MAX_BBOX_CHARS,
     )
     try:
         bbox = select.parse_bbox(bbox_text) if bbox_text.strip() else None
@@ -468,6 +493,25 @@ def download_panel(controls: Controls) -> None:
     )
 
 
+@st.cache_resource
+def visitor_limiter() -> ratelimit.SlidingWindowLimiter:
+    """One limiter for the whole process, so every session of a visitor counts against one allowance."""
+    return ratelimit.hosted_limiter()
+
+
+def enforce_hosted_limits() -> None:
+    """On the hosted dashboard, stop a visitor who reruns the app faster than the allowed rate."""
+    if settings.MODE != "hosted":
+        return
+    # The connection's own address: a header such as X-Forwarded-For could be forged to dodge the limit.
+    address = st.context.ip_address
+    try:
+        visitor_limiter().check(address if isinstance(address, str) else "unknown address")
+    except ratelimit.RateLimitExceeded as exc:
+        st.warning(str(exc))
+        st.stop()
+
+
 def problems_panel(problems: list[str]) -> None:
     for problem in problems:
         st.warning(f"Stored data left out: {problem}")
@@ -477,6 +521,7 @@ def main() -> None:
     st.set_page_config(page_title="Corridor Atlas", page_icon=":world_map:", layout="wide")
     st.title("Corridor Atlas")
     st.caption("Europe's ports, railways and major roads from open data, with the EU rules that govern them.")
+    enforce_hosted_limits()
     try:
         data = load_data()
         load_outlines()
