@@ -43,7 +43,8 @@ STALE_AFTER_DAYS = 90
 
 # Hosted-mode limits.
 HOSTED_MAX_EXPORT_FEATURES = 200_000
-HOSTED_REQUESTS_PER_MINUTE = 30
+# Full app runs per visitor and minute; a person clicking around stays well below it.
+HOSTED_REQUESTS_PER_MINUTE = 60
 
 # The embedded snapshot's outer bounds (lon/lat, EPSG:4326).
 EUROPE_BBOX = (-25.0, 34.0, 45.0, 72.0)
