@@ -5,15 +5,16 @@ So the build stores coarser copies of each line layer beside it, and the map pic
 
 | level | Leaflet zoom | grid (deg) | merged by (besides kind, country, provenance) | file |
 |---|---|---|---|---|
-| 0 | <= 5 | 0.05 | rail: electrified; roads: construction | `datasets/<layer>_lod0.parquet` |
-| 1 | 6-7 | 0.01 | rail: electrified, tracks; roads: construction | `datasets/<layer>_lod1.parquet` |
-| 2 | 8-9 | 0.002 | rail: + usage, gauge; roads: + ref | `datasets/<layer>_lod2.parquet` |
-| 3 (FULL) | >= 10 | as stored | the embedded layer itself, clipped to the visible area | `datasets/<layer>.parquet` |
+| 0 | <= 4 | 0.1 | rail: electrified; roads: construction | `datasets/<layer>_lod0.parquet` |
+| 1 | 5 | 0.05 | rail: electrified; roads: construction | `datasets/<layer>_lod1.parquet` |
+| 2 | 6-7 | 0.01 | rail: electrified, tracks; roads: construction | `datasets/<layer>_lod2.parquet` |
+| 3 | 8-9 | 0.002 | rail: + usage, gauge; roads: + ref | `datasets/<layer>_lod3.parquet` |
+| 4 (FULL) | >= 10 | as stored | the embedded layer itself, clipped to the visible area | `datasets/<layer>.parquet` |
 
 Each level's grid is about one screen pixel at its highest zoom (a pixel at zoom z spans
 360 / (256 * 2**z) degrees of longitude), so generalising is invisible on screen. Building a level:
 group the features by the attributes kept at that level, simplify (Douglas-Peucker, tolerance
-= the grid), snap to the grid, and join touching lines (`line_merge`). Levels 0 and 1 also union each
+= the grid), snap to the grid, and join touching lines (`line_merge`). Levels 0-2 also union each
 group on its grid, which collapses dual carriageways and parallel tracks into one line.
 Level files follow `geo.schema` (ids `lod<k>:<source>/<layer>/<n>`), so they stay exportable;
 attributes not kept at a level are null, and `tags` records the level, grid and merged count.
@@ -57,10 +58,11 @@ class Level:
 
 
 LEVELS: tuple[Level, ...] = (
-    Level(0, 5, 0.05, 2, True, {"rail": ("electrified",), "roads": ("construction",)}),
-    Level(1, 7, 0.01, 2, True, {"rail": ("electrified", "tracks"), "roads": ("construction",)}),
+    Level(0, 4, 0.1, 1, True, {"rail": ("electrified",), "roads": ("construction",)}),
+    Level(1, 5, 0.05, 2, True, {"rail": ("electrified",), "roads": ("construction",)}),
+    Level(2, 7, 0.01, 2, True, {"rail": ("electrified", "tracks"), "roads": ("construction",)}),
     Level(
-        2, 9, 0.002, 3, False, {"rail": ("electrified", "tracks", "usage", "gauge"), "roads": ("construction", "ref")}
+        3, 9, 0.002, 3, False, {"rail": ("electrified", "tracks", "usage", "gauge"), "roads": ("construction", "ref")}
     ),
 )
 # The stored layer itself: shown from zoom 10, clipped to the visible area.

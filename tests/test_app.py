@@ -94,8 +94,8 @@ def test_search_result_is_highlighted_in_the_map():
     script = map_script(app)
     assert '"highlight":{"layer":"ports","index":' in script
     assert "fitBounds" in script
-    # The region around the result comes in finer detail than the Europe-wide level 0.
-    assert '"lod1:' in script and '"lod0:' not in script
+    # The region around the result (6 x 4 degrees: zoom 7, level 2) comes in finer detail than all of Europe.
+    assert '"lod2:' in script and '"lod0:' not in script
     assert any("region around Gdańsk" in caption.value for caption in app.caption)
 
 
