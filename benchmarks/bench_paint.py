@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     with serve_directory(folder) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for name, page in pages.items():
+            if not page.get("paint", True):
+                continue
             runs = [paint_ms(browser, f"{base}/{page['path'].name}") for _ in range(args.runs)]
             times = [run["ms"] for run in runs]
             medians[name] = statistics.median(times)

@@ -16,7 +16,9 @@ every port, rail line and road) in one run:
 Views: the default Europe view (all layers) and the Rotterdam area (4.0,51.8,4.6,52.0; ours at full
 detail clipped to the area, plain with the same features selected by the area). Build times
 exclude loading the layers (the app loads them once per process); the CLI row is the whole
-command, Python start-up and loading included. Prints a Markdown table and the ratios.
+command, Python start-up and loading included. "Built again" repeats the Europe build in the same
+process, with the level files and policy catalogue already read (the app's steady case).
+Prints a Markdown table and the ratios.
 """
 
 from __future__ import annotations
@@ -89,6 +91,16 @@ def build_pages(folder: Path) -> dict[str, dict]:
             name = f"{side}: {view}"
             pages[name] = {"path": path, "bytes": path.stat().st_size, "wall_s": wall, "cpu_s": cpu}
             print(f"built {name}: {pages[name]['bytes'] / 1e6:.2f} MB in {wall:.2f} s", file=sys.stderr)
+            if name == "ours: Europe":
+                # The first build also read the level files and the policy catalogue, once per process
+                # in the app; the steady cost of each new selection is a repeat build.
+                repeats = sorted(_timed_build(build, bbox)[1:] for _ in range(3))
+                pages["ours: Europe, built again (median of 3)"] = {
+                    **pages[name],
+                    "wall_s": repeats[1][0],
+                    "cpu_s": repeats[1][1],
+                    "paint": False,
+                }
     return pages
 
 
