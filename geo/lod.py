@@ -69,7 +69,7 @@ LEVELS: tuple[Level, ...] = (
 FULL = len(LEVELS)
 FULL_DECIMALS = _geometry.COORDINATE_DECIMALS
 
-# Largest map page we send to a browser, in bytes (issue 6: a 3 MB page paints in about a second).
+# Largest map page we send to a browser, in bytes (the goal of issue 6; see benchmarks/README.md).
 PAGE_BUDGET_BYTES = 3_000_000
 # Bytes a line feature and a port cost in the page besides line coordinates (popup table, style
 # class, position), measured on the embedded layers with geo.render's encoding (about 110 and 240).
