@@ -200,53 +200,56 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=4, help="extra sessions for the memory figure")
     parser.add_argument("--changes", type=int, default=5, help="widget changes timed")
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="bench-app-"))
-    env = {**os.environ, "CORRIDOR_ATLAS_STORE": str(work / "store"), "CORRIDOR_ATLAS_MODE": "local"}
-    with (
-        running_streamlit(settings.REPO_DIR / "app.py", cwd=settings.REPO_DIR, env=env, log_path=work / "log") as url,
-        sync_playwright() as playwright,
-    ):
-        pid = streamlit_pid()
-        idle = rss_mb(pid)
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        floor = baseline_round_trips(browser, args.changes, work)
-        started = time.perf_counter()
-        context, page = open_session(browser, url)
-        first_map_s = time.perf_counter() - started
-        time.sleep(2)
-        one = rss_mb(pid)
+    with tempfile.TemporaryDirectory(prefix="bench-app-") as scratch:
+        work = Path(scratch)
+        env = {**os.environ, "CORRIDOR_ATLAS_STORE": str(work / "store"), "CORRIDOR_ATLAS_MODE": "local"}
+        with (
+            running_streamlit(
+                settings.REPO_DIR / "app.py", cwd=settings.REPO_DIR, env=env, log_path=work / "log"
+            ) as url,
+            sync_playwright() as playwright,
+        ):
+            pid = streamlit_pid()
+            idle = rss_mb(pid)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            floor = baseline_round_trips(browser, args.changes, work)
+            started = time.perf_counter()
+            context, page = open_session(browser, url)
+            first_map_s = time.perf_counter() - started
+            time.sleep(2)
+            one = rss_mb(pid)
 
-        results = {
-            label: timed_changes(page, selector, [pattern.format(i=i) for i in range(args.changes)])
-            for label, (selector, pattern) in WIDGETS.items()
-        }
-        map_drawn_after = _evaluate(map_frame(page, timeout_s=30), "() => window.corridorAtlas.counts()")
+            results = {
+                label: timed_changes(page, selector, [pattern.format(i=i) for i in range(args.changes)])
+                for label, (selector, pattern) in WIDGETS.items()
+            }
+            map_drawn_after = _evaluate(map_frame(page, timeout_s=30), "() => window.corridorAtlas.counts()")
 
-        extra = [open_session(browser, url) for _ in range(args.sessions)]
-        time.sleep(2)
-        many = rss_mb(pid)
-        for other in [context, *(c for c, _ in extra)]:
-            other.unroute_all(behavior="ignoreErrors")  # requests still in flight must not fail the close
-            other.close()
-        browser.close()
+            extra = [open_session(browser, url) for _ in range(args.sessions)]
+            time.sleep(2)
+            many = rss_mb(pid)
+            for other in [context, *(c for c, _ in extra)]:
+                other.unroute_all(behavior="ignoreErrors")  # requests still in flight must not fail the close
+                other.close()
+            browser.close()
 
-    print(f"Machine: {machine()}")
-    print()
-    print("| measure | value |")
-    print("|---|---:|")
-    print(f"| first session: page open to map drawn (cold caches) | {first_map_s:.1f} s |")
-    for label, (times, kept) in results.items():
-        print(
-            f"| rerun round trip: {label}, median of {len(times)} | {statistics.median(times):.0f} ms "
-            f"({', '.join(f'{t:.0f}' for t in times)}) |"
-        )
-        print(f"| same change in the one-widget baseline app, median | {statistics.median(floor[label]):.0f} ms |")
-        print(f"| map iframe kept across those reruns (not rebuilt) | {'yes' if kept else 'no'} |")
-    print(f"| features drawn in the map after the reruns | {map_drawn_after} |")
-    print(f"| server RSS, started, no session | {idle:.0f} MB |")
-    print(f"| server RSS, one session, every layer drawn | {one:.0f} MB |")
-    print(f"| server RSS, {1 + args.sessions} sessions | {many:.0f} MB |")
-    print(f"| added per extra session | {(many - one) / args.sessions:.1f} MB |")
+        print(f"Machine: {machine()}")
+        print()
+        print("| measure | value |")
+        print("|---|---:|")
+        print(f"| first session: page open to map drawn (cold caches) | {first_map_s:.1f} s |")
+        for label, (times, kept) in results.items():
+            print(
+                f"| rerun round trip: {label}, median of {len(times)} | {statistics.median(times):.0f} ms "
+                f"({', '.join(f'{t:.0f}' for t in times)}) |"
+            )
+            print(f"| same change in the one-widget baseline app, median | {statistics.median(floor[label]):.0f} ms |")
+            print(f"| map iframe kept across those reruns (not rebuilt) | {'yes' if kept else 'no'} |")
+        print(f"| features drawn in the map after the reruns | {map_drawn_after} |")
+        print(f"| server RSS, started, no session | {idle:.0f} MB |")
+        print(f"| server RSS, one session, every layer drawn | {one:.0f} MB |")
+        print(f"| server RSS, {1 + args.sessions} sessions | {many:.0f} MB |")
+        print(f"| added per extra session | {(many - one) / args.sessions:.1f} MB |")
     return 0
 
 

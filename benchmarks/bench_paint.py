@@ -107,32 +107,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="cold loads per page (median reported)")
     parser.add_argument("--keep", type=Path, help="write the pages to this folder instead of a temporary one")
     args = parser.parse_args(argv)
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-paint-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    pages = build_pages(folder)
-    print(f"Machine: {machine()}, Chromium {CHROMIUM}")
-    print()
-    print("| page | MB | paint ms (median) | runs (ms) | drawn | page errors |")
-    print("|---|---:|---:|---|---|---:|")
-    medians = {}
-    with serve_directory(folder) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        for name, page in pages.items():
-            if not page.get("paint", True):
-                continue
-            runs = [paint_ms(browser, f"{base}/{page['path'].name}") for _ in range(args.runs)]
-            times = [run["ms"] for run in runs]
-            medians[name] = statistics.median(times)
-            last = runs[-1]
-            print(
-                f"| {name} | {page['bytes'] / 1e6:.2f} | {medians[name]:,.0f} | {', '.join(f'{t:,.0f}' for t in times)} "
-                f"| {drawn(last)} | {len(last['errors'])} |"
-            )
-        browser.close()
-    print()
-    for ours, plain in (("ours: Europe", "plain folium: Europe"), ("ours: Rotterdam", "plain folium: Rotterdam")):
-        if ours in medians and plain in medians:
-            print(f"{ours} paints {medians[plain] / medians[ours]:.1f}x faster than {plain}")
+    with tempfile.TemporaryDirectory(prefix="bench-paint-") as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        pages = build_pages(folder)
+        print(f"Machine: {machine()}, Chromium {CHROMIUM}")
+        print()
+        print("| page | MB | paint ms (median) | runs (ms) | drawn | page errors |")
+        print("|---|---:|---:|---|---|---:|")
+        medians = {}
+        with serve_directory(folder) as base, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            for name, page in pages.items():
+                if not page.get("paint", True):
+                    continue
+                runs = [paint_ms(browser, f"{base}/{page['path'].name}") for _ in range(args.runs)]
+                times = [run["ms"] for run in runs]
+                medians[name] = statistics.median(times)
+                last = runs[-1]
+                print(
+                    f"| {name} | {page['bytes'] / 1e6:.2f} | {medians[name]:,.0f} | {', '.join(f'{t:,.0f}' for t in times)} "
+                    f"| {drawn(last)} | {len(last['errors'])} |"
+                )
+            browser.close()
+        print()
+        for ours, plain in (("ours: Europe", "plain folium: Europe"), ("ours: Rotterdam", "plain folium: Rotterdam")):
+            if ours in medians and plain in medians:
+                print(f"{ours} paints {medians[plain] / medians[ours]:.1f}x faster than {plain}")
     return 0
 
 

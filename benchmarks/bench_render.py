@@ -120,25 +120,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="write the pages to this folder instead of a temporary one")
     args = parser.parse_args(argv)
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-render-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    pages = build_pages(folder)
-    cli = cli_seconds(folder)
-    print(f"Machine: {machine()}, folium {folium.__version__}")
-    print()
-    print("| page | MB | build wall s | build CPU s |")
-    print("|---|---:|---:|---:|")
-    for name, page in pages.items():
-        print(f"| {name} | {page['bytes'] / 1e6:.2f} | {page['wall_s']:.2f} | {page['cpu_s']:.2f} |")
-    print(
-        f"| `python -m geo render --out map.html` (whole command) | {(folder / 'cli_europe.html').stat().st_size / 1e6:.2f} | {cli:.2f} | |"
-    )
-    print()
-    for view in VIEWS:
-        a, b = pages[f"ours: {view}"], pages[f"plain folium: {view}"]
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        pages = build_pages(folder)
+        cli = cli_seconds(folder)
+        print(f"Machine: {machine()}, folium {folium.__version__}")
+        print()
+        print("| page | MB | build wall s | build CPU s |")
+        print("|---|---:|---:|---:|")
+        for name, page in pages.items():
+            print(f"| {name} | {page['bytes'] / 1e6:.2f} | {page['wall_s']:.2f} | {page['cpu_s']:.2f} |")
         print(
-            f"{view}: ours is {b['bytes'] / a['bytes']:.1f}x smaller and built {b['wall_s'] / a['wall_s']:.1f}x faster"
+            f"| `python -m geo render --out map.html` (whole command) | {(folder / 'cli_europe.html').stat().st_size / 1e6:.2f} | {cli:.2f} | |"
         )
+        print()
+        for view in VIEWS:
+            a, b = pages[f"ours: {view}"], pages[f"plain folium: {view}"]
+            print(
+                f"{view}: ours is {b['bytes'] / a['bytes']:.1f}x smaller and built {b['wall_s'] / a['wall_s']:.1f}x faster"
+            )
     return 0
 
 
