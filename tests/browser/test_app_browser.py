@@ -1,0 +1,168 @@
+"""The real app in headless Chromium with every off-machine request blocked.
+
+The map lives in streamlit-folium's component iframe; its Leaflet map is `window.map` there.
+Features are drawn on a canvas (`prefer_canvas`), so the tests inspect the Leaflet layer objects
+with JavaScript rather than the DOM.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Frame, Page
+
+from geo import render, schema, select, settings
+
+pytestmark = pytest.mark.browser
+
+MAP_TIMEOUT_S = 60.0
+
+# Walks the Leaflet map itself (not the app's own hooks): features per overlay of the layer control,
+# by Leaflet class, how many lie in (points) or reach into (lines) Europe's bounds, and whether they draw on a canvas.
+OVERLAY_SUMMARY_JS = """
+() => {
+  const out = {};
+  const overlays = [];
+  document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(
+    (label) => overlays.push(label.textContent.trim()));
+  for (const entry of (window.map._layers ? Object.values(window.map._layers) : [])) {
+    if (!(entry instanceof L.FeatureGroup) || !entry.caGroup) continue;
+    let points = 0, lines = 0, canvas = 0, inside = 0;
+    const [west, south, east, north] = EUROPE_BBOX;
+    const europe = L.latLngBounds([[south, west], [north, east]]);
+    entry.eachLayer((feature) => {
+      if (feature instanceof L.CircleMarker) {
+        points += 1;
+        if (europe.contains(feature.getLatLng())) inside += 1;
+      } else if (feature instanceof L.Polyline && !(feature instanceof L.Polygon)) {
+        lines += 1;
+        if (europe.intersects(feature.getBounds())) inside += 1;
+      }
+      if (feature._renderer instanceof L.Canvas) canvas += 1;
+    });
+    out[entry.caGroup] = {points, lines, canvas, inside, total: entry.getLayers().length};
+  }
+  return {groups: out, overlays, canvases: document.querySelectorAll('.leaflet-pane canvas').length};
+}
+"""
+
+
+def map_frame(page: Page, previous: Frame | None = None) -> Frame:
+    """The component frame whose Leaflet map has drawn its data layers (a new one if `previous` is given)."""
+    deadline = time.monotonic() + MAP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if frame is page.main_frame or frame is previous:
+                continue
+            try:
+                ready = frame.evaluate("() => !!(window.map && window.corridorAtlas && window.corridorAtlas.map)")
+            except Exception:  # the frame navigated or detached while we asked
+                continue
+            if ready:
+                return frame
+        page.wait_for_timeout(250)
+    pytest.fail(f"no Leaflet map appeared in the component iframe within {MAP_TIMEOUT_S:.0f} s")
+
+
+def summary(frame: Frame) -> dict:
+    script = OVERLAY_SUMMARY_JS.replace("EUROPE_BBOX", str(list(settings.EUROPE_BBOX)))
+    return frame.evaluate(script)
+
+
+@pytest.fixture
+def app_page(page: Page, app_url: str) -> Page:
+    page.goto(app_url)
+    return page
+
+
+def test_app_shows_three_layers_over_europe_on_canvas(app_page: Page, router) -> None:
+    frame = map_frame(app_page)
+    result = summary(frame)
+    groups = result["groups"]
+
+    assert set(schema.LAYERS) <= set(groups), groups.keys()
+    assert groups["ports"]["points"] > 100
+    # Lines are merged per level of detail at the Europe view, so there are fewer of them.
+    assert groups["rail"]["lines"] > 20
+    assert groups["roads"]["lines"] > 20
+    for layer in schema.LAYERS:
+        group = groups[layer]
+        # Everything drawn is inside Europe's bounds, and on the canvas renderer.
+        assert group["inside"] == group["total"], (layer, group)
+        assert group["canvas"] == group["total"], (layer, group)
+    assert result["canvases"] >= 1
+    for title in (render.LAYER_TITLES[layer] for layer in schema.LAYERS):
+        assert title in result["overlays"]
+    assert frame.evaluate("() => corridorAtlas.counts().ports") == groups["ports"]["points"]
+
+    app_page.wait_for_timeout(1000)
+    app_page.screenshot(path="/tmp/corridor-atlas-app.png")
+
+
+def test_app_makes_no_request_off_the_machine(app_page: Page, router) -> None:
+    map_frame(app_page)
+    app_page.wait_for_timeout(1500)
+    assert router.blocked == []
+    # Leaflet comes from the app's own static folder, not a CDN.
+    assert router.from_cdn == []
+
+
+def test_clicking_a_port_opens_its_popup(app_page: Page) -> None:
+    frame = map_frame(app_page)
+    # A port inside the map view with no other port within 15 px, so the click can only mean it.
+    target = frame.evaluate(
+        """() => {
+      const map = window.map, size = map.getSize();
+      const pts = corridorAtlas.layers.ports.features.map((f) => map.latLngToContainerPoint(f.getLatLng()));
+      for (let i = 0; i < pts.length; i++) {
+        const p = pts[i];
+        if (p.x < 60 || p.y < 60 || p.x > size.x - 60 || p.y > size.y - 60) continue;
+        if (pts.every((q, j) => j === i || q.distanceTo(p) > 15)) return {i, x: p.x, y: p.y};
+      }
+      return null;
+    }"""
+    )
+    assert target is not None, "no isolated port in view"
+    map_box = frame.locator(".leaflet-container").first.bounding_box()  # in page coordinates
+    assert map_box
+    app_page.mouse.click(map_box["x"] + target["x"], map_box["y"] + target["y"])
+
+    # `.last`: a popup that was just closed may still be fading out.
+    popup = frame.locator(".leaflet-popup .ca-popup").last
+    popup.wait_for(timeout=10_000)
+    assert popup.get_attribute("data-layer") == "ports"
+    clicked_id = popup.get_attribute("data-feature-id")
+    title = popup.locator(".ca-popup-title").inner_text()
+    assert clicked_id and title
+
+    # The same port opened through the app's hook gives the same feature.
+    assert frame.evaluate("(i) => corridorAtlas.openPopup('ports', i)", target["i"])
+    assert frame.locator(".leaflet-popup .ca-popup").last.get_attribute("data-feature-id") == clicked_id
+
+
+def test_country_filter_in_sidebar_changes_the_map(app_page: Page) -> None:
+    frame = map_frame(app_page)
+    all_ports = summary(frame)["groups"]["ports"]["points"]
+    expected_pl = len(select.select(select.load_layers()["ports"], ("PL",)))
+    assert 0 < expected_pl < all_ports
+
+    sidebar = app_page.locator('[data-testid="stSidebar"]')
+    country_filter = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Filter by country")
+    country_filter.locator("input").click()
+    app_page.keyboard.type("Poland")
+    app_page.keyboard.press("Enter")
+    app_page.keyboard.press("Escape")
+
+    deadline = time.monotonic() + MAP_TIMEOUT_S
+    shown = None
+    while time.monotonic() < deadline:
+        try:
+            shown = map_frame(app_page).evaluate("() => corridorAtlas.counts().ports")
+        except Exception:  # the component iframe is being replaced
+            shown = None
+        if shown == expected_pl:
+            break
+        app_page.wait_for_timeout(500)
+    assert shown == expected_pl
+    app_page.screenshot(path="/tmp/corridor-atlas-app-pl.png")
