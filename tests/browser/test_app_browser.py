@@ -26,7 +26,10 @@ OVERLAY_SUMMARY_JS = """
   const overlays = [];
   document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(
     (label) => overlays.push(label.textContent.trim()));
-  for (const entry of (window.map._layers ? Object.values(window.map._layers) : [])) {
+  // streamlit-folium names the map `window.map`; a standalone folium page names it `map_<id>`.
+  const map = window.map || Object.keys(window).filter((k) => k.startsWith("map_")).map((k) => window[k])
+    .find((value) => value instanceof L.Map);
+  for (const entry of Object.values(map._layers)) {
     if (!(entry instanceof L.FeatureGroup) || !entry.caGroup) continue;
     let points = 0, lines = 0, canvas = 0, inside = 0;
     const [west, south, east, north] = EUROPE_BBOX;
