@@ -10,8 +10,8 @@ import pytest
 
 from geo import settings
 
+from .leaflet_probe import summary
 from .offline import serve_directory
-from .test_app_browser import summary
 
 pytestmark = pytest.mark.browser
 
