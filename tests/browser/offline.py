@@ -46,7 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TILE_HOSTS = (
     "tile.openstreetmap.org",
     "tile.openstreetmap.fr",

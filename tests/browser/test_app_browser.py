@@ -8,6 +8,7 @@ with JavaScript rather than the DOM.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page
@@ -20,9 +21,11 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def app_page(page: Page, app_url: str) -> Page:
+def app_page(page: Page, app_url: str, router) -> Iterator[Page]:
     page.goto(app_url)
-    return page
+    yield page
+    # Whatever a test did (clicks, filters), nothing may have tried to leave the machine.
+    assert router.blocked == [], f"requests left the machine: {router.blocked}"
 
 
 def test_app_shows_three_layers_over_europe_on_canvas(app_page: Page, router) -> None:
