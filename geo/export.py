@@ -420,10 +420,6 @@ def source_summary(frame: gpd.GeoDataFrame) -> list[dict]:
     return summary
 
 
-def _is_odbl(licence: str) -> bool:
-    return "odbl" in str(licence).lower()
-
-
 def licence_files(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, Path]:
     """Licence texts in `datasets/licences/` that apply to the frames, by archive name.
 
@@ -491,7 +487,7 @@ def readme(
     odbl = False
     for layer, frame in frames.items():
         for record in source_summary(frame):
-            odbl = odbl or _is_odbl(record["licence"])
+            odbl = odbl or schema.is_odbl(record["licence"])
             url = f" <{record['licence_url']}>" if record["licence_url"] else ""
             dates = f", data dated {_range(record['source_date'])}" if record["source_date"] else ""
             lines.append(

@@ -231,24 +231,29 @@ def _style_table(styles: Mapping[str, tuple]) -> list[dict]:
 # -- attribution -------------------------------------------------------------------------------
 
 
-def _is_odbl(licence: str) -> bool:
-    return "odbl" in licence.lower()
-
-
 def attribution_html(frame: pd.DataFrame) -> str:
-    """Leaflet attribution HTML naming every source of `frame`, escaped; OSM data links the ODbL."""
-    if frame.empty:
-        return ""
-    pairs = frame[["attribution", "licence"]].astype(str).drop_duplicates().sort_values(["attribution", "licence"])
+    """Leaflet attribution HTML naming every source of `frame` once, escaped; OSM data links the ODbL.
+
+    A feature merged from several sources has "A; B" as its attribution: each credit is listed once,
+    with the licence seen on features credited to that source alone.
+    """
+    licences: dict[str, set[str]] = {}
+    for attribution, licence in frame[["attribution", "licence"]].astype(str).drop_duplicates().itertuples(index=False):
+        credits = [part.strip() for part in attribution.split(";") if part.strip()]
+        for credit in credits:
+            licences.setdefault(credit, set())
+            if len(credits) == 1:
+                licences[credit].add(licence)
     items = []
-    for attribution, licence in pairs.itertuples(index=False):
-        text = f"{html.escape(attribution)} ({html.escape(licence)})"
-        if _is_odbl(licence):
-            text = (
-                f'<a href="{OSM_COPYRIGHT_URL}" target="_blank" rel="noopener">{html.escape(attribution)}</a> '
-                f'(<a href="{ODBL_URL}" target="_blank" rel="noopener">{html.escape(licence)}</a>)'
+    for credit in sorted(licences):
+        names = sorted(licences[credit])
+        if any(schema.is_odbl(name) for name in names):
+            items.append(
+                f'<a href="{OSM_COPYRIGHT_URL}" target="_blank" rel="noopener">{html.escape(credit)}</a> '
+                f'(<a href="{ODBL_URL}" target="_blank" rel="noopener">{html.escape(", ".join(names))}</a>)'
             )
-        items.append(text)
+        else:
+            items.append(html.escape(credit) + (f" ({html.escape(', '.join(names))})" if names else ""))
     return "; ".join(items)
 
 

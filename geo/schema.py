@@ -96,6 +96,11 @@ class Provenance:
     retrieved_at: str
 
 
+def is_odbl(licence: object) -> bool:
+    """True for the Open Database Licence (OpenStreetMap data), whose notice must travel with the data."""
+    return "odbl" in str(licence).lower()
+
+
 def columns(layer: str) -> dict[str, str]:
     """All columns of `layer`, common first, with their dtypes (geometry excluded)."""
     if layer not in LAYER_COLUMNS:

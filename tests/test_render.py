@@ -196,3 +196,14 @@ def test_popups_link_policy_documents_safely(loaded):
     assert documents, "Dutch ports should link at least one policy document"
     assert all(doc["u"] is None or doc["u"].startswith(("https://", "http://")) for doc in documents.values())
     assert 'rel = "noopener noreferrer"' in render._RUNTIME_JS and 'target = "_blank"' in render._RUNTIME_JS
+
+
+def test_attribution_lists_each_credit_once_with_its_own_licence():
+    frame = pd.DataFrame(
+        {
+            "attribution": ["GISCO", "GISCO; World Port Index", "World Port Index", "GISCO"],
+            "licence": ["reuse with attribution", "reuse with attribution", "public domain", "reuse with attribution"],
+        }
+    )
+    text = render.attribution_html(frame)
+    assert text == "GISCO (reuse with attribution); World Port Index (public domain)"
