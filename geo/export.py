@@ -364,8 +364,7 @@ def write_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path, max_f
 def _write_fresh(tmp: Path, name: str, write: Callable[[Path], None]) -> None:
     """Call `write(path)` on a new file `name` in a scratch folder beside `tmp`, then move it to `tmp`.
 
-    GDAL reads details from the extension and will not write over the empty file atomic_write
-    made; and a file created this way gets the usual permissions, not mkstemp's owner-only ones.
+    GDAL reads details from the extension and will not write over the empty file atomic_write made.
     """
     with tempfile.TemporaryDirectory(prefix=".export-", dir=tmp.parent) as work:
         fresh = Path(work) / name

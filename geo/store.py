@@ -28,6 +28,10 @@ BUILD_COMMAND = "python -m geo build-default"
 # zstd level of every GeoParquet write. Measured on the embedded layers: level 9 instead of the
 # default makes roads 8.5 -> 5.8 MB and rail 3.9 -> 2.5 MB for 0.3 s more per write; reads are unchanged.
 PARQUET_ZSTD_LEVEL = 9
+# The mode `open()` would give a new file under this process's umask (read once at import).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_NEW_FILE_MODE = 0o666 & ~_UMASK
 _AREA_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
 
 
@@ -47,6 +51,7 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, _NEW_FILE_MODE)  # mkstemp makes owner-only files; give the usual permissions
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -70,3 +70,14 @@ def test_truncated_file_is_a_dataset_error(tmp_path):
 def test_area_path_refuses_path_traversal(tmp_path):
     with pytest.raises(ValueError, match="invalid area"):
         store.area_path("rail", "osm", "../../etc", tmp_path)
+
+
+def test_atomic_write_gives_new_files_the_usual_permissions(tmp_path):
+    import os
+
+    from geo import store
+
+    umask = os.umask(0)
+    os.umask(umask)
+    path = store.write_text_atomic(tmp_path / "note.txt", "hello")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
