@@ -54,10 +54,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
         )
     except store.DatasetError as exc:
         raise UserError(str(exc)) from exc
-    except BrokenPipeError:
-        # The reader of standard output stopped early (e.g. `| head`); silence the final flush too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
     report = sys.stderr if out == "-" else sys.stdout
     for problem in result.warnings:
         print(f"warning: {problem}", file=sys.stderr)
@@ -326,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
+    except BrokenPipeError:
+        # The reader of standard output stopped early (e.g. `| head`); silence the final flush too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (UserError, ValueError, LookupError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
