@@ -265,11 +265,17 @@ def stats_panel(controls: Controls) -> None:
     columns[0].metric("Ports", f"{int(total['ports']):,}", help=f"{int(total['ten_t_ports']):,} with a TEN-T code")
     columns[1].metric("Rail", f"{total['rail_km']:,.0f} km")
     columns[2].metric("Major roads", f"{total['road_km']:,.0f} km")
+    known = total["rail_known_km"] / total["rail_km"] if total["rail_km"] else 0.0
     columns[3].metric(
-        "Electrified rail",
+        "Electrified rail (where known)",
         "unknown" if pd.isna(share) else f"{share:.0%}",
-        help="share of the rail length whose electrification is known",
+        help=f"electrified share of the rail length whose electrification is known: {known:.0%} of all rail here",
     )
+    if not pd.isna(share) and known < 0.5:
+        st.caption(
+            f"Electrification is known for only {known:.0%} of this rail length in the snapshot: "
+            "load detailed OpenStreetMap data for a fuller picture."
+        )
     names = country_choices()
     shown = table.rename(index=lambda code: names.get(code, code))
     st.dataframe(

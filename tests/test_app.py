@@ -115,3 +115,11 @@ def test_corrupt_dataset_names_the_build_command(tmp_path, monkeypatch):
     app = _run()
     assert not app.exception
     assert app.error and "python -m geo build-default" in app.error[0].value
+
+
+def test_electrified_share_says_how_much_of_the_rail_it_covers():
+    app = _run(countries="PL")
+    (caption,) = [c.value for c in app.caption if c.value.startswith("Electrification is known for only")]
+    metric = next(m for m in app.metric if m.label == "Electrified rail (where known)")
+    assert metric.value.endswith("%")
+    assert "% of this rail length" in caption
