@@ -125,16 +125,22 @@ def load_layers(layers: Iterable[str] = schema.LAYERS, store_dir=None) -> Layers
 
 
 def countries_bbox(countries: gpd.GeoDataFrame, codes: Iterable[str]) -> BBox | None:
-    """Bounds (W,S,E,N degrees) of the outlines of `codes`, cut to Europe's bounds; None if none is known."""
+    """Bounds (W,S,E,N degrees) of the parts of the outlines of `codes` inside Europe's bounds.
+
+    Overseas parts (the Caribbean Netherlands, French Guiana, Réunion) are cut off first, so
+    France's box is metropolitan France, not half the world. None if no outline lies in Europe.
+    """
+    import shapely
+
     from geo import settings
 
     outlines = countries[countries["iso2"].isin(normalise_countries(codes))]
-    if outlines.empty:
+    inside = outlines.geometry.intersection(shapely.box(*settings.EUROPE_BBOX))
+    inside = inside[~inside.is_empty]
+    if inside.empty:
         return None
-    west, south, east, north = outlines.geometry.total_bounds
-    e_west, e_south, e_east, e_north = settings.EUROPE_BBOX
-    box = (max(west, e_west), max(south, e_south), min(east, e_east), min(north, e_north))
-    return box if box[0] < box[2] and box[1] < box[3] else None
+    west, south, east, north = (float(value) for value in inside.total_bounds)
+    return (west, south, east, north)
 
 
 def area_around(lon: float, lat: float, half_width_deg: float = 3.0, half_height_deg: float = 2.0) -> BBox:

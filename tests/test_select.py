@@ -112,6 +112,11 @@ def test_countries_bbox_and_plan_view_on_the_real_data():
     west, south, east, north = select.countries_bbox(outlines, ["PL"])
     assert 13.5 < west < 14.5 and 48.5 < south < 49.5 and 23.5 < east < 24.5 and 54.5 < north < 55.5
     assert select.countries_bbox(outlines, ["ZZ"]) is None
+    # Overseas parts are left out: the Netherlands' box is the European Netherlands only.
+    nl_west, nl_south, nl_east, nl_north = select.countries_bbox(outlines, ["NL"])
+    assert 3.0 < nl_west < 3.6 and 50.6 < nl_south < 50.9 and 7.0 < nl_east < 7.3 and 53.4 < nl_north < 53.7
+    fr_west, fr_south, fr_east, _ = select.countries_bbox(outlines, ["FR"])
+    assert -5.5 < fr_west < -4.5 and 41.0 < fr_south < 41.5 and 9.4 < fr_east < 9.7
     loaded = select.load_layers()
     view = select.plan_view(loaded, ["ports", "rail"], ["PL"], (west, south, east, north))
     assert set(view.frames["rail"]["country"]) == {"PL"}
