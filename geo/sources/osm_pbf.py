@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +24,8 @@ import shapely
 from geo import settings, store
 from geo.layers import get_layer
 from geo.sources import _http
-from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, file_area_key, normalise, provenance
-from geo.sources.overpass import FetchResult, Progress, summary
+from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, normalise, provenance
+from geo.sources.overpass import FetchResult, Progress, file_result, file_retrieved_at
 
 STORE_SOURCE = "osm_pbf"
 # Geofabrik region paths: "europe", "europe/monaco", "europe/germany/bremen".
@@ -48,7 +48,7 @@ def _timestamp(path: Path, newest_object: datetime | None) -> str:
         return stamp
     if newest_object is not None:
         return newest_object.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return file_retrieved_at(path)
 
 
 def read_elements(path: Path, layers: tuple[str, ...]) -> tuple[OsmElements, datetime | None]:
@@ -147,27 +147,22 @@ def load(
         progress(0, len(layers) + 1, f"reading {path.name}")
     elements, newest = read_elements(path, tuple(layers))
     stamp = _timestamp(path, newest)
-    retrieved_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    retrieved_at = file_retrieved_at(path)
     prov = provenance(stamp, retrieved_at)
     results = {}
     for number, name in enumerate(layers, start=1):
         if progress:
             progress(number, len(layers) + 1, f"{name}: normalising")
         frame, dropped = normalise(elements, name, prov, origin=f"file {path.name}", assign_country=assign_country)
-        results[name] = FetchResult(
-            frame=frame,
-            layer=name,
-            area=file_area_key(path),
-            bbox=tuple(frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0),
-            origin="file",
-            message="",
-            query=f"file {path.name}",
+        results[name] = file_result(
+            path,
+            name,
+            frame,
             source_date=stamp,
             retrieved_at=retrieved_at,
-            seconds=time.monotonic() - started,
+            started=started,
             notes=elements.notes + dropped,
         )
-        results[name].message = summary(results[name])
     if progress:
         progress(len(layers) + 1, len(layers) + 1, f"{path.name}: done")
     return results

@@ -591,6 +591,40 @@ def stored_status(store_dir: Path | None = None, now: datetime | None = None) ->
     return rows
 
 
+def file_retrieved_at(path: Path) -> str:
+    """When a local file's data was retrieved, as far as we know: its modification time (UTC ISO 8601)."""
+    return datetime.fromtimestamp(Path(path).stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_result(
+    path: Path,
+    layer: str,
+    frame: gpd.GeoDataFrame,
+    *,
+    source_date: str | None,
+    retrieved_at: str,
+    started: float,
+    notes: list[str],
+) -> FetchResult:
+    """The FetchResult of features read from a local file (`started`: time.monotonic() at the start)."""
+    path = Path(path)
+    result = FetchResult(
+        frame=frame,
+        layer=layer,
+        area=file_area_key(path),
+        bbox=tuple(frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0),
+        origin="file",
+        message="",
+        query=f"file {path.name}",
+        source_date=source_date,
+        retrieved_at=retrieved_at,
+        seconds=time.monotonic() - started,
+        notes=notes,
+    )
+    result.message = summary(result)
+    return result
+
+
 def load_json(path: Path, layer: str, *, assign_country: bool = True) -> FetchResult:
     """Features of `layer` from a saved Overpass JSON response (either shape); retrieved_at is the file's mtime."""
     path = Path(path)
@@ -599,7 +633,7 @@ def load_json(path: Path, layer: str, *, assign_country: bool = True) -> FetchRe
     data = decode(path.read_bytes())
     elements = parse_elements(data)
     source_date = data_timestamp(data)
-    retrieved_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    retrieved_at = file_retrieved_at(path)
     frame, dropped = normalise(
         elements,
         layer,
@@ -607,19 +641,7 @@ def load_json(path: Path, layer: str, *, assign_country: bool = True) -> FetchRe
         origin=f"file {path.name}",
         assign_country=assign_country,
     )
-    bounds = tuple(frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0)
-    result = FetchResult(
-        frame=frame,
-        layer=layer,
-        area=file_area_key(path),
-        bbox=bounds,
-        origin="file",
-        message="",
-        query=f"file {path.name}",
-        source_date=source_date,
-        retrieved_at=retrieved_at,
-        seconds=time.monotonic() - started,
-        notes=elements.notes + dropped + _remark_note(data),
+    notes = elements.notes + dropped + _remark_note(data)
+    return file_result(
+        path, layer, frame, source_date=source_date, retrieved_at=retrieved_at, started=started, notes=notes
     )
-    result.message = summary(result)
-    return result
