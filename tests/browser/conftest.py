@@ -4,6 +4,8 @@
 - `router` / `context` / `page`: a fresh browser context per test whose every request goes through
   `offline.OfflineRouter`; after the test, `router.blocked` lists what tried to leave the machine.
 - `app_url`: `streamlit run app.py` on 127.0.0.1 with an empty temporary store, shared by the module.
+- `app_page`: a `page` opened on the app; afterwards, no request may have left the machine except
+  those the test named in `router.expected_blocked`.
 """
 
 from __future__ import annotations
@@ -64,3 +66,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         settings.REPO_DIR / "app.py", cwd=settings.REPO_DIR, env=env, log_path=work / "streamlit.log"
     ) as url:
         yield url
+
+
+@pytest.fixture
+def app_page(page: Page, app_url: str, router: OfflineRouter) -> Iterator[Page]:
+    page.goto(app_url)
+    yield page
+    # Whatever a test did (clicks, filters), nothing may have tried to leave the machine unannounced.
+    assert router.unexpected_blocked() == [], f"requests left the machine: {router.unexpected_blocked()}"

@@ -66,3 +66,21 @@ def map_frame(page: Page, previous: Frame | None = None) -> Frame:
 def summary(frame: Frame) -> dict:
     script = OVERLAY_SUMMARY_JS.replace("EUROPE_BBOX", str(list(settings.EUROPE_BBOX)))
     return frame.evaluate(script)
+
+
+def wait_for_count(page: Page, layer: str, expected: int) -> int | None:
+    """Waits until the app's map shows `expected` features of `layer`; returns the last count seen.
+
+    The map is redrawn in a new component iframe when a filter changes, so the frame is looked up again.
+    """
+    deadline = time.monotonic() + MAP_TIMEOUT_S
+    shown = None
+    while time.monotonic() < deadline:
+        try:
+            shown = map_frame(page).evaluate("(layer) => corridorAtlas.counts()[layer]", layer)
+        except Exception:  # the component iframe is being replaced
+            shown = None
+        if shown == expected:
+            break
+        page.wait_for_timeout(500)
+    return shown

@@ -5,7 +5,8 @@ Every request the browser makes goes through `OfflineRouter.handle`:
 - map tile hosts (OpenStreetMap, CARTO, ...) get a small local PNG;
 - public CDN asset URLs (jsDelivr, unpkg, cdnjs, code.jquery.com) are answered from the npm
   packages installed by `npm ci` in `tests/browser/node_modules`, whatever version the URL asks for;
-- anything else is aborted and recorded in `blocked`, so a test can assert nothing left the machine.
+- anything else is aborted and recorded in `blocked`, so a test can assert nothing left the machine
+  (a test that means to follow an outside link names it in `expected_blocked` first).
 
 Also here: a local static file server and a context manager that runs `streamlit run` on a free port.
 """
@@ -116,6 +117,12 @@ class OfflineRouter:
     blocked: list[str] = field(default_factory=list)
     from_cdn: list[str] = field(default_factory=list)
     tiles: list[str] = field(default_factory=list)
+    # Outside URLs a test requests on purpose (e.g. by clicking an official link); still blocked.
+    expected_blocked: set[str] = field(default_factory=set)
+
+    def unexpected_blocked(self) -> list[str]:
+        """The blocked URLs that no test named in `expected_blocked`."""
+        return [url for url in self.blocked if url not in self.expected_blocked]
 
     def install(self, context) -> None:
         """Route every request of a Playwright BrowserContext (all its pages and frames) through us."""

@@ -7,25 +7,15 @@ with JavaScript rather than the DOM.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Page
 
 from geo import render, schema, select
 
-from .leaflet_probe import MAP_TIMEOUT_S, map_frame, summary
+from .app_controls import pick_countries
+from .leaflet_probe import map_frame, summary, wait_for_count
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app_page(page: Page, app_url: str, router) -> Iterator[Page]:
-    page.goto(app_url)
-    yield page
-    # Whatever a test did (clicks, filters), nothing may have tried to leave the machine.
-    assert router.blocked == [], f"requests left the machine: {router.blocked}"
 
 
 def test_app_shows_three_layers_over_europe_on_canvas(app_page: Page, router) -> None:
@@ -99,22 +89,6 @@ def test_country_filter_in_sidebar_changes_the_map(app_page: Page) -> None:
     expected_pl = len(select.select(select.load_layers()["ports"], ("PL",)))
     assert 0 < expected_pl < all_ports
 
-    sidebar = app_page.locator('[data-testid="stSidebar"]')
-    country_filter = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Filter by country")
-    country_filter.locator("input").click()
-    app_page.keyboard.type("Poland")
-    app_page.keyboard.press("Enter")
-    app_page.keyboard.press("Escape")
-
-    deadline = time.monotonic() + MAP_TIMEOUT_S
-    shown = None
-    while time.monotonic() < deadline:
-        try:
-            shown = map_frame(app_page).evaluate("() => corridorAtlas.counts().ports")
-        except Exception:  # the component iframe is being replaced
-            shown = None
-        if shown == expected_pl:
-            break
-        app_page.wait_for_timeout(500)
-    assert shown == expected_pl
+    pick_countries(app_page, "Poland")
+    assert wait_for_count(app_page, "ports", expected_pl) == expected_pl
     app_page.screenshot(path="/tmp/corridor-atlas-app-pl.png")
