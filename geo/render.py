@@ -340,7 +340,10 @@ def outline_payload(countries: gpd.GeoDataFrame) -> dict:
 
 
 def documents_payload(ids: Iterable[str]) -> dict:
-    """`{id: {t: short title, u: official URL or None, s: status label, i: identifier}}` for popups."""
+    """`{id: {t: short title, u: official URL or None, s: status label, i: identifier}}` for popups.
+
+    A fact the catalogue could not verify is labelled so, never shown bare.
+    """
     from geo import policy_views
 
     table = policy_views.documents_table()
@@ -350,11 +353,17 @@ def documents_payload(ids: Iterable[str]) -> dict:
         if record is None:
             continue
         url = record.get("url")
+        identifier = record.get("identifier")
+        if identifier and record.get("identifier_unverified"):
+            identifier = f"{identifier}, identifier not verified"
+        status = record.get("status_label")
+        if record.get("certainty") == "news_only":
+            status = f"{status}, news reports only"
         out[doc_id] = {
             "t": record.get("short_title") or doc_id,
             "u": url if isinstance(url, str) and _SAFE_URL.match(url) else None,
-            "s": record.get("status_label"),
-            "i": record.get("identifier"),
+            "s": status,
+            "i": identifier,
         }
     return out
 
