@@ -245,7 +245,8 @@ _CERTAINTY_LABELS = {
 }
 
 
-def _with_flag(value: str | None, unverified: bool) -> str | None:
+def with_unverified_flag(value: str | None, unverified: bool) -> str | None:
+    """`value` with "(unverified)" appended when the catalogue could not verify it."""
     return f"{value} (unverified)" if value and unverified else value
 
 
@@ -260,8 +261,8 @@ def documents_frame(documents: Sequence[Document], catalogue: Catalogue | None =
                 "id": doc.id,
                 "document": doc.short_title,
                 "type": doc.type.replace("_", " "),
-                "identifier": _with_flag(record["identifier"], record["identifier_unverified"]),
-                "date": _with_flag(record["date"], record["date_unverified"]),
+                "identifier": with_unverified_flag(record["identifier"], record["identifier_unverified"]),
+                "date": with_unverified_flag(record["date"], record["date_unverified"]),
                 "status": record["status_label"],
                 "modes": ", ".join(m.replace("_", " ") for m in doc.modes),
                 "facts": _CERTAINTY_LABELS[doc.certainty]

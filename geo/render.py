@@ -353,9 +353,7 @@ def documents_payload(ids: Iterable[str]) -> dict:
         if record is None:
             continue
         url = record.get("url")
-        identifier = record.get("identifier")
-        if identifier and record.get("identifier_unverified"):
-            identifier = f"{identifier}, identifier not verified"
+        identifier = policy_views.with_unverified_flag(record.get("identifier"), record.get("identifier_unverified"))
         status = record.get("status_label")
         if record.get("certainty") == "news_only":
             status = f"{status}, news reports only"

@@ -211,7 +211,7 @@ def test_attribution_lists_each_credit_once_with_its_own_licence():
 
 def test_popup_documents_label_unverified_facts():
     payload = render.documents_payload(["pesco-milmob", "nato-steadfast-defender-2024", "tent-2024"])
-    assert payload["pesco-milmob"]["i"] == "32018D0340, identifier not verified"
+    assert payload["pesco-milmob"]["i"] == "32018D0340 (unverified)"
     assert payload["nato-steadfast-defender-2024"]["s"].endswith("news reports only")
     assert payload["tent-2024"]["i"] == "32024R1679"
     assert payload["tent-2024"]["u"].startswith("https://eur-lex.europa.eu/")
