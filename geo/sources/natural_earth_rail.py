@@ -3,9 +3,12 @@
 Ids: `ne:rail/<rwdb_rr_id>`; a line that crosses a border is cut into one feature per country,
 `ne:rail/<rwdb_rr_id>/<country>` (the raw id stays in `tags` as `rwdb_rr_id`).
 
-Codes, inferred by checking known lines (all of NL and CH are 0; Finland mixes 1 and 2):
-`electric` 0 = unknown, 1 = electrified ("yes"), 2 = not electrified ("no");
+Codes (stated in `../shared/data/SOURCES.md` and checked on known lines: Bergensbanen at Finse,
+Malmbanan at Kiruna, Ofotbanen and Dovrebanen carry 2; the diesel Nordlandsbanen and Rørosbanen carry 1):
+`electric` 0 = unknown, 1 = not electrified ("no"), 2 = electrified ("yes");
 `mult_track` 0 = unknown, 1 = single track, 2 = multiple tracks.
+Both describe an older state of the network than today, and the file carries no date: the rail
+layer's `source_caveats` (`geo.layers`) say so wherever they are shown.
 `kind` is "rail", or "ferry" for `featurecla` "Railroad ferry".
 `length_km` is geodesic (WGS 84 ellipsoid, pyproj Geod), after the cut at borders.
 Every raw attribute other than those mapped to columns is kept in `tags`.
@@ -29,7 +32,7 @@ ATTRIBUTION = "Made with Natural Earth"
 SOURCE_DATE = None  # Natural Earth v4; the file carries no date
 INPUTS = ("lines/ne_10m_railroads_europe.parquet",)
 
-ELECTRIC = {0: "unknown", 1: "yes", 2: "no"}
+ELECTRIC = {0: "unknown", 1: "no", 2: "yes"}
 MULT_TRACK = {0: "unknown", 1: "single", 2: "multiple"}
 KIND = {"Railroad": "rail", "Railroad ferry": "ferry"}
 

@@ -69,3 +69,26 @@ def test_split_parts_stay_in_their_country(rail):
     assert (split["id"].str[-2:] == split["country"]).all()
     coords = shapely.get_coordinates(rail.geometry.values)
     assert np.allclose(coords, np.round(coords, 5))
+
+
+# Lines whose state is documented (see ../shared/data/SOURCES.md), by a point on each: Bergensbanen at
+# Finse, Malmbanan at Kiruna, Ofotbanen at Narvik and Dovrebanen at Dombås are electrified; the diesel
+# lines Nordlandsbanen (at Grong and Mosjøen) and Rørosbanen (at Røros and Tynset) are not.
+KNOWN_LINES = {
+    "Bergensbanen at Finse": ((7.503, 60.602), "yes"),
+    "Malmbanan at Kiruna": ((20.22, 67.85), "yes"),
+    "Ofotbanen at Narvik": ((17.5, 68.43), "yes"),
+    "Dovrebanen at Dombås": ((9.12, 62.07), "yes"),
+    "Nordlandsbanen at Grong": ((12.31, 64.46), "no"),
+    "Nordlandsbanen at Mosjøen": ((13.19, 65.84), "no"),
+    "Rørosbanen at Røros": ((11.385, 62.575), "no"),
+    "Rørosbanen at Tynset": ((10.78, 62.28), "no"),
+}
+
+
+@pytest.mark.parametrize("line", list(KNOWN_LINES))
+def test_electrification_of_lines_whose_state_is_known(rail, line):
+    (lon, lat), expected = KNOWN_LINES[line]
+    nearest = rail.iloc[rail.sindex.nearest(shapely.Point(lon, lat))[1][0]]
+    assert nearest.geometry.distance(shapely.Point(lon, lat)) < 0.05, f"no line near {line}"
+    assert nearest["electrified"] == expected, f"{line}: {nearest['id']} is {nearest['electrified']}"
