@@ -1,21 +1,30 @@
 """Statistics per country: ports, km of rail and road, share of electrified rail.
 
-Lengths are kilometres from the schema's `length_km` (geodesic, WGS 84). Shares are 0..1 and
+Lengths are kilometres from the schema's `length_km` (geodesic, WGS 84). Rail ferries (rail
+features of kind "ferry") are counted apart, never as railway length. Shares are 0..1 and
 computed over the length whose electrification is known, so unknown lines neither count as
-electrified nor as not electrified. Everything is a vectorised group-by.
+electrified nor as not electrified; a share is only stated when enough length is known
+(`MIN_KNOWN_SHARE`, see `electrification_headline`). Everything is a vectorised group-by.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from geo.layers import get_layer
 
 # OSM `electrified` values that mean "no power supply"; every other value except unknown means powered.
 _NOT_ELECTRIFIED = frozenset({"no", "false", "0"})
 _UNKNOWN = frozenset({"", "unknown"})
 ROAD_CLASSES = ("motorway", "trunk", "primary")
+FERRY = "ferry"
+# Below this share of the rail length with known electrification, a percentage says more about the
+# data's gaps than about the network, so the headline gives the known length instead.
+MIN_KNOWN_SHARE = 0.5
 NO_COUNTRY = "(no country)"
 TOTAL = "Total"
 
@@ -51,9 +60,10 @@ def country_stats(
 ) -> pd.DataFrame:
     """One row per country (alpha-2 code, plus a "Total" row) of the given, already selected frames.
 
-    Columns: ports, ten_t_ports (GISCO TEN-T code > 0), rail_km, rail_electrified_km,
-    rail_known_km (electrification known), electrified_share (electrified / known, NaN when
-    nothing is known), and road_<class>_km for motorway, trunk, primary and other, plus road_km.
+    Columns: ports, ten_t_ports (ports with a TEN-T code recorded in GISCO 2013), rail_km (railway
+    lines, rail ferries excluded), rail_ferry_km, rail_electrified_km, rail_known_km (electrification
+    known), electrified_share (electrified / known, NaN when nothing is known), and road_<class>_km
+    for motorway, trunk, primary and other, plus road_km.
     `countries` lists the rows to show even when they have no features (all zeros).
     Features without a country are counted under "(no country)".
     """
@@ -63,12 +73,15 @@ def country_stats(
         ten_t = ports["ten_t_code"].astype("Int64").fillna(0).gt(0).astype(int)
         parts.append(pd.DataFrame({"ports": 1, "ten_t_ports": ten_t.to_numpy()}, index=key.to_numpy()))
     if rail is not None:
-        length = _length(rail).to_numpy()
+        ferry = rail["kind"].eq(FERRY).fillna(False).to_numpy(dtype=bool)
+        all_length = _length(rail).to_numpy()
+        length = np.where(ferry, 0.0, all_length)
         state = electrification(rail["electrified"]).to_numpy()
         parts.append(
             pd.DataFrame(
                 {
                     "rail_km": length,
+                    "rail_ferry_km": np.where(ferry, all_length, 0.0),
                     "rail_electrified_km": np.where(state == "yes", length, 0.0),
                     "rail_known_km": np.where(state != "unknown", length, 0.0),
                 },
@@ -95,3 +108,52 @@ def country_stats(
         table["electrified_share"] = table["rail_electrified_km"] / known
     table.index.name = "country"
     return table
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The electrified-rail figure for a selection: what to show, its explanation, and a warning if any."""
+
+    value: str
+    help: str
+    caption: str | None
+
+
+def electrification_headline(total: pd.Series) -> Headline:
+    """The electrified-rail headline of a `country_stats` row (usually the Total row).
+
+    States the electrified share only when at least `MIN_KNOWN_SHARE` of the rail length has a known
+    electrification; otherwise it gives the known length itself ("34 km known of 24,741 km").
+    """
+    rail_km = float(total.get("rail_km", 0.0) or 0.0)
+    known_km = float(total.get("rail_known_km", 0.0) or 0.0)
+    electrified_km = float(total.get("rail_electrified_km", 0.0) or 0.0)
+    if rail_km <= 0:
+        return Headline("no rail", "No railway in this selection.", None)
+    known = known_km / rail_km
+    if known_km <= 0:
+        return Headline("unknown", f"Electrification is known for none of the {rail_km:,.0f} km of rail here.", None)
+    if known < MIN_KNOWN_SHARE:
+        return Headline(
+            f"{known_km:,.0f} km known",
+            f"Electrification is known for {known_km:,.0f} km of {rail_km:,.0f} km of rail here "
+            f"({electrified_km:,.0f} km of it electrified): too little for a share to mean anything.",
+            f"Electrification is known for only {known_km:,.0f} km of the {rail_km:,.0f} km of rail in this "
+            "selection, so no share is given. Load detailed OpenStreetMap data for a fuller picture.",
+        )
+    return Headline(
+        f"{electrified_km / known_km:.0%}",
+        f"Electrified share of the {known_km:,.0f} km of rail whose electrification is known "
+        f"({known:.0%} of the {rail_km:,.0f} km here).",
+        None,
+    )
+
+
+def caveats(frames: Mapping[str, pd.DataFrame | None]) -> list[str]:
+    """What a reader of these statistics must know about the sources of `frames` ({layer: frame}), e.g. that
+    Natural Earth's electrification describes an older, undated state of the network."""
+    found: list[str] = []
+    for layer, frame in frames.items():
+        if frame is not None and len(frame):
+            found += get_layer(layer).caveats_for(frame["source"].dropna().unique()).values()
+    return list(dict.fromkeys(found))

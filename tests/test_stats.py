@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import schema, select, stats
+from geo import schema, select, stats, store
 from tests.map_support import features
 
 
@@ -55,6 +55,54 @@ def test_country_stats_counts_lengths_and_share():
     assert table.loc[stats.TOTAL, "electrified_share"] == pytest.approx(15.0 / 45.0)
 
 
+def test_rail_ferries_are_counted_apart_from_railway_length():
+    rail = _rail()
+    rail.loc[2, "kind"] = "ferry"  # the 60 km line of unknown electrification
+    pl = stats.country_stats(None, rail, None).loc["PL"]
+    assert pl["rail_km"] == 40.0 and pl["rail_ferry_km"] == 60.0
+    assert pl["rail_known_km"] == 40.0
+
+
+def test_the_headline_gives_a_share_only_when_enough_length_is_known():
+    known = stats.electrification_headline(
+        pd.Series({"rail_km": 100.0, "rail_known_km": 80.0, "rail_electrified_km": 20.0})
+    )
+    assert known.value == "25%" and known.caption is None and "80 km" in known.help
+    sparse = stats.electrification_headline(
+        pd.Series({"rail_km": 24_741.0, "rail_known_km": 34.0, "rail_electrified_km": 34.0})
+    )
+    assert sparse.value == "34 km known" and "%" not in sparse.value
+    assert "no share is given" in sparse.caption and "24,741 km" in sparse.caption
+    assert stats.electrification_headline(pd.Series({"rail_km": 0.0})).value == "no rail"
+    none = stats.electrification_headline(pd.Series({"rail_km": 10.0, "rail_known_km": 0.0}))
+    assert none.value == "unknown"
+
+
+def test_real_denmark_rail_total_leaves_out_its_ferries():
+    rail = store.read_embedded("rail")
+    denmark = rail[rail["country"] == "DK"]
+    ferries = denmark["kind"] == "ferry"
+    assert ferries.any(), "Danish rail ferries are in Natural Earth"
+    table = stats.country_stats(None, denmark, None)
+    assert table.loc["DK", "rail_km"] == pytest.approx(float(denmark.loc[~ferries, "length_km"].sum()))
+    assert table.loc["DK", "rail_ferry_km"] == pytest.approx(float(denmark.loc[ferries, "length_km"].sum()))
+    assert table.loc["DK", "rail_ferry_km"] > 100
+
+
+def test_real_poland_headline_is_not_a_misleading_share():
+    rail = store.read_embedded("rail")
+    total = stats.country_stats(None, rail[rail["country"] == "PL"], None).loc[stats.TOTAL]
+    headline = stats.electrification_headline(total)
+    assert total["rail_known_km"] < 0.5 * total["rail_km"]
+    assert headline.value.endswith("km known") and headline.caption
+
+
+def test_statistics_carry_the_natural_earth_caveat():
+    rail = store.read_embedded("rail")
+    (caveat,) = stats.caveats({"rail": rail.head(10), "ports": None})
+    assert "older state of the network" in caveat
+
+
 def test_requested_countries_without_features_get_zero_rows():
     table = stats.country_stats(_ports(), None, None, countries=["PL", "CZ"])
     assert table.loc["CZ", "ports"] == 0 and table.loc["PL", "ports"] == 2
@@ -69,4 +117,5 @@ def test_real_data_selection_changes_the_numbers():
     assert list(poland.index) == ["PL", stats.TOTAL]
     assert 0 < poland.loc[stats.TOTAL, "rail_km"] < europe.loc[stats.TOTAL, "rail_km"]
     assert poland.loc["PL", "ports"] == len(frames["ports"])
-    assert poland.loc["PL", "rail_km"] == pytest.approx(float(frames["rail"]["length_km"].sum()))
+    track = frames["rail"]["kind"] != "ferry"
+    assert poland.loc["PL", "rail_km"] == pytest.approx(float(frames["rail"].loc[track, "length_km"].sum()))
