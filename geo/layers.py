@@ -6,6 +6,7 @@ OpenStreetMap tag filters shared by the Overpass and .osm.pbf sources.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from geo import schema
@@ -33,6 +34,13 @@ class Layer:
     osm_columns: dict[str, str] = field(default_factory=dict)
     # OSM tag prefixes kept in `tags` as well.
     osm_tag_prefixes: tuple[str, ...] = ()
+    # What a reader must know about a source's attributes in this layer, by `source` key: shown in the
+    # legend, popups, statistics and export notes wherever features of that source appear.
+    source_caveats: dict[str, str] = field(default_factory=dict)
+
+    def caveats_for(self, sources: Iterable[object]) -> dict[str, str]:
+        """{source: caveat} for those of `sources` (e.g. a frame's `source` values) this layer has a caveat for."""
+        return {str(source): self.source_caveats[source] for source in sources if source in self.source_caveats}
 
 
 LAYERS: dict[str, Layer] = {
@@ -95,6 +103,10 @@ LAYERS: dict[str, Layer] = {
             "operator": "operator",
             "ref": "ref",
         },
+        source_caveats={
+            "natural_earth": "Electrification and track count from Natural Earth describe an older state of the "
+            "network than today (a line electrified since may show as not electrified), and the file carries no date."
+        },
     ),
     "roads": Layer(
         name="roads",
@@ -108,6 +120,10 @@ LAYERS: dict[str, Layer] = {
             ),
         ),
         osm_columns={"ref": "ref", "maxspeed": "maxspeed", "operator": "operator"},
+        source_caveats={
+            "osm2021": "OpenStreetMap major roads as of February 2021, merged and simplified for display: interchanges "
+            "are missing, so the pieces do not form a routable network."
+        },
     ),
 }
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,6 +43,8 @@ from geo.select import validate_bbox
 from geo.sources import _geometry
 
 LINE_LAYERS = ("rail", "roads")
+# Ids of the features of a level: `lod<k>:<source>/<layer>/<n>`.
+LEVEL_ID_PATTERN = re.compile(r"^lod\d+:")
 PROVENANCE_COLUMNS = ("source", "licence", "attribution", "source_date", "retrieved_at")
 
 
@@ -268,22 +271,26 @@ def plan_view(
     bbox: tuple[float, float, float, float] | None = None,
     zoom: float | None = None,
     *,
+    extent: tuple[float, float, float, float] | None = None,
     budget_bytes: int = PAGE_BUDGET_BYTES,
     select: Callable[[gpd.GeoDataFrame, str], gpd.GeoDataFrame] | None = None,
     reader: Callable[[str, int], gpd.GeoDataFrame] = read_level,
 ) -> View:
     """The frames to draw for `layers` in `bbox` (default: all of Europe) at `zoom`, within the page budget.
 
-    The level follows the zoom (default: the zoom fitting `bbox` in a 1400 x 800 px map). If the
+    Lines are cut at `bbox` when one is given. `extent` (W,S,E,N degrees) is the area the map will
+    show when no `bbox` cuts it, e.g. the selected countries: it sets the level without cutting
+    anything, so a country's islands and exclaves stay in. The level follows the zoom (default: the
+    zoom fitting `bbox`, else `extent`, in a 1400 x 800 px map). If the
     view's estimated size exceeds `budget_bytes`, coarser levels are tried in turn and the View's
     `message` says what was done; if even level 0 is over budget the view is still level 0 and
     the message says so. `select(frame, layer)` may narrow each frame (e.g. by country) before
     the estimate. Point layers are drawn whole at every level.
     """
     layers = [schema.columns(name) and name for name in layers]  # raises SchemaError for an unknown layer
-    bbox = validate_bbox(bbox or settings.EUROPE_BBOX)
-    requested = level_for_zoom(zoom if zoom is not None else zoom_for_bbox(bbox))
-    whole_europe = bbox == tuple(settings.EUROPE_BBOX)
+    cut = validate_bbox(bbox) if bbox is not None else None
+    shown = cut or validate_bbox(extent or settings.EUROPE_BBOX)
+    requested = level_for_zoom(zoom if zoom is not None else zoom_for_bbox(shown))
 
     def frames_at(level: int) -> dict[str, gpd.GeoDataFrame]:
         frames = {}
@@ -291,7 +298,7 @@ def plan_view(
             frame = reader(layer, level)
             if select is not None:
                 frame = select(frame, layer)
-            frames[layer] = frame if whole_europe else clip_to_bbox(frame, bbox)
+            frames[layer] = frame if cut is None else clip_to_bbox(frame, cut)
         return frames
 
     level = requested

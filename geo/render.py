@@ -52,21 +52,35 @@ POSITRON_ATTRIBUTION = (
 # Coordinates of the country outlines basemap, in decimals of a degree (~1 km).
 OUTLINE_DECIMALS = 2
 OUTLINE_TOLERANCE_DEG = 0.01
-OUTLINE_ATTRIBUTION = "Country outlines: Made with Natural Earth (public domain)"
+# The outlines' credit, as the attribution of Natural Earth features reads, so the control lists it once.
+OUTLINE_CREDIT = {"attribution": "Made with Natural Earth", "licence": "public domain"}
 EUROPE_CENTER = (54.0, 15.0)
 
-# Drawing classes per layer: key -> (legend label, stroke colour, weight px, dash pattern or None).
+
+@dataclass(frozen=True)
+class LineStyle:
+    """How one class of lines is drawn: legend label, what a merged group of them is called, stroke."""
+
+    label: str
+    plural: str  # e.g. "motorways": titles a line merged from many ("Motorways in Poland, ...")
+    color: str
+    weight: float  # px
+    dash: str | None = None  # Leaflet dashArray
+
+
+# Drawing classes per line layer, keyed as `line_classes` returns them.
 RAIL_STYLES = {
-    "yes": ("Electrified", "#1f5fbf", 2.2, None),
-    "no": ("Not electrified", "#c2571a", 2.0, None),
-    "unknown": ("Electrification unknown", "#6b6b6b", 1.6, None),
+    "yes": LineStyle("Electrified", "electrified railways", "#1f5fbf", 2.2),
+    "no": LineStyle("Not electrified", "non-electrified railways", "#c2571a", 2.0),
+    "unknown": LineStyle("Electrification unknown", "railways of unknown electrification", "#6b6b6b", 1.6),
+    "ferry": LineStyle("Rail ferry", "rail ferries", "#6a3d9a", 1.8, "6 5"),
 }
 ROAD_STYLES = {
-    "motorway": ("Motorway", "#d7301f", 2.4, None),
-    "trunk": ("Trunk road", "#f08c3a", 1.9, None),
-    "primary": ("Primary road", "#d9b300", 1.4, None),
-    "other": ("Other road", "#9a9a9a", 1.2, None),
-    "construction": ("Under construction", "#8c8c8c", 1.6, "4 4"),
+    "motorway": LineStyle("Motorway", "motorways", "#d7301f", 2.4),
+    "trunk": LineStyle("Trunk road", "trunk roads", "#f08c3a", 1.9),
+    "primary": LineStyle("Primary road", "primary roads", "#d9b300", 1.4),
+    "other": LineStyle("Other road", "other roads", "#9a9a9a", 1.2),
+    "construction": LineStyle("Under construction", "roads under construction", "#8c8c8c", 1.6, "4 4"),
 }
 # Ports: fill by TEN-T status, radius by World Port Index harbour size.
 PORT_FILLS = {"tent": ("TEN-T port (GISCO code)", "#0b4fa8"), "other": ("Other port", "#8fb3cc")}
@@ -205,9 +219,13 @@ def _is_missing(value: object) -> bool:
 
 
 def line_classes(frame: pd.DataFrame, layer: str) -> pd.Series:
-    """Drawing class of each rail or road feature (a key of RAIL_STYLES or ROAD_STYLES)."""
+    """Drawing class of each rail or road feature (a key of RAIL_STYLES or ROAD_STYLES).
+
+    Rail ferries are their own class, whatever their electrification.
+    """
     if layer == "rail":
-        return stats.electrification(frame["electrified"])
+        classes = stats.electrification(frame["electrified"])
+        return classes.mask(frame["kind"].eq(stats.FERRY).fillna(False).to_numpy(dtype=bool), "ferry")
     classes = stats.road_class(frame["kind"])
     building = frame["construction"].astype("boolean").fillna(False).to_numpy() | frame["kind"].eq("construction")
     return classes.mask(pd.Series(np.asarray(building, dtype=bool), index=frame.index), "construction")
@@ -221,21 +239,22 @@ def port_classes(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return fills, sizes.fillna("unknown")
 
 
-def _style_table(styles: Mapping[str, tuple]) -> list[dict]:
+def _style_table(styles: Mapping[str, LineStyle]) -> list[dict]:
     return [
-        {"key": key, "label": label, "color": color, "weight": weight, "dash": dash}
-        for key, (label, color, weight, dash) in styles.items()
+        {"key": key, "label": style.label, "color": style.color, "weight": style.weight, "dash": style.dash}
+        for key, style in styles.items()
     ]
 
 
 # -- attribution -------------------------------------------------------------------------------
 
 
-def attribution_html(frame: pd.DataFrame) -> str:
-    """Leaflet attribution HTML naming every source of `frame` once, escaped; OSM data links the ODbL.
+def attribution_credits(frame: pd.DataFrame) -> list[str]:
+    """One escaped HTML credit per source of `frame` (columns `attribution`, `licence`); OSM data links the ODbL.
 
     A feature merged from several sources has "A; B" as its attribution: each credit is listed once,
-    with the licence seen on features credited to that source alone.
+    with the licence seen on features credited to that source alone. The map adds each credit to
+    Leaflet's attribution control on its own, so one credit shared by several layers shows once.
     """
     licences: dict[str, set[str]] = {}
     for attribution, licence in frame[["attribution", "licence"]].astype(str).drop_duplicates().itertuples(index=False):
@@ -254,7 +273,7 @@ def attribution_html(frame: pd.DataFrame) -> str:
             )
         else:
             items.append(html.escape(credit) + (f" ({html.escape(', '.join(names))})" if names else ""))
-    return "; ".join(items)
+    return items
 
 
 # -- payloads ----------------------------------------------------------------------------------
@@ -281,12 +300,16 @@ def layer_payload(
     documents: pd.Series | None = None,
     extra_columns: Mapping[str, pd.Series] | None = None,
     full_detail: pd.Series | None = None,
+    country_names: Mapping[str, str] | None = None,
 ) -> LayerPayload:
     """Encode one layer for the map at `decimals` (coordinate rounding, degrees).
 
     `full_detail` (booleans aligned on `frame`'s index) marks lines kept at full precision whatever
-    `decimals` is, e.g. the detail a user fetched, drawn over a coarse level. `documents` (per feature, a tuple of policy document ids, aligned on `frame`'s index) adds a
-    `documents` property; `extra_columns` adds popup rows (e.g. why a port is a debate entry port).
+    `decimals` is, e.g. the detail a user fetched, drawn over a coarse level. `documents` (per feature,
+    a tuple of policy document ids, aligned on `frame`'s index) adds a `documents` property;
+    `extra_columns` adds popup rows (e.g. why a port is a debate entry port). A line merged from many
+    for a coarse zoom (`geo.lod`) is titled by what it stands for ("Motorways in Poland, simplified for
+    this zoom"), with `country_names` ({alpha-2: name}) naming the country.
     Features whose geometry vanishes at this rounding are left out.
     """
     frame = frame.copy()
@@ -324,19 +347,37 @@ def layer_payload(
             data["qs"] = per_feature[kept].tolist()
         data["geom"] = [g for g, k in zip(geometry, kept, strict=True) if k]
         styles = RAIL_STYLES if layer == "rail" else ROAD_STYLES
+        classes = line_classes(frame, layer)
         data["styles"] = _style_table(styles)
-        data["cls"] = [list(styles).index(v) for v in line_classes(frame, layer)]
+        data["cls"] = [list(styles).index(v) for v in classes]
+        frame = _title_merged_lines(frame, classes, styles, country_names or {})
     data["props"] = property_table(frame, _popup_columns(layer, extra))
     data["count"] = len(frame)
-    data["attribution"] = attribution_html(frame)
+    data["credits"] = attribution_credits(frame)
+    data["caveats"] = catalogue.get_layer(layer).caveats_for(frame["source"].dropna().unique())
     return LayerPayload(layer=layer, data=data, frame=frame)
+
+
+def _title_merged_lines(
+    frame: gpd.GeoDataFrame, classes: pd.Series, styles: Mapping[str, LineStyle], country_names: Mapping[str, str]
+) -> gpd.GeoDataFrame:
+    """`frame` with the lines merged for a coarse zoom named by what they stand for, not by their level id."""
+    merged = frame["id"].astype("string").str.match(lod.LEVEL_ID_PATTERN.pattern).fillna(False).to_numpy(dtype=bool)
+    if not merged.any():
+        return frame
+    where = frame["country"].astype("string").map(lambda code: country_names.get(code, code), na_action="ignore")
+    what = classes.map(lambda key: styles[key].plural[:1].upper() + styles[key].plural[1:])
+    titles = what + (" in " + where).fillna("") + ", simplified for this zoom"
+    frame = frame.copy()
+    frame.loc[merged, "name"] = titles[merged].astype("string")
+    return frame
 
 
 def outline_payload(countries: gpd.GeoDataFrame) -> dict:
     """The offline basemap: country polygons simplified to ~1 km."""
     geoms = shapely.simplify(countries.geometry.values, OUTLINE_TOLERANCE_DEG, preserve_topology=True)
     encoded = encode_geometries(geoms, OUTLINE_DECIMALS)
-    return {"q": OUTLINE_DECIMALS, "geom": encoded, "attribution": OUTLINE_ATTRIBUTION}
+    return {"q": OUTLINE_DECIMALS, "geom": encoded, "credits": attribution_credits(pd.DataFrame([OUTLINE_CREDIT]))}
 
 
 def documents_payload(ids: Iterable[str]) -> dict:
@@ -529,13 +570,18 @@ def prepare_map(request: MapRequest) -> PreparedMap:
     leaflet_assets(request.assets)  # refuse an unknown mode early
     frames = {layer: frame for layer, frame in request.frames.items() if layer in LAYER_TITLES}
     documents = _documents_per_layer(frames) if request.documents else {}
+    names = (
+        {}
+        if request.countries is None
+        else dict(zip(request.countries["iso2"], request.countries["name"], strict=True))
+    )
     payloads = {}
     for layer, frame in frames.items():
         extra = {}
         if layer == "ports" and request.seed_ports is not None:
             extra["debate_entry_port"] = _seed_reasons(frame, request.seed_ports)
         fine = frame["id"].isin(request.full_detail_ids) if request.full_detail_ids else None
-        payloads[layer] = layer_payload(frame, layer, request.decimals, documents.get(layer), extra, fine)
+        payloads[layer] = layer_payload(frame, layer, request.decimals, documents.get(layer), extra, fine, names)
     doc_ids = {i for series in documents.values() for ids in series for i in ids}
     highlight = _highlight(payloads, request.highlight)
     seed = None
@@ -640,9 +686,11 @@ def plan_request(
     """The MapRequest for a selection, shared by the app and `python -m geo render`.
 
     `loaded` is `geo.select.load_layers()`; `countries` are alpha-2 codes (None: all); `bbox` is
-    W,S,E,N degrees (default: the selected countries' outlines, else Europe). The level of detail
-    follows the area and the page budget (`geo.select.plan_view`); a coarser level is announced in
-    the request's `notice`. `options` are further MapRequest fields (basemap, show_seed, ...).
+    W,S,E,N degrees, cutting the layers to a region (default: no cut; the map fits the selected
+    countries' outlines, else Europe). Without a `bbox` every feature of the countries is drawn, as
+    the statistics and exports select them. The level of detail follows the area and the page budget
+    (`geo.select.plan_view`); a coarser level is announced in the request's `notice`. `options` are
+    further MapRequest fields (basemap, show_seed, ...).
     """
     from geo import select
 
@@ -650,7 +698,7 @@ def plan_request(
     area = bbox
     if area is None and codes and outlines is not None:
         area = select.countries_bbox(outlines, codes)
-    view = select.plan_view(loaded, layers, codes, area)
+    view = select.plan_view(loaded, layers, codes, bbox, extent=area)
     stored = [frame["id"] for frame in loaded.stored.values() if frame is not None]
     return MapRequest(
         frames=view.frames,

@@ -21,8 +21,17 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     max_vessel_draft_m: "Max vessel draft (m)",
     railway: "Rail connection (WPI)",
     electrified: "Electrified",
+    tracks: "Tracks",
+    gauge: "Gauge (mm)",
+    voltage: "Voltage (V)",
+    frequency: "Frequency (Hz)",
     etcs: "ETCS",
     maxspeed: "Max speed",
+    usage: "Usage",
+    service: "Service",
+    operator: "Operator",
+    ref: "Road or line number",
+    construction: "Under construction",
     length_km: "Length (km)",
     debate_entry_port: "Debate entry port",
   };
@@ -174,6 +183,8 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     });
     var credit = value(p, "attribution", i);
     if (credit) footer.appendChild(el("div", "ca-popup-credit", credit));
+    var caveat = (layer.caveats || {})[value(p, "source", i)];
+    if (caveat) footer.appendChild(el("div", "ca-popup-caveat", caveat));
     root.appendChild(footer);
     return root;
   }
@@ -192,10 +203,20 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return true;
   };
 
-  // Leaflet's featureGroup factory takes layers first, so folium's options never reach it: set the
-  // credit here, before the group is added to the map (the attribution control then follows it).
-  function credit(group, attribution) {
-    if (attribution) group.options.attribution = attribution;
+  // Each credit goes to Leaflet's attribution control on its own while the group is on the map: the
+  // control counts identical credits, so one shared by several layers (Natural Earth) shows once.
+  function credit(group, credits) {
+    function each(method) {
+      return function () {
+        var control = api.map && api.map.attributionControl;
+        if (control) (credits || []).forEach(function (text) {
+          control[method](text);
+        });
+      };
+    }
+    group.on("add", each("addAttribution"));
+    group.on("remove", each("removeAttribution"));
+    if (api.map && api.map.hasLayer(group)) each("addAttribution")();
   }
 
   function onClick(key) {
@@ -253,6 +274,9 @@ var corridorAtlas = (window.corridorAtlas = (function () {
           if (used[index]) legendItem(section, swatch(style), style.label);
         });
       }
+      Object.keys(layer.caveats || {}).forEach(function (source) {
+        section.appendChild(el("div", "ca-legend-caveat", layer.caveats[source]));
+      });
       box.appendChild(section);
     });
     if (api.seed && api.map.hasLayer(api.seed)) {
@@ -357,7 +381,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     }
     data.features = features;
     data.group = group;
-    credit(group, data.attribution);
+    credit(group, data.credits);
     group.caGroup = key;
     group.on("click", onClick(key));
     api.layers[key] = data;
@@ -389,7 +413,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
 
   api.addOutlines = function (key, group, data) {
     var scale = Math.pow(10, data.q);
-    credit(group, data.attribution);
+    credit(group, data.credits);
     data.geom.forEach(function (polygons) {
       if (!polygons.length) return;
       group.addLayer(

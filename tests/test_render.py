@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import countries, render, schema, seed_ports, select, settings
+from geo import countries, lod, render, schema, seed_ports, select, settings, store
 from tests.map_support import features
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -100,11 +100,45 @@ def test_line_classes_follow_electrification_and_road_class():
     assert render.line_classes(_rail(), "rail").tolist() == ["yes", "no", "unknown"]
 
 
+def test_rail_ferries_are_their_own_class_with_a_legend_entry():
+    rail = _rail()
+    rail.loc[1, "kind"] = "ferry"
+    assert render.line_classes(rail, "rail").tolist() == ["yes", "ferry", "unknown"]
+    payload = render.layer_payload(rail, "rail", 3).data
+    ferry = payload["styles"][payload["cls"][1]]
+    assert ferry["label"] == "Rail ferry" and ferry["dash"], "drawn dashed, unlike any track"
+
+
 def test_attribution_escapes_and_links_odbl():
     frame = pd.DataFrame({"attribution": [HOSTILE, "© OpenStreetMap contributors"], "licence": ["x", "ODbL-1.0"]})
-    text = render.attribution_html(frame)
+    text = " ".join(render.attribution_credits(frame))
     assert HOSTILE not in text and html_escaped(HOSTILE) in text
     assert render.OSM_COPYRIGHT_URL in text and render.ODBL_URL in text
+
+
+def test_outlines_and_natural_earth_rail_share_one_credit():
+    """Leaflet lists identical credits once: the outlines must credit Natural Earth exactly as the rail does."""
+    rail = store.read_embedded("rail")
+    outline = render.outline_payload(countries.load_countries())
+    rail_payload = render.layer_payload(rail.head(50), "rail", 2).data
+    assert outline["credits"] == rail_payload["credits"] == ["Made with Natural Earth (public domain)"]
+
+
+def test_natural_earth_rail_says_its_attributes_are_dated():
+    rail = store.read_embedded("rail").head(50)
+    caveat = render.layer_payload(rail, "rail", 2).data["caveats"]["natural_earth"]
+    assert "older state of the network" in caveat and "no date" in caveat
+    assert render.layer_payload(_rail(), "rail", 2).data["caveats"] == {}, "OSM detail has no such caveat"
+
+
+def test_lines_merged_for_a_coarse_zoom_are_titled_by_what_they_stand_for():
+    roads = lod.read_level("roads", 1)
+    poland = roads[roads["country"].eq("PL")].head(20)
+    payload = render.layer_payload(poland, "roads", 2, country_names={"PL": "Poland"}).data
+    names = payload["props"]["data"]["name"]
+    titles = names.get("r") or names["v"]
+    assert "Motorways in Poland, simplified for this zoom" in titles
+    assert not any(str(title).startswith("lod") for title in titles), "no internal level ids as titles"
 
 
 def html_escaped(text: str) -> str:
@@ -205,8 +239,7 @@ def test_attribution_lists_each_credit_once_with_its_own_licence():
             "licence": ["reuse with attribution", "reuse with attribution", "public domain", "reuse with attribution"],
         }
     )
-    text = render.attribution_html(frame)
-    assert text == "GISCO (reuse with attribution); World Port Index (public domain)"
+    assert render.attribution_credits(frame) == ["GISCO (reuse with attribution)", "World Port Index (public domain)"]
 
 
 def test_popup_documents_label_unverified_facts():
