@@ -160,9 +160,12 @@ def plan_view(
     bbox: Sequence[float] | None = None,
     zoom: float | None = None,
     budget_bytes: int | None = None,
+    extent: Sequence[float] | None = None,
 ):
     """The frames to draw (a `geo.lod.View`): each layer at the level of detail that suits the view and
-    fits the page budget, narrowed to `countries`.
+    fits the page budget, narrowed to `countries` and cut at `bbox` (W,S,E,N degrees) if given.
+    `extent` is the area the map shows when nothing is cut (e.g. the countries' outlines): it only
+    sets the level, so every feature of the countries is drawn, as the statistics and exports count it.
 
     Line layers come from the stored levels of detail (`datasets/<layer>_lod<k>.parquet`) up to the full
     level, which is `loaded` (embedded snapshot plus stored detail); ports are always whole. Detail
@@ -182,5 +185,11 @@ def plan_view(
         return frame if codes is None else select(frame, codes)
 
     return lod.plan_view(
-        list(names), box, zoom, budget_bytes=budget_bytes or lod.PAGE_BUDGET_BYTES, select=narrow, reader=reader
+        list(names),
+        box,
+        zoom,
+        extent=validate_bbox(extent) if extent is not None else None,
+        budget_bytes=budget_bytes or lod.PAGE_BUDGET_BYTES,
+        select=narrow,
+        reader=reader,
     )
