@@ -36,6 +36,7 @@ import pyogrio
 import shapely
 
 from geo import __version__, schema, settings, store
+from geo.layers import get_layer
 from geo.select import load_layers, select
 
 APP_NAME = "corridor-atlas"
@@ -53,6 +54,10 @@ ODBL_NOTICE = (
     "database under the ODbL too. See https://www.openstreetmap.org/copyright"
 )
 LICENCE_URLS = {"ODbL-1.0": "https://opendatacommons.org/licenses/odbl/1-0/"}
+# The key under which a file's own metadata holds its notes (`file_notes`).
+NOTES_KEY = "corridor_atlas"
+# The full licence text that travels with every export holding OpenStreetMap data (in datasets/licences/).
+ODBL_TEXT_FILE = "ODbL-1.0.txt"
 # Cells a spreadsheet would run as a formula; CSV text starting with one gets a leading "'".
 _FORMULA_START = re.compile(r"[=+\-@\t\r]")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -73,7 +78,12 @@ class ExportFormat:
     media_type: str
     # Text formats can be written to standard output (`--out -`).
     streamable: bool
-    write: Callable[[gpd.GeoDataFrame, str, Path], None] = field(repr=False)
+    # write(frame, layer, path, notes): `notes` (`file_notes`) go into the file's own metadata where the
+    # format has room for them.
+    write: Callable[[gpd.GeoDataFrame, str, Path, dict], None] = field(repr=False)
+    # Whether a file of this format holds the licence texts itself (in its metadata or, for zips, as
+    # files). Single files of OpenStreetMap data in other formats are zipped with the licence.
+    carries_licence: bool = True
 
 
 @dataclass(frozen=True)
@@ -203,22 +213,26 @@ def prepare(frame: gpd.GeoDataFrame, layer: str, max_features: int | None = None
 
 
 def _write_with_gdal(
-    driver: str, dataset_options: dict[str, str] | None = None, **options: str
-) -> Callable[[gpd.GeoDataFrame, str, Path], None]:
-    def write(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
+    driver: str,
+    dataset_options: dict[str, str] | None = None,
+    notes_options: Callable[[dict], dict] | None = None,
+    **options: str,
+) -> Callable[[gpd.GeoDataFrame, str, Path, dict], None]:
+    """A writer through GDAL; `notes_options(notes)` gives the keyword arguments that store the notes."""
+
+    def write(frame: gpd.GeoDataFrame, layer: str, path: Path, notes: dict) -> None:
+        extra = notes_options(notes) if notes_options else {}
         # Arrow keeps nullable booleans and integers typed (the classic path turns them into floats).
         pyogrio.write_dataframe(
-            frame, path, driver=driver, layer=layer, use_arrow=True, dataset_options=dataset_options, **options
+            frame, path, driver=driver, layer=layer, use_arrow=True, dataset_options=dataset_options, **options, **extra
         )
 
     return write
 
 
-def _write_geoparquet(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
-    # The store's own writer would nest a second atomic write (and its owner-only temp file).
-    frame.to_parquet(
-        path, compression="zstd", compression_level=store.PARQUET_ZSTD_LEVEL, index=False, schema_version="1.1.0"
-    )
+def _write_geoparquet(frame: gpd.GeoDataFrame, layer: str, path: Path, notes: dict) -> None:
+    # The store's writer without its atomic move: the export makes its own temporary file.
+    store.write_geoparquet(frame, path, metadata={NOTES_KEY: json.dumps(notes, ensure_ascii=False)})
 
 
 def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
@@ -241,7 +255,7 @@ def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
     return table
 
 
-def _write_csv(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
+def _write_csv(frame: gpd.GeoDataFrame, layer: str, path: Path, notes: dict) -> None:
     csv_table(frame, layer).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
 
@@ -286,7 +300,7 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return text.getvalue()
 
 
-def _write_shapefile_zip(frame: gpd.GeoDataFrame, layer: str, path: Path) -> None:
+def _write_shapefile_zip(frame: gpd.GeoDataFrame, layer: str, path: Path, notes: dict) -> None:
     names = shapefile_field_names(list(schema.columns(layer)))
     families = _geometry_families(frame)
     parts = {layer if len(families) == 1 else f"{layer}_{family}": part for family, part in families.items()}
@@ -322,11 +336,37 @@ FORMATS: dict[str, ExportFormat] = {
     fmt.key: fmt
     for fmt in (
         ExportFormat(
-            "geojson", "GeoJSON", ".geojson", "application/geo+json", True, _write_with_gdal("GeoJSON", RFC7946="YES")
+            "geojson",
+            "GeoJSON",
+            ".geojson",
+            "application/geo+json",
+            True,
+            # A foreign member of the FeatureCollection (RFC 7946, section 6.1).
+            _write_with_gdal(
+                "GeoJSON",
+                notes_options=lambda notes: {"FOREIGN_MEMBERS_COLLECTION": json.dumps({NOTES_KEY: notes})},
+                RFC7946="YES",
+            ),
         ),
-        ExportFormat("gpkg", "GeoPackage", ".gpkg", "application/geopackage+sqlite3", False, _write_with_gdal("GPKG")),
+        ExportFormat(
+            "gpkg",
+            "GeoPackage",
+            ".gpkg",
+            "application/geopackage+sqlite3",
+            False,
+            _write_with_gdal("GPKG", notes_options=lambda notes: {"layer_metadata": _text_items(notes)}),
+        ),
         ExportFormat("parquet", "GeoParquet", ".parquet", "application/vnd.apache.parquet", False, _write_geoparquet),
-        ExportFormat("fgb", "FlatGeobuf", ".fgb", "application/octet-stream", False, _write_with_gdal("FlatGeobuf")),
+        ExportFormat(
+            "fgb",
+            "FlatGeobuf",
+            ".fgb",
+            "application/octet-stream",
+            False,
+            _write_with_gdal(
+                "FlatGeobuf", notes_options=lambda notes: {"TITLE": notes["title"], "DESCRIPTION": _notes_text(notes)}
+            ),
+        ),
         ExportFormat(
             "kml",
             "KML",
@@ -335,8 +375,9 @@ FORMATS: dict[str, ExportFormat] = {
             True,
             # GDAL's KML driver entity-escapes all text; LIBKML wraps it in CDATA and breaks on "]]>".
             _write_with_gdal("KML", dataset_options={"NameField": "name"}),
+            carries_licence=False,
         ),
-        ExportFormat("csv", "CSV", ".csv", "text/csv", True, _write_csv),
+        ExportFormat("csv", "CSV", ".csv", "text/csv", True, _write_csv, carries_licence=False),
         ExportFormat("shp", "Shapefile (zip)", ".shp.zip", "application/zip", False, _write_shapefile_zip),
     )
 }
@@ -356,9 +397,20 @@ def write_layer(frame: gpd.GeoDataFrame, layer: str, fmt: str, path: Path, max_f
     export_format = get_format(fmt)
     ready = prepare(frame, layer, max_features)
     name = f"{layer}{export_format.extension}"
+    notes = file_notes(ready, layer)
     return store.atomic_write(
-        Path(path), lambda tmp: _write_fresh(tmp, name, lambda fresh: export_format.write(ready, layer, fresh))
+        Path(path), lambda tmp: _write_fresh(tmp, name, lambda fresh: export_format.write(ready, layer, fresh, notes))
     )
+
+
+def needs_licence_zip(frame: gpd.GeoDataFrame, fmt: str) -> bool:
+    """Whether one layer in format `fmt` must be zipped with its licence texts: OpenStreetMap data (ODbL)
+    in a format that cannot hold the licence itself (CSV, KML)."""
+    return not get_format(fmt).carries_licence and _has_odbl(frame)
+
+
+def _has_odbl(frame: gpd.GeoDataFrame) -> bool:
+    return any(schema.is_odbl(value) for value in frame["licence"].dropna().unique())
 
 
 def _write_fresh(tmp: Path, name: str, write: Callable[[Path], None]) -> None:
@@ -423,7 +475,8 @@ def licence_files(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, Path]:
     """Licence texts in `datasets/licences/` that apply to the frames, by archive name.
 
     A file applies when its name without extension is one of the frames' `licence` or `source`
-    values, case-insensitively (e.g. `ODbL-1.0.txt`, `gisco.md`).
+    values, case-insensitively (e.g. `ODbL-1.0.txt`, `gisco.md`); OpenStreetMap data of any source
+    also brings the OpenStreetMap notice `osm.md`.
     """
     folder = settings.DATASETS_DIR / "licences"
     if not folder.is_dir():
@@ -434,11 +487,57 @@ def licence_files(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, Path]:
         for column in ("licence", "source")
         for value in frame[column].dropna().unique()
     }
+    if any(_has_odbl(frame) for frame in frames.values()):
+        keys.add("osm")
     return {
         f"licences/{path.name}": path
         for path in sorted(folder.iterdir())
         if path.is_file() and path.stem.lower() in keys
     }
+
+
+def caveats(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, dict[str, str]]:
+    """{name: {source: caveat}}: what a reader must know about the attributes of these frames' sources.
+
+    `frames` are keyed by any name (a layer, or a part of one such as "ports_points"); each frame's
+    own `layer` column says which layer's caveats apply.
+    """
+    found = {
+        name: get_layer(str(frame["layer"].iloc[0])).caveats_for(frame["source"].dropna().unique())
+        for name, frame in frames.items()
+        if len(frame)
+    }
+    return {name: notes for name, notes in found.items() if notes}
+
+
+def file_notes(frame: gpd.GeoDataFrame, layer: str) -> dict:
+    """What a single exported file carries in its own metadata: credits, licences, caveats and, for
+    OpenStreetMap data, the ODbL notice and the full licence text.
+
+    GeoJSON keeps it as a `corridor_atlas` member of the FeatureCollection, GeoPackage as layer
+    metadata, GeoParquet as file metadata, FlatGeobuf as the layer description.
+    """
+    notes = {
+        "title": f"Corridor Atlas export: {layer}",
+        "made_with": f"{APP_NAME} {__version__}",
+        "crs": schema.CRS,
+        "attribution": "; ".join(sorted(frame["attribution"].dropna().unique())),
+        "licences": "; ".join(sorted(frame["licence"].dropna().unique())),
+        "caveats": " ".join(caveats({layer: frame}).get(layer, {}).values()),
+    }
+    if _has_odbl(frame):
+        notes["odbl_notice"] = ODBL_NOTICE
+        licence = settings.DATASETS_DIR / "licences" / ODBL_TEXT_FILE
+        notes["odbl_text"] = licence.read_text(encoding="utf-8") if licence.is_file() else LICENCE_URLS["ODbL-1.0"]
+    return {key: value for key, value in notes.items() if value}
+
+
+def _text_items(notes: dict) -> dict[str, str]:
+    return {key.upper(): str(value) for key, value in notes.items()}
+
+
+def _notes_text(notes: dict) -> str:
+    return "\n\n".join(f"{key}: {value}" for key, value in notes.items() if key != "title")
 
 
 def readme(
@@ -495,8 +594,15 @@ def readme(
             )
             lines.append(f"  Licence: {record['licence']}{url}")
             lines.append(f"  Credit: {record['attribution']}")
+    notes = caveats(frames)
+    if notes:
+        lines += ["", "About the attributes", "--------------------"]
+        for layer, by_source in notes.items():
+            for source, text in by_source.items():
+                lines += textwrap.wrap(f"- {layer} ({source}): {text}", 100, subsequent_indent="  ")
     if odbl:
         lines += ["", "OpenStreetMap data", "------------------", *textwrap.wrap(ODBL_NOTICE, 100)]
+        lines.append(f"The full text of the licence is in licences/{ODBL_TEXT_FILE}.")
     lines += ["", "Full licence texts, where shipped, are in licences/. More: datasets/SOURCES.md in the project."]
     return "\n".join(lines) + "\n"
 
@@ -551,6 +657,7 @@ def metadata(
                 "features": len(frame),
                 "bbox": [float(value) for value in frame.total_bounds],
                 "sources": source_summary(frame),
+                "caveats": caveats({layer: frame}).get(layer, {}),
             }
             for layer, frame in frames.items()
         },
@@ -597,7 +704,7 @@ def write_bundle(
         with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
             for layer, frame in ready.items():
                 layer_path = zip_path.parent / files[layer][0]
-                export_format.write(frame, layer, layer_path)
+                export_format.write(frame, layer, layer_path, file_notes(frame, layer))
                 archive.write(layer_path, files[layer][0])
             archive.writestr("README.txt", notes)
             record = metadata(ready, files, fmt, selection)
@@ -667,10 +774,21 @@ class Download:
 def layer_download(
     frame: gpd.GeoDataFrame, layer: str, fmt: str, selection: Selection | None = None, max_features: int | None = None
 ) -> Download:
-    """A download of one layer: checked now (empty, limit, format), built only when `build()` is called."""
+    """A download of one layer: checked now (empty, limit, format), built only when `build()` is called.
+
+    OpenStreetMap data in a format that cannot hold its licence (CSV, KML) comes as a zip with the
+    licence texts and a README (`needs_licence_zip`).
+    """
     export_format = get_format(fmt)
     ready = prepare(frame, layer, max_features)
     size = human_size(estimate_size(ready, layer, fmt))
+    if needs_licence_zip(ready, fmt):
+        return Download(
+            label=f"{export_format.label} in a zip with the ODbL licence · {len(ready):,} features · {size}",
+            file_name=export_filename([layer], fmt, selection) + ".zip",
+            media_type="application/zip",
+            build=lambda: bundle_bytes({layer: ready}, fmt, selection),
+        )
     return Download(
         label=f"{export_format.label} · {len(ready):,} features · {size}",
         file_name=export_filename([layer], fmt, selection),
@@ -749,7 +867,9 @@ def export_layers(
     if out == "-" and (fmt == BUNDLE or not get_format(fmt).streamable):
         streamable = ", ".join(key for key, value in FORMATS.items() if value.streamable)
         raise ExportError(f"{label} cannot be written to standard output; use one of: {streamable}")
-    path = None if out == "-" else _target_path(out, export_filename(layers, fmt, selection), overwrite)
+    name = export_filename(layers, fmt, selection)
+    if out != "-":
+        _target_path(out, name, overwrite)  # refuse a bad target before loading anything
     if with_stored:
         loaded = load_layers(layers)
         frames, problems = loaded.frames, loaded.problems
@@ -757,14 +877,29 @@ def export_layers(
         frames, problems = {layer: store.read_embedded(layer) for layer in layers}, []
     frames = {layer: select_layer(frame, selection) for layer, frame in frames.items()}
     counts = {layer: len(frame) for layer, frame in frames.items()}
+    zipped = fmt != BUNDLE and needs_licence_zip(frames[layers[0]], fmt)
     if out == "-":
+        if zipped:
+            raise ExportError(
+                f"OpenStreetMap data must travel with its ODbL licence, which {label} cannot hold: write it to a "
+                "file (a zip with the licence) or use geojson"
+            )
         size = write_stream(frames[layers[0]], layers[0], fmt, stdout, max_features)
         return ExportResult("-", size, counts, label, tuple(problems))
-    if fmt == BUNDLE:
-        write_bundle(frames, path, bundle_format, selection, max_features)
-        counts = {layer: count for layer, count in counts.items() if count}
-    else:
-        write_layer(frames[layers[0]], layers[0], fmt, path, max_features)
+    if zipped:  # e.g. roads.csv -> roads.csv.zip, holding roads.csv, README.txt and the licences
+        out = f"{out}.zip" if out is not None and not Path(out).is_dir() else out
+        name, label = f"{name}.zip", f"{label} in a zip with the ODbL licence"
+    path = _target_path(out, name, overwrite)
+    try:
+        if zipped:
+            write_bundle(frames, path, fmt, selection, max_features)
+        elif fmt == BUNDLE:
+            write_bundle(frames, path, bundle_format, selection, max_features)
+            counts = {layer: count for layer, count in counts.items() if count}
+        else:
+            write_layer(frames[layers[0]], layers[0], fmt, path, max_features)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}; choose a folder you can write to") from exc
     return ExportResult(str(path), path.stat().st_size, counts, label, tuple(problems))
 
 
@@ -773,6 +908,9 @@ def _target_path(out: str | Path | None, name: str, overwrite: bool) -> Path:
     path = Path(out) if out is not None else Path.cwd() / name
     if path.is_dir():
         path = path_inside(path, name)
+    blocking = next((parent for parent in path.parents if parent.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ExportError(f"cannot write {path}: {blocking} is a file, not a folder; choose another path")
     if path.exists() and not path.is_file():
         raise ExportError(f"{path} exists and is not a regular file; choose a file name")
     if path.exists() and not overwrite:

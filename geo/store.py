@@ -21,6 +21,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 
 from geo import schema, settings
 
@@ -63,15 +64,23 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def write_geoparquet(frame: gpd.GeoDataFrame, path: Path, metadata: dict[str, str] | None = None) -> None:
+    """Write `frame` to `path` (not atomically: callers pass a temporary path) as GeoParquet 1.1, zstd.
+
+    `metadata` adds key-value pairs to the file's schema metadata (e.g. licence notes of an export).
+    """
+    options = {"compression": "zstd", "compression_level": PARQUET_ZSTD_LEVEL}
+    frame.to_parquet(path, index=False, schema_version="1.1.0", **options)
+    if metadata:
+        table = pq.read_table(path)
+        extra = {key.encode(): value.encode() for key, value in metadata.items()}
+        pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **extra}), path, **options)
+
+
 def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
-    """Validate `frame` against the schema of `layer` and write it to `path` as GeoParquet."""
+    """Validate `frame` against the schema of `layer` and write it to `path` as GeoParquet, atomically."""
     schema.validate(frame, layer)
-    return atomic_write(
-        path,
-        lambda tmp: frame.to_parquet(
-            tmp, compression="zstd", compression_level=PARQUET_ZSTD_LEVEL, index=False, schema_version="1.1.0"
-        ),
-    )
+    return atomic_write(path, lambda tmp: write_geoparquet(frame, tmp))
 
 
 def read_layer_file(path: Path, layer: str) -> gpd.GeoDataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -45,6 +46,7 @@ def datasets(tmp_path, monkeypatch):
         crs="EPSG:4326",
     )
     table.to_parquet(folder / "countries.parquet")
+    shutil.copytree(settings.DATASETS_DIR / "licences", folder / "licences")
     monkeypatch.setattr(settings, "DATASETS_DIR", folder)
     countries._default_table.cache_clear()
     yield folder
@@ -68,10 +70,29 @@ def test_country_export_writes_only_that_country(datasets, tmp_path, capsys):
 
 
 def test_country_names_and_eu_codes_are_resolved(datasets, tmp_path, capsys):
-    out = tmp_path / "ports.csv"
-    code, _, _ = run(capsys, "--layer", "ports", "--country", "Poland,EL", "--format", "csv", "--out", str(out))
+    out = tmp_path / "ports.gpkg"
+    code, _, _ = run(capsys, "--layer", "ports", "--country", "Poland,EL", "--format", "gpkg", "--out", str(out))
     assert code == 0
-    assert sorted(pd.read_csv(out)["id"]) == ["gisco:PLGDN", "osm:way/4242"]
+    assert sorted(pyogrio.read_dataframe(out)["id"]) == ["gisco:PLGDN", "osm:way/4242"]
+
+
+def test_csv_of_openstreetmap_data_comes_zipped_with_the_full_licence(datasets, tmp_path, capsys):
+    out = tmp_path / "ports.csv"
+    code, stdout, _ = run(capsys, "--layer", "ports", "--country", "PL", "--format", "csv", "--out", str(out))
+    assert code == 0 and not out.exists()
+    written = tmp_path / "ports.csv.zip"
+    assert f"wrote {written}" in stdout and "in a zip with the ODbL licence" in stdout
+    with zipfile.ZipFile(written) as archive:
+        table = pd.read_csv(archive.open("ports.csv"))
+        licence = archive.read("licences/ODbL-1.0.txt").decode()
+    assert sorted(table["id"]) == ["gisco:PLGDN"]
+    assert licence == (settings.REPO_DIR / "datasets" / "licences" / "ODbL-1.0.txt").read_text()
+    assert "Open Database License" in licence and len(licence) > 20_000, "the full text, not a notice"
+
+
+def test_csv_of_openstreetmap_data_is_not_streamed_without_its_licence(datasets, capsys):
+    code, _, stderr = run(capsys, "--layer", "rail", "--format", "csv", "--out", "-")
+    assert code == 2 and "ODbL" in stderr and "geojson" in stderr
 
 
 def test_bbox_clips(datasets, tmp_path, capsys):
@@ -94,9 +115,12 @@ def test_bundle_of_several_layers(datasets, tmp_path, capsys):
 
 
 def test_out_folder_gets_a_descriptive_safe_name(datasets, tmp_path, capsys):
+    code, _, _ = run(capsys, "--layer", "rail", "--country", "PL", "--format", "gpkg", "--out", str(tmp_path))
+    assert code == 0
+    assert (tmp_path / f"corridor-atlas_rail_PL_{TODAY}.gpkg").is_file()
     code, _, _ = run(capsys, "--layer", "rail", "--country", "PL", "--format", "kml", "--out", str(tmp_path))
     assert code == 0
-    assert (tmp_path / f"corridor-atlas_rail_PL_{TODAY}.kml").is_file()
+    assert (tmp_path / f"corridor-atlas_rail_PL_{TODAY}.kml.zip").is_file(), "OSM data in KML travels zipped"
 
 
 def test_standard_output_carries_the_data_and_stderr_the_report(datasets, tmp_path):
@@ -172,12 +196,12 @@ def test_with_stored_adds_fetched_detail(datasets, tmp_path, capsys, monkeypatch
     extra = rail_frame().iloc[[0]].copy()
     extra["id"] = pd.Series(["osm:way/999"], index=extra.index, dtype="string")
     store.write_area(extra.reset_index(drop=True), "rail", "overpass", "gdansk", {"bbox": [18, 54, 19, 55]})
-    out = tmp_path / "rail.csv"
-    code, _, _ = run(capsys, "--layer", "rail", "--with-stored", "--format", "csv", "--out", str(out))
+    out = tmp_path / "rail.geojson"
+    code, _, _ = run(capsys, "--layer", "rail", "--with-stored", "--format", "geojson", "--out", str(out))
     assert code == 0
-    assert "osm:way/999" in set(pd.read_csv(out)["id"])
-    code, _, _ = run(capsys, "--layer", "rail", "--format", "csv", "--out", str(out), "--force")
-    assert "osm:way/999" not in set(pd.read_csv(out)["id"])
+    assert "osm:way/999" in set(pyogrio.read_dataframe(out)["id"])
+    code, _, _ = run(capsys, "--layer", "rail", "--format", "geojson", "--out", str(out), "--force")
+    assert "osm:way/999" not in set(pyogrio.read_dataframe(out)["id"])
 
 
 def test_corrupt_stored_file_is_a_warning_not_a_failure(datasets, tmp_path, capsys, monkeypatch):
@@ -185,20 +209,32 @@ def test_corrupt_stored_file_is_a_warning_not_a_failure(datasets, tmp_path, caps
     broken = store.area_path("rail", "overpass", "broken")
     broken.parent.mkdir(parents=True)
     broken.write_bytes(b"PAR1 truncated")
-    out = tmp_path / "rail.csv"
-    code, _, stderr = run(capsys, "--layer", "rail", "--with-stored", "--format", "csv", "--out", str(out))
-    assert code == 0 and len(pd.read_csv(out)) == 3
+    out = tmp_path / "rail.gpkg"
+    code, _, stderr = run(capsys, "--layer", "rail", "--with-stored", "--format", "gpkg", "--out", str(out))
+    assert code == 0 and len(pyogrio.read_dataframe(out)) == 3
     assert "warning:" in stderr and "broken.parquet is unreadable" in stderr
 
 
 def test_an_existing_file_is_replaced_only_with_force(datasets, tmp_path, capsys):
-    out = tmp_path / "rail.csv"
+    out = tmp_path / "rail.geojson"
     out.write_text("my own notes")
-    code, _, stderr = run(capsys, "--layer", "rail", "--format", "csv", "--out", str(out))
+    code, _, stderr = run(capsys, "--layer", "rail", "--format", "geojson", "--out", str(out))
     assert code == 2 and "already exists" in stderr and "--force" in stderr
     assert out.read_text() == "my own notes"
-    code, _, _ = run(capsys, "--layer", "rail", "--format", "csv", "--out", str(out), "--force")
-    assert code == 0 and len(pd.read_csv(out)) == 3
+    code, _, _ = run(capsys, "--layer", "rail", "--format", "geojson", "--out", str(out), "--force")
+    assert code == 0 and len(pyogrio.read_dataframe(out)) == 3
+
+
+def test_a_path_below_a_file_gets_one_plain_sentence(datasets, tmp_path, capsys):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    code, _, stderr = run(capsys, "--layer", "rail", "--format", "gpkg", "--out", str(blocker / "rail.gpkg"))
+    assert code == 2
+    assert (
+        stderr.strip()
+        == f"error: cannot write {blocker / 'rail.gpkg'}: {blocker} is a file, not a folder; choose another path"
+    )
+    assert "Errno" not in stderr and blocker.read_text() == "mine"
 
 
 def test_something_that_is_not_a_file_is_never_replaced(datasets, tmp_path, capsys):

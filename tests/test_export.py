@@ -489,7 +489,7 @@ def test_failure_mid_write_keeps_the_old_file(tmp_path, monkeypatch):
     target = tmp_path / "r.geojson"
     target.write_text("previous export")
 
-    def broken(frame, layer, path):
+    def broken(frame, layer, path, notes):
         path.write_bytes(b"half a file")
         raise RuntimeError("disk full")
 
@@ -668,3 +668,57 @@ def test_real_roads_bundle_carries_the_odbl_notice_and_openmaptiles_credit(tmp_p
     road_sources = meta["layers"]["roads"]["sources"]
     assert sum(source["features"] for source in road_sources) == len(roads)
     assert {source["licence"] for source in road_sources} == set(roads["licence"])
+
+
+ODBL_TEXT = (Path(__file__).resolve().parents[1] / "datasets" / "licences" / "ODbL-1.0.txt").read_text("utf-8")
+
+
+def _embedded_notes(path: Path, fmt: str) -> dict:
+    """The notes a single exported file carries in its own metadata, read back with each format's reader."""
+    if fmt == "geojson":
+        return json.loads(path.read_text("utf-8"))[export.NOTES_KEY]
+    if fmt == "gpkg":
+        return {key.lower(): value for key, value in pyogrio.read_info(path)["layer_metadata"].items()}
+    if fmt == "parquet":
+        return json.loads(pq.read_schema(path).metadata[export.NOTES_KEY.encode()])
+    if fmt == "fgb":
+        return {"description": pyogrio.read_info(path)["layer_metadata"]["DESCRIPTION"]}
+    raise AssertionError(fmt)
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "parquet", "fgb"])
+def test_single_files_of_osm_data_carry_the_full_odbl_text(tmp_path, fmt):
+    roads = real_subset("roads")
+    path = export.write_layer(roads, "roads", fmt, tmp_path / f"roads{export.FORMATS[fmt].extension}")
+    notes = _embedded_notes(path, fmt)
+    text = notes.get("odbl_text") or notes["description"]
+    assert ODBL_TEXT.strip()[:2000] in text and len(ODBL_TEXT) > 20_000, "the full licence text, not a link"
+    assert "OpenStreetMap" in json.dumps(notes)
+
+
+def test_files_without_osm_data_carry_credits_but_no_odbl(tmp_path):
+    rail = real_subset("rail")
+    notes = _embedded_notes(export.write_layer(rail, "rail", "geojson", tmp_path / "r.geojson"), "geojson")
+    assert "odbl_text" not in notes and notes["attribution"] == "Made with Natural Earth"
+    assert "older state of the network" in notes["caveats"], "Natural Earth's attributes are dated, and say so"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "kml"])
+def test_downloads_of_osm_data_in_csv_or_kml_are_zipped_with_the_licence(fmt):
+    roads = real_subset("roads")
+    offer = export.layer_download(roads, "roads", fmt)
+    assert offer.file_name.endswith(f"{export.FORMATS[fmt].extension}.zip") and offer.media_type == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(offer.build())) as archive:
+        assert archive.read("licences/ODbL-1.0.txt").decode("utf-8") == ODBL_TEXT
+        assert f"roads{export.FORMATS[fmt].extension}" in archive.namelist()
+    plain = export.layer_download(real_subset("rail"), "rail", fmt)
+    assert plain.file_name.endswith(export.FORMATS[fmt].extension), "public-domain data needs no zip"
+
+
+def test_bundles_say_what_natural_earth_attributes_are_worth(tmp_path):
+    path = export.write_bundle({"rail": real_subset("rail")}, tmp_path / "b.zip")
+    with zipfile.ZipFile(path) as archive:
+        readme = archive.read("README.txt").decode("utf-8")
+        meta = json.loads(archive.read("metadata.json"))
+    assert "About the attributes" in readme and "older state of the network" in " ".join(readme.split())
+    assert "no date" in meta["layers"]["rail"]["caveats"]["natural_earth"]
