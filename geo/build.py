@@ -15,7 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo import lod, settings, store
+from geo import lod, schema, settings, store
 from geo.sources import (
     MissingInputError,
     build_time,
@@ -23,6 +23,7 @@ from geo.sources import (
     natural_earth_countries,
     natural_earth_rail,
     osm_roads_2021,
+    provenance,
     world_port_index,
 )
 
@@ -39,14 +40,17 @@ def check_inputs(data_dir: Path) -> None:
         )
 
 
+def with_provenance(countries: gpd.GeoDataFrame, retrieved_at: str) -> gpd.GeoDataFrame:
+    """The country table with the provenance columns every embedded feature carries (source ... retrieved_at)."""
+    frame = schema.with_provenance(countries, provenance(natural_earth_countries, retrieved_at))
+    for column in ("source", "licence", "attribution", "source_date", "retrieved_at"):
+        frame[column] = frame[column].astype("string")
+    return frame
+
+
 def write_countries(frame: gpd.GeoDataFrame, path: Path) -> Path:
     """Write the country table as GeoParquet, atomically."""
-    return store.atomic_write(
-        path,
-        lambda tmp: frame.to_parquet(
-            tmp, compression="zstd", compression_level=store.PARQUET_ZSTD_LEVEL, index=False, schema_version="1.1.0"
-        ),
-    )
+    return store.atomic_write(path, lambda tmp: store.write_geoparquet(frame, tmp))
 
 
 def build_layers(data_dir: Path, retrieved_at: str, progress: Callable[[str], object] = print) -> dict:
@@ -80,7 +84,7 @@ def build_default(
     retrieved_at = build_time()
     progress(f"building the embedded snapshot from {data_dir} into {out_dir}")
     progress("countries: Natural Earth 1:50m ...")
-    country_table = natural_earth_countries.load_countries(data_dir)
+    country_table = with_provenance(natural_earth_countries.load_countries(data_dir), retrieved_at)
     layers = build_layers(data_dir, retrieved_at, progress)
 
     summary: dict[str, dict] = {}

@@ -70,9 +70,17 @@ def test_build_is_reproducible_against_the_committed_snapshot(built):
         fresh = store.read_layer_file(out_dir / f"{layer}.parquet", layer).drop(columns="retrieved_at")
         committed = store.read_embedded(layer).drop(columns="retrieved_at")
         pd.testing.assert_frame_equal(pd.DataFrame(fresh), pd.DataFrame(committed))
-    fresh = gpd.read_parquet(out_dir / "countries.parquet")
-    committed = gpd.read_parquet(settings.DATASETS_DIR / "countries.parquet")
+    fresh = gpd.read_parquet(out_dir / "countries.parquet").drop(columns="retrieved_at")
+    committed = gpd.read_parquet(settings.DATASETS_DIR / "countries.parquet").drop(columns="retrieved_at")
     pd.testing.assert_frame_equal(pd.DataFrame(fresh), pd.DataFrame(committed))
+
+
+def test_countries_carry_provenance_like_every_feature(built):
+    out_dir, _, _ = built
+    table = gpd.read_parquet(out_dir / "countries.parquet")
+    assert (table["source"] == "natural_earth").all() and (table["licence"] == "public domain").all()
+    assert (table["attribution"] == "Made with Natural Earth").all()
+    assert table["retrieved_at"].notna().all() and table["retrieved_at"].nunique() == 1
 
 
 def test_roads_subset_keeps_its_km(built, data_dir):
