@@ -91,10 +91,12 @@ def prepared_map(
 
 
 @st.cache_resource(max_entries=64)
-def country_table(countries: tuple[str, ...] | None) -> pd.DataFrame:
+def country_table(countries: tuple[str, ...] | None) -> tuple[pd.DataFrame, list[str]]:
+    """The statistics of the selected countries, and what a reader must know about their sources."""
     data = load_data()
     frames = {layer: select.select(data[layer], countries) for layer in schema.LAYERS}
-    return stats.country_stats(frames["ports"], frames["rail"], frames["roads"], countries=countries)
+    table = stats.country_stats(frames["ports"], frames["rail"], frames["roads"], countries=countries)
+    return table, stats.caveats(frames)
 
 
 # -- controls ------------------------------------------------------------------------------------
@@ -255,27 +257,23 @@ def map_panel(controls: Controls, found: search.Result | None) -> None:
 def stats_panel(controls: Controls) -> None:
     """Ports, km of rail and road, and the electrified share, per selected country."""
     st.subheader("Statistics")
-    table = country_table(controls.countries)
+    table, caveats = country_table(controls.countries)
     if table.empty:
         st.info("No features in the selected countries.")
         return
     total = table.loc[stats.TOTAL]
-    share = total["electrified_share"]
     columns = st.columns(4)
     columns[0].metric("Ports", f"{int(total['ports']):,}", help=f"{int(total['ten_t_ports']):,} with a TEN-T code")
-    columns[1].metric("Rail", f"{total['rail_km']:,.0f} km")
-    columns[2].metric("Major roads", f"{total['road_km']:,.0f} km")
-    known = total["rail_known_km"] / total["rail_km"] if total["rail_km"] else 0.0
-    columns[3].metric(
-        "Electrified rail (where known)",
-        "unknown" if pd.isna(share) else f"{share:.0%}",
-        help=f"electrified share of the rail length whose electrification is known: {known:.0%} of all rail here",
+    columns[1].metric(
+        "Rail",
+        f"{total['rail_km']:,.0f} km",
+        help=f"Railway lines; rail ferries are not counted as railway ({total['rail_ferry_km']:,.0f} km of them here).",
     )
-    if not pd.isna(share) and known < 0.5:
-        st.caption(
-            f"Electrification is known for only {known:.0%} of this rail length in the snapshot: "
-            "load detailed OpenStreetMap data for a fuller picture."
-        )
+    columns[2].metric("Major roads", f"{total['road_km']:,.0f} km")
+    headline = stats.electrification_headline(total)
+    columns[3].metric("Electrified rail", headline.value, help=headline.help)
+    if headline.caption:
+        st.caption(headline.caption)
     names = country_choices()
     shown = table.rename(index=lambda code: names.get(code, code))
     st.dataframe(
@@ -284,6 +282,7 @@ def stats_panel(controls: Controls) -> None:
             "ports": st.column_config.NumberColumn("Ports"),
             "ten_t_ports": st.column_config.NumberColumn("TEN-T ports"),
             "rail_km": st.column_config.NumberColumn("Rail km", format="%.0f"),
+            "rail_ferry_km": st.column_config.NumberColumn("Rail ferry km", format="%.0f"),
             "rail_electrified_km": st.column_config.NumberColumn("Electrified km", format="%.0f"),
             "rail_known_km": st.column_config.NumberColumn("Electrification known km", format="%.0f"),
             "electrified_share": st.column_config.NumberColumn("Electrified share", format="percent"),
@@ -296,8 +295,9 @@ def stats_panel(controls: Controls) -> None:
     )
     st.caption(
         "Lengths are geodesic kilometres of the embedded snapshot (Natural Earth railways, OpenStreetMap 2021 "
-        "major roads; dual carriageways count twice). The electrified share is over the length whose "
-        "electrification is known."
+        "major roads; dual carriageways count twice). Rail ferries are counted apart, not as railway. The "
+        "electrified share is over the length whose electrification is known, and is given only when at least "
+        f"{stats.MIN_KNOWN_SHARE:.0%} of the length is known. {' '.join(caveats)}"
     )
 
 

@@ -117,9 +117,19 @@ def test_corrupt_dataset_names_the_build_command(tmp_path, monkeypatch):
     assert app.error and "python -m geo build-default" in app.error[0].value
 
 
-def test_electrified_share_says_how_much_of_the_rail_it_covers():
+def test_poland_gets_the_known_length_not_a_misleading_share():
     app = _run(countries="PL")
     (caption,) = [c.value for c in app.caption if c.value.startswith("Electrification is known for only")]
-    metric = next(m for m in app.metric if m.label == "Electrified rail (where known)")
+    metric = next(m for m in app.metric if m.label == "Electrified rail")
+    assert metric.value.endswith("km known") and "%" not in metric.value
+    assert "no share is given" in caption
+    statistics = " ".join(c.value for c in app.caption)
+    assert "older state of the network" in statistics, "the statistics say Natural Earth's attributes are dated"
+
+
+def test_norway_gets_a_share_and_ferries_are_counted_apart():
+    app = _run(countries="NO")
+    metric = next(m for m in app.metric if m.label == "Electrified rail")
     assert metric.value.endswith("%")
-    assert "% of this rail length" in caption
+    rail = next(m for m in app.metric if m.label == "Rail")
+    assert "rail ferries are not counted" in rail.help
