@@ -121,3 +121,26 @@ def test_countries_bbox_and_plan_view_on_the_real_data():
     view = select.plan_view(loaded, ["ports", "rail"], ["PL"], (west, south, east, north))
     assert set(view.frames["rail"]["country"]) == {"PL"}
     assert len(view.frames["ports"]) == len(select.select(loaded["ports"], ["PL"]))
+
+
+@pytest.mark.parametrize(
+    ("country", "outlying"),
+    [
+        ("GR", []),
+        ("ES", ["gisco:ESCEU", "gisco:ESMLN"]),
+        ("FI", ["gisco:FIMHQ", "gisco:FIECK"]),
+        ("NO", ["gisco:NOVAO"]),
+        ("IT", ["gisco:ITLMP"]),
+    ],
+)
+def test_the_map_draws_every_port_the_statistics_count(country, outlying):
+    """Filtering by country never drops coastal, island or exclave ports that the statistics and exports count."""
+    from geo import render, stats
+    from geo.countries import load_countries
+
+    loaded = select.load_layers()
+    request = render.plan_request(loaded, ["ports", "rail"], [country], outlines=load_countries())
+    selected = select.select(loaded["ports"], [country])
+    counted = stats.country_stats(selected, None, None).loc[country, "ports"]
+    assert len(request.frames["ports"]) == len(selected) == counted
+    assert set(outlying) <= set(request.frames["ports"]["id"])
