@@ -177,9 +177,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from geo import render, schema, seed_ports, select, store
     from geo.countries import load_countries, resolve_country
 
-    layers = _split_values(args.layers) or list(schema.LAYERS)
+    layers = _split_values(args.layer) or list(schema.LAYERS)
     for layer in layers:
         schema.columns(layer)  # SchemaError (a ValueError) names the known layers
+    store.check_output(Path(args.out), args.force)
     countries = [resolve_country(name) for name in _split_values(args.country)] or None
     bbox = select.parse_bbox(args.bbox) if args.bbox else None
     try:
@@ -198,7 +199,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
     except store.DatasetError as exc:
         raise UserError(str(exc)) from exc
     page = render.render_html(request, inline_assets=not args.cdn)
-    store.write_text_atomic(Path(args.out), page)
+    try:
+        store.write_text_atomic(Path(args.out), page)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror or exc}; choose a folder you can write to") from exc
     shown = ", ".join(f"{len(frame):,} {layer}" for layer, frame in request.frames.items())
     print(f"wrote {args.out} ({len(page.encode()) / 1e6:.2f} MB): {shown}")
     if request.notice:
@@ -229,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
         "python -m geo export --layer rail --layer roads --format bundle --bbox=-10,35,5,44 | "
         "python -m geo export --layer ports --format geojson --out -",
     )
-    export.add_argument("--layer", action="append", required=True, help="ports, rail or roads (repeat for a bundle)")
+    export.add_argument(
+        "--layer", action="append", required=True, help="ports, rail or roads; repeat or comma-separate for a bundle"
+    )
     export.add_argument("--format", default="gpkg", choices=[*FORMATS, BUNDLE], help="file format (default: gpkg)")
     export.add_argument(
         "--bundle-format",
@@ -290,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Example: python -m geo import monaco-latest.osm.pbf --layer rail --layer ports",
     )
     importer.add_argument("file", help=".osm.pbf or Overpass .json file")
-    importer.add_argument("--layer", action="append", help="ports, rail or roads (default: all)")
+    importer.add_argument("--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate")
     importer.add_argument("--store", help="store folder (default: store/)")
     importer.add_argument("--dry-run", action="store_true", help="read and summarise, store nothing")
     importer.set_defaults(handler=_cmd_import)
@@ -301,16 +307,17 @@ def build_parser() -> argparse.ArgumentParser:
         "render",
         help="write the map as a standalone HTML page (works offline: Leaflet is embedded)",
         description="Examples: python -m geo render --out map.html | "
-        "python -m geo render --out pl.html --layers rail,ports --country PL --basemap osm",
+        "python -m geo render --out pl.html --layer rail,ports --country PL --basemap osm",
     )
     render.add_argument("--out", required=True, help="HTML file to write")
-    render.add_argument("--layers", action="append", help="ports, rail, roads (default: all); comma-separate")
+    render.add_argument("--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate")
     render.add_argument("--country", action="append", help="ISO code or name; repeat or comma-separate")
     render.add_argument("--bbox", help="W,S,E,N in degrees (EPSG:4326); write --bbox=-10,35,5,44 when it starts with -")
     render.add_argument("--basemap", default="outlines", choices=BASEMAPS, help="initial basemap (default: outlines)")
     render.add_argument("--seed", action="store_true", help="show the debate entry ports")
     render.add_argument("--highlight", help="a feature id to zoom to and open, e.g. gisco:PLGDN")
     render.add_argument("--cdn", action="store_true", help="link Leaflet from its CDN instead of embedding it")
+    render.add_argument("--force", action="store_true", help="replace the --out file if it exists")
     render.set_defaults(handler=_cmd_render)
 
     return parser

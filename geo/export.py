@@ -908,11 +908,5 @@ def _target_path(out: str | Path | None, name: str, overwrite: bool) -> Path:
     path = Path(out) if out is not None else Path.cwd() / name
     if path.is_dir():
         path = path_inside(path, name)
-    blocking = next((parent for parent in path.parents if parent.exists()), None)
-    if blocking is not None and not blocking.is_dir():
-        raise ExportError(f"cannot write {path}: {blocking} is a file, not a folder; choose another path")
-    if path.exists() and not path.is_file():
-        raise ExportError(f"{path} exists and is not a regular file; choose a file name")
-    if path.exists() and not overwrite:
-        raise ExportError(f"{path} already exists; choose another name or allow replacing it (CLI: --force)")
+    store.check_output(path, overwrite)
     return path

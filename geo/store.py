@@ -40,6 +40,23 @@ class DatasetError(RuntimeError):
     """A dataset file is missing or unreadable; the message says how to fix it."""
 
 
+class OutputError(ValueError):
+    """A file cannot be written where the user asked; the message says why and what to do."""
+
+
+def check_output(path: Path, overwrite: bool) -> None:
+    """OutputError unless a new file can go to `path`: no file in the way of its folders, nothing but a
+    regular file replaced, and that only with `overwrite` (CLI: --force)."""
+    path = Path(path)
+    blocking = next((parent for parent in path.parents if parent.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise OutputError(f"cannot write {path}: {blocking} is a file, not a folder; choose another path")
+    if path.exists() and not path.is_file():
+        raise OutputError(f"{path} exists and is not a regular file; choose a file name")
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path} already exists; choose another name or allow replacing it (CLI: --force)")
+
+
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
     """Call `write(tmp)` on a temporary path beside `path`, then move it into place.
 

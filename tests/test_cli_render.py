@@ -11,7 +11,7 @@ from geo.cli import main
 
 def test_render_writes_an_offline_page_for_a_country(tmp_path, capsys):
     out = tmp_path / "pl.html"
-    assert main(["render", "--out", str(out), "--layers", "rail,ports", "--country", "Poland", "--seed"]) == 0
+    assert main(["render", "--out", str(out), "--layer", "rail,ports", "--country", "Poland", "--seed"]) == 0
     page = out.read_text(encoding="utf-8")
     assert 'corridorAtlas.addLayer("rail"' in page and 'corridorAtlas.addLayer("ports"' in page
     assert 'corridorAtlas.addLayer("roads"' not in page
@@ -25,7 +25,7 @@ def test_render_writes_an_offline_page_for_a_country(tmp_path, capsys):
         (["--bbox=20,50,10,40"], "inverted"),
         (["--bbox=1,2,3"], "four numbers"),
         (["--country", "Atlantis"], "unknown country"),
-        (["--layers", "trains"], "unknown layer"),
+        (["--layer", "trains"], "unknown layer"),
     ],
 )
 def test_bad_input_is_one_clear_line(tmp_path, capsys, args, message):
@@ -34,3 +34,31 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
     assert not out.exists()
+
+
+def test_render_replaces_an_existing_page_only_with_force(tmp_path, capsys):
+    out = tmp_path / "map.html"
+    out.write_text("my notes")
+    assert main(["render", "--out", str(out), "--layer", "ports", "--country", "MT"]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err and out.read_text() == "my notes"
+    assert main(["render", "--out", str(out), "--layer", "ports", "--country", "MT", "--force"]) == 0
+    assert "corridorAtlas" in out.read_text(encoding="utf-8")
+
+
+def test_render_below_a_file_is_one_plain_sentence(tmp_path, capsys):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    assert main(["render", "--out", str(blocker / "map.html"), "--layer", "ports"]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "Errno" not in err and blocker.read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", ["export", "render", "policies", "import"])
+def test_every_command_takes_layers_the_same_way(command):
+    from geo.cli import build_parser
+
+    parser = build_parser()
+    args = {"export": ["--out", "x"], "render": ["--out", "x"], "policies": [], "import": ["x.pbf"]}[command]
+    parsed = parser.parse_args([command, *args, "--layer", "rail,ports", "--layer", "roads"])
+    assert parsed.layer == ["rail,ports", "roads"]
