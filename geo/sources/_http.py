@@ -14,17 +14,21 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
 from geo import settings
 from geo.store import atomic_write, write_text_atomic
+
+log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Never wait longer than this for one retry, whatever Retry-After says.
@@ -101,21 +105,33 @@ def request_with_retries(
         try:
             response = session.request(method, url, data=data, headers=headers, timeout=timeout_s, stream=stream)
         except (requests.Timeout, requests.ConnectionError) as exc:
-            last_reason = f"{type(exc).__name__}: {exc}"
+            log.info("%s %s: %r", method, url, exc)  # the details for the operator; the user gets plain words
+            last_reason = plain_reason(exc, url, timeout_s)
         else:
             if response.status_code < 400:
                 return response
             reason = _error_reason(response)
             if response.status_code not in RETRY_STATUSES:
                 raise FetchError(f"{url} answered HTTP {response.status_code}: {reason}")
-            last_reason = f"HTTP {response.status_code}: {reason}"
+            last_reason = f"{urlsplit(url).hostname or url} answered HTTP {response.status_code}: {reason}"
             server_wait = retry_after_seconds(response.headers.get("Retry-After"))
             if server_wait is not None:
                 wait = server_wait
             response.close()
         if attempt < retries:
             sleep(min(wait, MAX_RETRY_WAIT_S))
-    raise FetchError(f"{url} failed after {retries + 1} attempts; last error: {last_reason}")
+    raise FetchError(f"{last_reason} (tried {retries + 1} times)")
+
+
+def plain_reason(exc: requests.RequestException, url: str, timeout_s: float) -> str:
+    """A network failure in words a user can act on, without library internals."""
+    host = urlsplit(url).hostname or url
+    text = str(exc)
+    if isinstance(exc, requests.Timeout):
+        return f"{host} did not answer within {timeout_s:g} s"
+    if "NameResolution" in text or "Name or service not known" in text or "nodename nor servname" in text:
+        return f"the address {host} could not be looked up (no network connection?)"
+    return f"could not connect to {host} (no network connection, or the server is down)"
 
 
 def _error_reason(response: requests.Response) -> str:

@@ -275,8 +275,20 @@ def test_timeout_is_retried_then_reported(options):
     with ScriptedServer([Reply(body=b"{}", delay_s=1.0)]) as server:
         result = fetch(server, options, timeout_s=0.2)
     assert len(server.requests) == 3
-    assert result.origin == "none" and "failed after 3 attempts" in result.message
-    assert "Timeout" in result.message
+    assert result.origin == "none" and "tried 3 times" in result.message
+    assert "127.0.0.1 did not answer within 0.2 s" in result.message
+    assert "Timeout" not in result.message and "Error" not in result.message, "no library internals for the user"
+
+
+def test_an_unknown_host_is_one_plain_sentence(options):
+    """Offline, the name of the Overpass server cannot be looked up: say so, without library exceptions."""
+    opts = {key: value for key, value in options.items() if key != "waits"}
+    result = overpass.fetch_area(
+        "rail", bbox="15.6,48.1,15.7,48.2", endpoint="http://overpass.invalid/api/interpreter", **opts
+    )
+    assert result.origin == "none"
+    assert "the address overpass.invalid could not be looked up (no network connection?)" in result.message
+    assert "NameResolution" not in result.message and "HTTPConnectionPool" not in result.message
 
 
 # --- cache and tiles -------------------------------------------------------------------------------
