@@ -505,17 +505,36 @@ def visitor_limiter() -> ratelimit.SlidingWindowLimiter:
     return ratelimit.hosted_limiter()
 
 
-def enforce_hosted_limits() -> None:
-    """On the hosted dashboard, stop a visitor who reruns the app faster than the allowed rate."""
+LAST_CONTROLS = "last_accepted_controls"  # session key: the selection the page last drew
+
+
+def hosted_limit() -> ratelimit.RateLimitExceeded | None:
+    """On the hosted dashboard, count this run against the visitor's allowance; the refusal if it is used up."""
     if settings.MODE != "hosted":
-        return
+        return None
     # The connection's own address: a header such as X-Forwarded-For could be forged to dodge the limit.
     address = st.context.ip_address
     try:
         visitor_limiter().check(address if isinstance(address, str) else "unknown address")
     except ratelimit.RateLimitExceeded as exc:
-        st.warning(str(exc))
-        st.stop()
+        return exc
+    return None
+
+
+def accepted_controls(controls: Controls, refused: ratelimit.RateLimitExceeded | None) -> tuple[Controls, bool]:
+    """The selection to draw: the new one, or, for a visitor over the limit, the one the page last drew.
+
+    A limited visitor keeps the page (drawn from the shared caches) and is told when the change applies.
+    """
+    if refused is None:
+        st.session_state[LAST_CONTROLS] = controls
+        return controls, False
+    st.warning(
+        f"This shared dashboard allows {settings.HOSTED_REQUESTS_PER_MINUTE} changes a minute. Your last change "
+        f"will apply if you repeat it in {refused.retry_after_s:.0f} s; until then the page shows your previous "
+        "selection."
+    )
+    return st.session_state.get(LAST_CONTROLS, Controls(schema.LAYERS, None, "outlines", False, "")), True
 
 
 def problems_panel(problems: list[str]) -> None:
@@ -527,7 +546,7 @@ def main() -> None:
     st.set_page_config(page_title="Corridor Atlas", page_icon=":world_map:", layout="wide")
     st.title("Corridor Atlas")
     st.caption("Europe's ports, railways and major roads from open data, with the EU rules that govern them.")
-    enforce_hosted_limits()
+    refused = hosted_limit()
     try:
         data = load_data()
         load_outlines()
@@ -538,12 +557,16 @@ def main() -> None:
     problems_panel(data.problems)
     controls = sidebar()
     sync_url(controls)
+    controls, limited = accepted_controls(controls, refused)
     found = search_panel(controls)
     map_panel(controls, found)
     stats_panel(controls)
     policy_panel(controls)
     corridors_panel()
-    download_panel(controls)
+    if limited:
+        st.caption("Downloads are paused for a moment: this shared dashboard limits how fast one visitor can act.")
+    else:
+        download_panel(controls)
     osm_detail_panel(controls)
 
 
