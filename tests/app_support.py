@@ -39,3 +39,9 @@ def map_script(app: AppTest) -> str:
     """The map component's script (Leaflet set-up and the encoded layers)."""
     (component,) = app.get("component_instance")
     return json.loads(component.proto.json_args)["script"]
+
+
+def url_param(app: AppTest, name: str) -> str:
+    """A URL parameter the app set, as the browser sees it (older AppTest releases give a list of values)."""
+    value = app.query_params[name]
+    return value[-1] if isinstance(value, list) else value

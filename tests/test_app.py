@@ -8,7 +8,7 @@ import shutil
 from streamlit.testing.v1 import AppTest
 
 from geo import settings
-from tests.app_support import fresh_caches, map_script  # noqa: F401 - the fixture is autouse
+from tests.app_support import fresh_caches, map_script, url_param  # noqa: F401 - the fixture is autouse
 from tests.app_support import run_app as _run
 
 
@@ -22,7 +22,7 @@ def test_app_runs_on_the_real_datasets():
     assert not app.error
     metrics = _metrics(app)
     assert int(metrics["Ports"].replace(",", "")) > 2000
-    assert app.query_params["layers"] == "ports,rail,roads"
+    assert url_param(app, "layers") == "ports,rail,roads"
 
 
 def test_country_filter_changes_the_statistics_and_the_url():
@@ -33,7 +33,7 @@ def test_country_filter_changes_the_statistics_and_the_url():
     assert not app.exception
     assert poland["Ports"] != europe["Ports"]
     assert poland["Rail"] != europe["Rail"]
-    assert app.query_params["countries"] == "PL"
+    assert url_param(app, "countries") == "PL"
 
 
 def test_countries_from_the_url_are_resolved_and_unknown_ones_noticed():
@@ -62,7 +62,7 @@ def test_search_selects_the_port_and_records_it_in_the_url():
     app.text_input(key="query").set_value("gdansk").run()
     assert not app.exception
     assert app.selectbox(key="search_result").value == "gisco:PLGDN"
-    assert app.query_params["q"] == "gdansk"
+    assert url_param(app, "q") == "gdansk"
 
 
 def _map_args(app: AppTest) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app_support import fresh_caches, map_script, run_app  # noqa: F401 (autouse fixture)
+from tests.app_support import fresh_caches, map_script, run_app, url_param  # noqa: F401 (autouse fixture)
 
 # Each table is recognised by its first column (testing elements do not expose widget keys).
 _FIRST_COLUMN = {"policy_table": "id", "corridors_table": "corridor", "entry_ports_table": "port"}
@@ -60,7 +60,7 @@ def test_corridors_and_entry_ports_are_shown_honestly():
 def test_the_document_shown_on_the_map_is_in_the_link():
     app = run_app(layers="ports", countries="NL,NO")
     app.selectbox(key="policy_document").set_value("tent-2013").run()
-    assert app.query_params["doc"] == "tent-2013"
+    assert url_param(app, "doc") == "tent-2013"
     shared = run_app(layers="ports", countries="NL,NO", doc="tent-2013")
     assert not shared.exception
     assert shared.selectbox(key="policy_document").value == "tent-2013"
