@@ -296,7 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Example: python -m geo import monaco-latest.osm.pbf --layer rail --layer ports",
     )
     importer.add_argument("file", help=".osm.pbf or Overpass .json file")
-    importer.add_argument("--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate")
+    importer.add_argument(
+        "--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate"
+    )
     importer.add_argument("--store", help="store folder (default: store/)")
     importer.add_argument("--dry-run", action="store_true", help="read and summarise, store nothing")
     importer.set_defaults(handler=_cmd_import)
@@ -310,7 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
         "python -m geo render --out pl.html --layer rail,ports --country PL --basemap osm",
     )
     render.add_argument("--out", required=True, help="HTML file to write")
-    render.add_argument("--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate")
+    render.add_argument(
+        "--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate"
+    )
     render.add_argument("--country", action="append", help="ISO code or name; repeat or comma-separate")
     render.add_argument("--bbox", help="W,S,E,N in degrees (EPSG:4326); write --bbox=-10,35,5,44 when it starts with -")
     render.add_argument("--basemap", default="outlines", choices=BASEMAPS, help="initial basemap (default: outlines)")
