@@ -7,6 +7,7 @@ layers, countries, basemap, seed toggle and search (`st.query_params`), so links
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -53,9 +54,9 @@ def load_seed() -> pd.DataFrame:
     return seed_ports.load_seed_ports()
 
 
-@st.cache_resource
-def port_index() -> pd.DataFrame:
-    return search.search_index(load_data()["ports"])
+@st.cache_resource(show_spinner="Preparing the search ...")
+def search_index() -> search.SearchIndex:
+    return search.default_index(load_data()["ports"])
 
 
 @st.cache_resource(max_entries=32, show_spinner="Drawing the map ...")
@@ -182,11 +183,12 @@ def sidebar() -> Controls:
     )
     st.sidebar.header("Search")
     query = st.sidebar.text_input(
-        "Port name or UN/LOCODE",
+        "Port, place or UN/LOCODE",
         value=st.query_params.get("q", "")[:MAX_QUERY_CHARS],
         key="query",
-        placeholder="e.g. Gdansk or NLRTM",
+        placeholder="e.g. Gdansk, Wien or NLRTM",
         max_chars=MAX_QUERY_CHARS,
+        help="Ports of the map, towns of 15,000+ people (GeoNames, in many languages) and UN/LOCODEs.",
     )
     return Controls(layers, tuple(picked) or None, basemap, show_seed, query.strip())
 
@@ -210,20 +212,50 @@ def sync_url(controls: Controls) -> None:
 # -- panels --------------------------------------------------------------------------------------
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text: str) -> str:
+    """`text` (typed by a user, or from the data) with every Markdown character escaped, for st messages."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def search_panel(controls: Controls) -> search.Result | None:
-    """Search results for the sidebar query; returns the port to zoom to, if any."""
+    """Search for the sidebar query; returns the port or place to show, if any.
+
+    One clear answer is selected at once; choices are listed with nothing selected until the user picks one.
+    """
     if not controls.query:
         return None
-    results = search.search_ports(load_data()["ports"], controls.query, limit=10, index=port_index())
-    if not results:
-        st.sidebar.info(f"No port matches {controls.query[:60]!r}. Try a UN/LOCODE such as NLRTM.")
+    index = search_index()
+    for note in index.notes:
+        st.sidebar.warning(plain(note))
+    decision = search.decide(index, controls.query, limit=10)
+    if decision.outcome == "none":
+        st.sidebar.info(plain(decision.message))
         return None
-    labels = {r.id: f"{r.name} ({', '.join(filter(None, [r.locode, r.country]))})" for r in results}
-    chosen = st.sidebar.selectbox("Results", list(labels), format_func=labels.get, key="search_result")
-    result = next(r for r in results if r.id == chosen)
+    if st.session_state.get("search_for") != controls.query:
+        st.session_state.pop("search_result", None)  # a new query: forget the previous pick
+        st.session_state["search_for"] = controls.query
+    labels = {r.id: r.label() for r in decision.results}
+    chosen = st.sidebar.selectbox(
+        "Result" if decision.answer else "Matches",
+        list(labels),
+        index=0 if decision.answer else None,
+        format_func=labels.get,
+        key="search_result",
+        placeholder="Pick the one you mean",
+    )
+    if decision.answer is None:
+        st.sidebar.caption(plain(decision.message))
+    if chosen is None:
+        return None
+    result = next(r for r in decision.results if r.id == chosen)
     if controls.countries is not None and result.country not in controls.countries:
-        st.info(f"{result.name} is in {result.country}, outside the selected countries: add it to see it on the map.")
-    if "ports" not in controls.layers:
+        st.info(
+            plain(f"{result.name} is in {result.country}, outside the selected countries: add it to see it on the map.")
+        )
+    if result.kind == "port" and "ports" not in controls.layers:
         st.info("Turn on the Ports layer to see the search result on the map.")
     return result
 
@@ -238,9 +270,17 @@ def map_panel(controls: Controls, found: search.Result | None) -> None:
     if controls.countries is None:
         st.info("No country selected: the map and the statistics cover all of Europe.")
     document = document_on_map()
-    highlight, area = (found.id, select.area_around(found.lon, found.lat)) if found else (None, None)
-    if found:
-        st.caption(f"Showing the region around {found.name}; clear the search to see the whole selection.")
+    area = select.area_around(found.lon, found.lat) if found else None
+    highlight = found.id if found and found.kind == "port" else None
+    if found and found.kind == "place":
+        st.caption(
+            plain(
+                f"Showing the region around {found.name} ({found.country}), a place from "
+                f"{found.attribution}; clear the search to see the whole selection."
+            )
+        )
+    elif found:
+        st.caption(plain(f"Showing the region around {found.name}; clear the search to see the whole selection."))
     prepared, notice = prepared_map(
         controls.layers, controls.countries, controls.basemap, controls.show_seed, highlight, document, area
     )

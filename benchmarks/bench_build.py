@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_export import machine, timed
 
 from geo import settings, store
-from geo.build import write_countries
 from geo.sources import (
     build_time,
+    geonames_places,
     gisco_ports,
     natural_earth_countries,
     natural_earth_rail,
@@ -53,6 +53,7 @@ def main() -> None:
             ("ports: merge", lambda: world_port_index.merge_with_gisco(results["ports: GISCO"], results["ports: WPI"])),
             ("rail", lambda: natural_earth_rail.load(data_dir, retrieved_at=stamp)),
             ("roads", lambda: osm_roads_2021.load(data_dir, retrieved_at=stamp)),
+            ("places", lambda: geonames_places.load(data_dir, retrieved_at=stamp)),
         ]
         print(f"Machine: {machine()}\n")
         print("| step | features | wall s | CPU s | peak memory (MB) |")
@@ -64,7 +65,8 @@ def main() -> None:
             ("write ports", lambda: store.write_layer(results["ports: merge"], out_dir / "ports.parquet", "ports")),
             ("write rail", lambda: store.write_layer(results["rail"], out_dir / "rail.parquet", "rail")),
             ("write roads", lambda: store.write_layer(results["roads"], out_dir / "roads.parquet", "roads")),
-            ("write countries", lambda: write_countries(results["countries"], out_dir / "countries.parquet")),
+            ("write countries", lambda: store.write_table(results["countries"], out_dir / "countries.parquet")),
+            ("write places", lambda: store.write_table(results["places"], out_dir / "places.parquet")),
         ]
         for name, action in writes:
             wall, cpu = timed(action)

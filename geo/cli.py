@@ -99,6 +99,33 @@ def _cmd_policies(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_search(args: argparse.Namespace) -> int:
+    import json
+
+    from geo import search, select, store
+
+    if args.limit < 1:
+        raise UserError("--limit must be 1 or more")
+    query = search.clean_query(args.query)  # SearchError (a ValueError) says what to type
+    try:
+        index = search.default_index(select.load_layers(("ports",))["ports"])
+    except store.DatasetError as exc:
+        raise UserError(str(exc)) from exc
+    for note in index.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    decision = search.decide(index, query, limit=args.limit)
+    if args.json:
+        print(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
+    if decision.outcome == "none":
+        print(decision.message, file=sys.stderr)
+        return 1
+    if not args.json:
+        print(decision.message)
+        for result in decision.results:
+            print(("* " if result is decision.answer else "  ") + result.line())
+    return 0
+
+
 def _print_progress(done: int, total: int | None, message: str) -> None:
     """A one-line text progress bar on stderr."""
     if total:
@@ -265,6 +292,19 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--feature", help="a feature id, e.g. gisco:NLRTM; lists what applies to that feature")
     policy.add_argument("--json", action="store_true", help="print JSON instead of text")
     policy.set_defaults(handler=_cmd_policies)
+
+    finder = commands.add_parser(
+        "search",
+        help="find ports and places by name, UN/LOCODE or feature id",
+        description="Prints one clear answer (marked *), or the choices when the query is ambiguous or only "
+        "close; exit code 1 when nothing matches. Examples: python -m geo search Wien | "
+        "python -m geo search NLRTM --json | python -m geo search Frankfurt --limit 5. "
+        "Places: GeoNames (geonames.org), CC BY 4.0.",
+    )
+    finder.add_argument("query", help="a port or place name (any spelling GeoNames knows), a UN/LOCODE or an id")
+    finder.add_argument("--json", action="store_true", help="print the decision and the results as JSON")
+    finder.add_argument("--limit", type=int, default=10, help="most results to list (default: 10)")
+    finder.set_defaults(handler=_cmd_search)
 
     fetch = commands.add_parser("fetch", help="fetch live OpenStreetMap detail into your store")
     sources = fetch.add_subparsers(dest="source", required=True, metavar="SOURCE")

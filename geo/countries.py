@@ -51,19 +51,7 @@ def countries_path() -> Path:
 
 def load_countries(path: Path | None = None) -> gpd.GeoDataFrame:
     """The country table (EPSG:4326); raises store.DatasetError if it is missing or unreadable."""
-    path = Path(path or countries_path())
-    if not path.exists():
-        raise store.DatasetError(f"{path} is missing. Rebuild the embedded data with `{store.BUILD_COMMAND}`.")
-    try:
-        frame = gpd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for truncated or foreign files
-        raise store.DatasetError(
-            f"{path} is unreadable ({type(exc).__name__}: {exc}). Rebuild it with `{store.BUILD_COMMAND}`."
-        ) from exc
-    missing = {"iso2", "iso3", "name", "name_long"} - set(frame.columns)
-    if missing:
-        raise store.DatasetError(f"{path} lacks columns {sorted(missing)}. Rebuild it with `{store.BUILD_COMMAND}`.")
-    return frame
+    return store.read_table(Path(path or countries_path()), {"iso2", "iso3", "name", "name_long"})
 
 
 def _lookup_table(countries: pd.DataFrame) -> dict[str, str]:

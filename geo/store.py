@@ -94,10 +94,35 @@ def write_geoparquet(frame: gpd.GeoDataFrame, path: Path, metadata: dict[str, st
         pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **extra}), path, **options)
 
 
-def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
-    """Validate `frame` against the schema of `layer` and write it to `path` as GeoParquet, atomically."""
-    schema.validate(frame, layer)
+def write_table(frame: gpd.GeoDataFrame, path: Path) -> Path:
+    """Write `frame` to `path` as GeoParquet 1.1 (zstd), atomically; for tables that are not layers too."""
     return atomic_write(path, lambda tmp: write_geoparquet(frame, tmp))
+
+
+def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
+    """Validate `frame` against the schema of `layer` and write it to `path` as GeoParquet."""
+    schema.validate(frame, layer)
+    return write_table(frame, path)
+
+
+def read_table(path: Path, required: set[str]) -> gpd.GeoDataFrame:
+    """Read a GeoParquet table that is not a layer (countries, places), checking it has the `required` columns.
+
+    Raises DatasetError naming the build command when the file is missing, unreadable or lacks a column.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path} is missing. Rebuild the embedded data with `{BUILD_COMMAND}`.")
+    try:
+        frame = gpd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for truncated or foreign files
+        raise DatasetError(
+            f"{path} is unreadable ({type(exc).__name__}: {exc}). Rebuild it with `{BUILD_COMMAND}`."
+        ) from exc
+    missing = set(required) - set(frame.columns)
+    if missing:
+        raise DatasetError(f"{path} lacks columns {sorted(missing)}. Rebuild it with `{BUILD_COMMAND}`.")
+    return frame
 
 
 def read_layer_file(path: Path, layer: str) -> gpd.GeoDataFrame:
