@@ -1,5 +1,6 @@
-"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries}.parquet`, and the
-levels of detail of the line layers the map draws (`datasets/<layer>_lod<k>.parquet`, `geo.lod`).
+"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries}.parquet`, the outlines
+of the policy catalogue's areas where EU law is suspended (`datasets/eu_law_suspended.parquet`), and
+the levels of detail of the line layers the map draws (`datasets/<layer>_lod<k>.parquet`, `geo.lod`).
 
 Runs every file-based source on the raw open data (`settings.SHARED_DATA_DIR`), writes each
 layer atomically through `geo.store`, and reports features, km and size on disk. The same
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo import lod, settings, store
+from geo import lod, policies, settings, store
 from geo.sources import (
     MissingInputError,
     build_time,
@@ -40,7 +41,7 @@ def check_inputs(data_dir: Path) -> None:
 
 
 def write_countries(frame: gpd.GeoDataFrame, path: Path) -> Path:
-    """Write the country table as GeoParquet, atomically."""
+    """Write the country table (or another non-layer table, e.g. the suspended areas) as GeoParquet, atomically."""
     return store.atomic_write(
         path,
         lambda tmp: frame.to_parquet(
@@ -91,6 +92,11 @@ def build_default(
             summary[layer]["km"] = round(float(frame["length_km"].sum()), 1)
     path = write_countries(country_table, out_dir / "countries.parquet")
     summary["countries"] = {"path": str(path), "features": len(country_table)}
+    # Outlines of the policy catalogue's areas where EU law is suspended (the north of Cyprus).
+    areas = {area.id: area.natural_earth for area in policies.load_catalogue().eu_law_suspended}
+    area_table = natural_earth_countries.load_areas(data_dir, areas)
+    path = write_countries(area_table, out_dir / policies.suspended_areas_path().name)
+    summary["eu_law_suspended"] = {"path": str(path), "features": len(area_table)}
     for name, entry in summary.items():
         entry["bytes"] = Path(entry["path"]).stat().st_size
         km = f", {entry['km']:,.0f} km" if "km" in entry else ""

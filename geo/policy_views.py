@@ -280,11 +280,7 @@ def corridors_frame(catalogue: Catalogue | None = None) -> pd.DataFrame:
     catalogue = catalogue or load_catalogue()
 
     def ports(corridor, level: str) -> str:
-        return ", ".join(
-            f"{p.name} ({p.locode})" if p.locode else f"{p.name} (not in the port data)"
-            for p in corridor.ports
-            if p.verification == level
-        )
+        return ", ".join(f"{p.name} ({p.locode})" for p in corridor.ports if p.verification == level)
 
     rows = [
         {
