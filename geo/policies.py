@@ -242,14 +242,28 @@ class Corridor(_Model):
     notes: str | None = None
 
 
+EntryPortRole = Literal["named", "named_country", "compared"]
+# Why a port is on the entry-ports list, in words a reader can quote.
+ENTRY_PORT_ROLES: dict[str, str] = {
+    "named": "Entry port named in the public debate on military mobility.",
+    "named_country": "One of the main ports of its country, whose ports the public debate on military mobility names as a group.",
+    "compared": "Not named in the public debate; listed beside the entry ports for comparison.",
+}
+
+
 class EntryPort(_Model):
-    """A port (or a country's ports) named in the public debate."""
+    """A port on the list of entry ports of the public debate (see `ENTRY_PORT_ROLES`)."""
 
     name: str
-    locodes: tuple[Locode, ...] = ()
-    country: CountryCode | None = None
+    locode: Locode
+    role: EntryPortRole
     cnc_2013: tuple[str, ...] = ()
     note: str | None = None
+
+    @property
+    def country(self) -> str:
+        """ISO 3166-1 alpha-2 code: the first two letters of the UN/LOCODE."""
+        return self.locode[:2]
 
 
 class CountryGroup(_Model):
@@ -481,6 +495,10 @@ def _check_references(catalogue: Catalogue) -> None:
         for ref in rule.countries or ():
             if len(ref) != 2 and ref not in groups:
                 raise CatalogueError(f"rule {rule.id!r}: field 'countries' names unknown country group {ref!r}")
+    locodes = [port.locode for port in catalogue.entry_ports]
+    repeated = sorted({code for code in locodes if locodes.count(code) > 1})
+    if repeated:
+        raise CatalogueError(f"entry ports: field 'locode' lists {', '.join(repeated)} more than once")
     area_ids = [area.id for area in catalogue.eu_law_suspended]
     if len(set(area_ids)) != len(area_ids):
         raise CatalogueError("eu_law_suspended: field 'id' is used twice")
@@ -871,45 +889,40 @@ class EntryPortView:
     """An entry port of the public debate, resolved against the port data."""
 
     entry: EntryPort
-    # Port features found in the data: feature id -> name.
-    ports: dict[str, str]
+    feature_id: str | None  # the port feature with the entry's UN/LOCODE; None when the data lacks it
     corridors: list[PortCorridor]
     status: str  # "verified", "probable" or "not established"
-    documents: list[Link]
-    missing_locodes: tuple[str, ...]
+    documents: tuple[Link, ...]
+
+
+def entry_port_reason(entry: EntryPort, catalogue: Catalogue | None = None) -> str:
+    """Why the port is on the entry-ports list and which 2024 corridors it is on, in plain words."""
+    found = port_corridors(entry.locode, catalogue)
+    corridors = "; ".join(f"{pc.corridor.name} ({pc.status})" for pc in found) or NOT_ESTABLISHED
+    return " ".join(filter(None, [ENTRY_PORT_ROLES[entry.role], f"2024 corridors: {corridors}.", entry.note]))
 
 
 def entry_ports(ports: pd.DataFrame, catalogue: Catalogue | None = None) -> list[EntryPortView]:
-    """The entry ports named in the public debate, each with its corridors (or "not established") and documents.
+    """The entry ports of the public debate, in catalogue order, each with its corridors and documents.
 
-    `ports` is the ports layer (e.g. `store.read_embedded("ports")`); a country entry (the Turkish
-    ports) covers every port of that country in it.
+    `ports` is the ports layer (e.g. `store.read_embedded("ports")`); each entry is the port
+    feature with its UN/LOCODE (the first one if the data repeats the code).
     """
     catalogue = catalogue or load_catalogue()
+    wanted = [entry.locode for entry in catalogue.entry_ports]
+    found = ports[ports["locode"].isin(wanted).fillna(False).to_numpy(dtype=bool)].drop_duplicates("locode")
+    links = dict(zip(found["locode"], links_for(found, catalogue), strict=True)) if len(found) else {}
+    ids = dict(zip(found["locode"], found["id"], strict=True))
     views = []
     for entry in catalogue.entry_ports:
-        wanted = ports["locode"].isin(list(entry.locodes))
-        if entry.country:
-            wanted |= ports["country"] == entry.country
-        selected = ports[wanted.fillna(False).to_numpy(dtype=bool)]
-        found_codes = set(selected["locode"].dropna())
-        missing = tuple(code for code in entry.locodes if code not in found_codes)
-        corridor_links: dict[str, PortCorridor] = {}
-        for code in sorted(found_codes | set(entry.locodes)):
-            for pc in port_corridors(code, catalogue):
-                known = corridor_links.get(pc.corridor.document)
-                if known is None or _LINK_RANK[pc.status] < _LINK_RANK[known.status]:
-                    corridor_links[pc.corridor.document] = pc
-        found = sorted(corridor_links.values(), key=lambda pc: _LINK_RANK[pc.status])
-        links = links_for(selected, catalogue) if len(selected) else pd.Series([], dtype="object")
+        corridors = port_corridors(entry.locode, catalogue)
         views.append(
             EntryPortView(
                 entry=entry,
-                ports=dict(zip(selected["id"], selected["name"].fillna(""), strict=True)),
-                corridors=found,
-                status=found[0].status if found else NOT_ESTABLISHED,
-                documents=list(_merge_links(link for row in links for link in row)),
-                missing_locodes=missing,
+                feature_id=ids.get(entry.locode),
+                corridors=corridors,
+                status=corridors[0].status if corridors else NOT_ESTABLISHED,
+                documents=links.get(entry.locode, ()),
             )
         )
     return views
