@@ -391,8 +391,8 @@ def policy_panel(controls: Controls) -> None:
         key="policy_table",
         column_config={
             "id": None,
-            "link": st.column_config.LinkColumn("Official text", display_text="open"),
-            "link (address not verified)": st.column_config.LinkColumn("Address not verified", display_text="open"),
+            "official text": st.column_config.LinkColumn("Official text", display_text="open"),
+            "address not verified": st.column_config.LinkColumn("Address not verified", display_text="open"),
         },
     )
     titles = {doc.id: doc.short_title for doc in shown}
@@ -413,7 +413,8 @@ def policy_panel(controls: Controls) -> None:
         st.rerun()
     st.caption(
         f"Sources: {policies.load_catalogue().info.provenance.reference}. Facts the reference could not "
-        "verify are marked; a link applied 'by country' covers the country, not that very feature."
+        "verify are marked. In a feature's popup, 'applies: ... by country' means only its country was matched, "
+        "not that very feature; the web address is named apart (official text, address not verified, or none)."
     )
 
 
@@ -423,6 +424,7 @@ def corridors_panel() -> None:
         st.caption(policies.load_catalogue().info.provenance.corridors_note)
         st.dataframe(policy_views.corridors_frame(), hide_index=True, key="corridors_table")
     with st.expander("Entry ports of the public debate: corridors and documents"):
+        st.caption("The same ports as the 'Debate entry ports' map overlay.")
         st.dataframe(entry_ports_table(), hide_index=True, key="entry_ports_table")
 
 

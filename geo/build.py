@@ -1,5 +1,6 @@
-"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries,places}.parquet`, and the
-levels of detail of the line layers the map draws (`datasets/<layer>_lod<k>.parquet`, `geo.lod`).
+"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries,places}.parquet`, the
+outlines of the policy catalogue's areas where EU law is suspended (`datasets/eu_law_suspended.parquet`),
+and the levels of detail of the line layers the map draws (`datasets/<layer>_lod<k>.parquet`, `geo.lod`).
 
 Runs every file-based source on the raw open data (`settings.SHARED_DATA_DIR`), writes each
 layer atomically through `geo.store`, and reports features, km and size on disk. The same
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo import lod, schema, settings, store
+from geo import lod, policies, schema, settings, store
 from geo.sources import (
     MissingInputError,
     build_time,
@@ -101,6 +102,11 @@ def build_default(
     for name, table in (("countries", country_table), ("places", places)):
         path = store.write_table(table, out_dir / f"{name}.parquet")
         summary[name] = {"path": str(path), "features": len(table)}
+    # Outlines of the policy catalogue's areas where EU law is suspended (the north of Cyprus).
+    areas = {area.id: area.natural_earth for area in policies.load_catalogue().eu_law_suspended}
+    area_table = natural_earth_countries.load_areas(data_dir, areas)
+    path = store.write_table(area_table, out_dir / policies.suspended_areas_path().name)
+    summary["eu_law_suspended"] = {"path": str(path), "features": len(area_table)}
     for name, entry in summary.items():
         entry["bytes"] = Path(entry["path"]).stat().st_size
         km = f", {entry['km']:,.0f} km" if "km" in entry else ""

@@ -8,12 +8,17 @@ or a rule needs no code change.
 
 Every fact the reference could not verify is either absent or named in a document's `unverified`
 list, and every link carries how certain it is ("verified", "probable", "unverified") and whether
-it was matched on the feature itself or only on its country.
+it was matched on the feature itself or only on its country. In an area where the application of
+EU law is suspended (`eu_law_suspended`, e.g. the north of Cyprus), links that reach a feature
+through its country are shown as unverified, with the reason.
+
+Named country groups (EU27, NATO_EUROPE, ...) are reusable through `country_group(name)`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -21,13 +26,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from geo import layers as layer_catalogue
-from geo import schema, settings
+from geo import schema, settings, store
 
 DocumentId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -38,7 +45,9 @@ Locode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")]
 PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
 
 Mode = Literal["rail", "road", "inland_waterway", "maritime_ports", "air", "multimodal", "urban_nodes"]
-Status = Literal["in_force", "repealed", "proposal", "superseded", "adopted", "ongoing", "completed", "service"]
+Status = Literal[
+    "in_force", "repealed", "proposal", "superseded", "adopted", "ongoing", "closed", "completed", "service"
+]
 DocumentType = Literal[
     "regulation",
     "implementing_regulation",
@@ -61,7 +70,10 @@ DocumentType = Literal[
     "corridor",
 ]
 IdentifierScheme = Literal["celex", "com", "join", "swd", "procedure", "oj", "council", "nato", "c_number"]
-DateKind = Literal["adopted", "published", "entry_into_force"]
+# "consolidated": date of a consolidated version; "announced": a public announcement, not an adoption.
+DateKind = Literal["adopted", "published", "entry_into_force", "consolidated", "announced"]
+# Which date is a document's main one, first match wins.
+_DATE_ORDER: tuple[str, ...] = ("adopted", "published", "entry_into_force", "consolidated", "announced")
 # How sure the reference is about a document as a whole.
 DocumentCertainty = Literal["verified", "partial", "news_only"]
 # How sure a link (document <-> feature, port <-> corridor) is.
@@ -75,8 +87,16 @@ STATUS_LABELS: dict[str, str] = {
     "superseded": "superseded",
     "adopted": "adopted",
     "ongoing": "ongoing",
+    "closed": "closed",
     "completed": "completed",
     "service": "online service",
+}
+DATE_LABELS: dict[str, str] = {
+    "adopted": "adopted",
+    "published": "published",
+    "entry_into_force": "in force from",
+    "consolidated": "consolidated",
+    "announced": "announced",
 }
 # Which identifier a reader knows a document by, first match wins.
 _IDENTIFIER_ORDER: tuple[str, ...] = ("com", "join", "celex", "council", "nato", "c_number", "oj")
@@ -147,6 +167,12 @@ class Document(_Model):
             )
             if not known:
                 raise ValueError(f"'unverified' names {path!r}, which this document does not have")
+        if self.certainty == "news_only":
+            # Seen only in the news: its status, dates and summary must say so wherever they are shown.
+            needed = ["status", *(f"dates.{kind}" for kind in self.dates), "summary"]
+            missing = [path for path in needed if path not in self.unverified]
+            if missing:
+                raise ValueError(f"a news_only document must list {', '.join(missing)} in 'unverified'")
         return self
 
     def is_unverified(self, path: str) -> bool:
@@ -165,8 +191,8 @@ class Document(_Model):
 
     @property
     def date_kind(self) -> str | None:
-        """Which date is the main one: "adopted", else "published", else "entry_into_force"."""
-        return next((kind for kind in ("adopted", "published", "entry_into_force") if kind in self.dates), None)
+        """Which date is the main one: the first of `_DATE_ORDER` it has ("adopted", "published", ...)."""
+        return next((kind for kind in _DATE_ORDER if kind in self.dates), None)
 
     @property
     def date(self) -> str | None:
@@ -198,8 +224,7 @@ class Rule(_Model):
 
 class CorridorPort(_Model):
     name: str
-    # None when the port is not in the embedded port data (then it cannot be shown on the map).
-    locode: Locode | None
+    locode: Locode
     verification: Literal["verified", "probable"]
 
 
@@ -217,14 +242,58 @@ class Corridor(_Model):
     notes: str | None = None
 
 
+EntryPortRole = Literal["named", "named_country", "compared"]
+# Why a port is on the entry-ports list, in words a reader can quote.
+ENTRY_PORT_ROLES: dict[str, str] = {
+    "named": "Entry port named in the public debate on military mobility.",
+    "named_country": "One of the main ports of its country, whose ports the public debate on military mobility names as a group.",
+    "compared": "Not named in the public debate; listed beside the entry ports for comparison.",
+}
+
+
 class EntryPort(_Model):
-    """A port (or a country's ports) named in the public debate."""
+    """A port on the list of entry ports of the public debate (see `ENTRY_PORT_ROLES`)."""
 
     name: str
-    locodes: tuple[Locode, ...] = ()
-    country: CountryCode | None = None
+    locode: Locode
+    role: EntryPortRole
     cnc_2013: tuple[str, ...] = ()
     note: str | None = None
+
+    @property
+    def country(self) -> str:
+        """ISO 3166-1 alpha-2 code: the first two letters of the UN/LOCODE."""
+        return self.locode[:2]
+
+
+class CountryGroup(_Model):
+    """A named set of ISO 3166-1 alpha-2 codes usable in rules (e.g. "EU27"), with where it comes from."""
+
+    codes: tuple[CountryCode, ...] = Field(min_length=1)
+    source: str = Field(min_length=10)
+
+    @field_validator("codes")
+    @classmethod
+    def _unique(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({code for code in codes if codes.count(code) > 1})
+        if repeated:
+            raise ValueError(f"repeats {', '.join(repeated)}")
+        return codes
+
+
+class SuspendedArea(_Model):
+    """An area of a member state where the application of EU law is suspended (e.g. the north of Cyprus).
+
+    Its outline is built from the Natural Earth country `natural_earth` (ADM0_A3) into
+    `datasets/eu_law_suspended.parquet` by `python -m geo build-default`.
+    """
+
+    id: DocumentId
+    name: str
+    country: CountryCode
+    natural_earth: str = Field(pattern=r"^[A-Z0-9]{3}$")
+    legal_basis: str = Field(min_length=10)
+    reason: str = Field(min_length=10)
 
 
 class Provenance(_Model):
@@ -263,11 +332,12 @@ class Catalogue:
 
     info: CatalogueInfo
     official_hosts: frozenset[str]
-    country_groups: Mapping[str, tuple[str, ...]]
+    country_groups: Mapping[str, CountryGroup]
     documents: Mapping[str, Document]
     corridors: tuple[Corridor, ...]
     rules: tuple[Rule, ...]  # the file's rules followed by the corridor membership rules
     entry_ports: tuple[EntryPort, ...]
+    eu_law_suspended: tuple[SuspendedArea, ...] = ()
 
     def document(self, doc_id: str) -> Document:
         """The document `doc_id`; KeyError naming it otherwise."""
@@ -280,8 +350,16 @@ class Catalogue:
         """ISO codes for a list of codes and group names."""
         codes: set[str] = set()
         for ref in refs:
-            codes.update(self.country_groups.get(ref, (ref,)))
+            group = self.country_groups.get(ref)
+            codes.update(group.codes if group else (ref,))
         return frozenset(codes)
+
+    def country_group(self, name: str) -> frozenset[str]:
+        """The ISO codes of the group `name` (e.g. "EU27", "NATO_EUROPE"); KeyError naming the groups otherwise."""
+        group = self.country_groups.get(name.strip().upper())
+        if group is None:
+            raise KeyError(f"unknown country group {name!r}; choose one of: {', '.join(self.country_groups)}")
+        return frozenset(group.codes)
 
     def official_link(self, doc_id: str, include_unverified: bool = False) -> tuple[str, str] | None:
         """(url, label) of the official text; a corridor links to the act that defines it.
@@ -417,6 +495,13 @@ def _check_references(catalogue: Catalogue) -> None:
         for ref in rule.countries or ():
             if len(ref) != 2 and ref not in groups:
                 raise CatalogueError(f"rule {rule.id!r}: field 'countries' names unknown country group {ref!r}")
+    locodes = [port.locode for port in catalogue.entry_ports]
+    repeated = sorted({code for code in locodes if locodes.count(code) > 1})
+    if repeated:
+        raise CatalogueError(f"entry ports: field 'locode' lists {', '.join(repeated)} more than once")
+    area_ids = [area.id for area in catalogue.eu_law_suspended]
+    if len(set(area_ids)) != len(area_ids):
+        raise CatalogueError("eu_law_suspended: field 'id' is used twice")
     seen_corridors = {corridor.document for corridor in catalogue.corridors}
     missing = sorted(d.id for d in docs.values() if d.type == "corridor" and d.id not in seen_corridors)
     if missing:
@@ -433,12 +518,17 @@ def parse_catalogue(data: object, source: str = "catalogue") -> Catalogue:
         raise CatalogueError(f"{source}: section 'catalogue': {_describe(exc)}") from None
     raw_groups = data.get("country_groups") or {}
     if not isinstance(raw_groups, dict):
-        raise CatalogueError(f"{source}: section 'country_groups' must map names to lists of codes")
-    groups: dict[str, tuple[str, ...]] = {}
-    for name, codes in raw_groups.items():
-        if not isinstance(codes, list) or not all(isinstance(c, str) and len(c) == 2 and c.isupper() for c in codes):
-            raise CatalogueError(f"{source}: country group {name!r}: field 'codes' must be a list of ISO codes")
-        groups[str(name)] = tuple(codes)
+        raise CatalogueError(f"{source}: section 'country_groups' must map names to {{codes, source}}")
+    groups: dict[str, CountryGroup] = {}
+    for name, entry in raw_groups.items():
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]{2,}", str(name)):
+            raise CatalogueError(
+                f"{source}: country group {name!r}: its name must be 3 or more capitals, digits or _ (e.g. EU27)"
+            )
+        try:
+            groups[str(name)] = CountryGroup.model_validate(entry)
+        except ValidationError as exc:
+            raise CatalogueError(f"{source}: country group {name!r}: {_describe(exc)}") from None
     hosts = data.get("official_hosts")
     if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
         raise CatalogueError(f"{source}: section 'official_hosts' must be a list of host names")
@@ -447,6 +537,7 @@ def parse_catalogue(data: object, source: str = "catalogue") -> Catalogue:
         corridors = _parse_entries(data.get("corridors"), "corridor", Corridor, "name")
         rules = _parse_entries(data.get("rules"), "rule", Rule, "id")
         entry_ports = _parse_entries(data.get("entry_ports") or [], "entry port", EntryPort, "name")
+        areas = _parse_entries(data.get("eu_law_suspended") or [], "eu_law_suspended", SuspendedArea, "id")
     except CatalogueError as exc:
         raise CatalogueError(f"{source}: {exc}") from None
     by_id: dict[str, Document] = {}
@@ -472,6 +563,7 @@ def parse_catalogue(data: object, source: str = "catalogue") -> Catalogue:
         corridors=tuple(corridors),
         rules=(*rules, *derived),
         entry_ports=tuple(entry_ports),
+        eu_law_suspended=tuple(areas),
     )
     try:
         _check_references(catalogue)
@@ -500,6 +592,14 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
     except OSError as exc:
         raise CatalogueError(f"policy catalogue {path} is unreadable: {exc}") from None
     return _load(path, mtime)
+
+
+def country_group(name: str, catalogue: Catalogue | None = None) -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes of a named group of the catalogue, e.g. "EU27" or "NATO_EUROPE".
+
+    Raises KeyError naming the known groups for an unknown name.
+    """
+    return (catalogue or load_catalogue()).country_group(name)
 
 
 # --------------------------------------------------------------------------- matching
@@ -575,12 +675,19 @@ def _merge_links(links: Iterable[Link]) -> tuple[Link, ...]:
     return tuple(sorted(merged, key=lambda link: (-link.relevance, _link_key(link))))
 
 
-def _rule_links(rules: Iterable[Rule]) -> tuple[Link, ...]:
-    return _merge_links(
-        Link(doc_id, rule.relevance, rule.certainty, rule.basis, rule.reason)
-        for rule in rules
-        for doc_id in rule.documents
-    )
+def _rule_links(rules: Iterable[Rule], areas: Iterable[SuspendedArea], catalogue: Catalogue) -> tuple[Link, ...]:
+    """The merged links of the rules a feature matched; `areas`: the suspended areas it lies in."""
+    links = []
+    for rule in rules:
+        scope = _scope_countries(rule, catalogue)
+        area = next((a for a in areas if scope is not None and a.country in scope), None)
+        certainty, reason = (rule.certainty, rule.reason) if area is None else ("unverified", _area_reason(area, rule))
+        links.extend(Link(doc_id, rule.relevance, certainty, rule.basis, reason) for doc_id in rule.documents)
+    return _merge_links(links)
+
+
+def _area_reason(area: SuspendedArea, rule: Rule) -> str:
+    return f"{area.reason} Why it would apply otherwise: {rule.reason}"
 
 
 def _link_key(link: Link) -> tuple[int, int, int]:
@@ -596,14 +703,20 @@ def link_patterns(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> tu
     catalogue = catalogue or load_catalogue()
     if frame.empty:
         return [], np.zeros(0, dtype=np.intp)
-    matrix = np.column_stack([_rule_mask(rule, frame, catalogue) for rule in catalogue.rules])
-    # One bytes key per row (its rule hits as bits) makes the grouping a 1-D factorize.
+    areas = catalogue.eu_law_suspended
+    columns = [_rule_mask(rule, frame, catalogue) for rule in catalogue.rules]
+    columns += [in_suspended_area(area, frame) for area in areas]
+    matrix = np.column_stack(columns)
+    # One bytes key per row (its rule and area hits as bits) makes the grouping a 1-D factorize.
     packed = np.packbits(matrix, axis=1)
     inverse, uniques = pd.factorize(pd.Series([row.tobytes() for row in packed], dtype="object"))
     patterns = []
+    n_rules = len(catalogue.rules)
     for position in range(len(uniques)):
         bits = matrix[np.argmax(inverse == position)]
-        patterns.append(_rule_links(rule for rule, hit in zip(catalogue.rules, bits, strict=True) if hit))
+        rules = [rule for rule, hit in zip(catalogue.rules, bits[:n_rules], strict=True) if hit]
+        inside = [area for area, hit in zip(areas, bits[n_rules:], strict=True) if hit]
+        patterns.append(_rule_links(rules, inside, catalogue))
     return patterns, inverse
 
 
@@ -683,6 +796,64 @@ def features_for_document(
     return masks
 
 
+# --------------------------------------------------------------------------- areas where EU law is suspended
+
+
+def suspended_areas_path() -> Path:
+    """datasets/eu_law_suspended.parquet: the outlines of the catalogue's `eu_law_suspended` areas."""
+    return settings.DATASETS_DIR / "eu_law_suspended.parquet"
+
+
+@lru_cache(maxsize=2)
+def _outlines(path: Path, mtime_ns: int) -> dict[str, object]:
+    try:
+        frame = gpd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for truncated or foreign files
+        raise store.DatasetError(
+            f"{path} is unreadable ({type(exc).__name__}: {exc}). Rebuild it with `{store.BUILD_COMMAND}`."
+        ) from exc
+    return dict(zip(frame["id"], frame.geometry.to_numpy(), strict=True))
+
+
+def area_outline(area_id: str, path: Path | None = None) -> object:
+    """The outline (shapely geometry, EPSG:4326) of the suspended area `area_id`.
+
+    Raises store.DatasetError naming the rebuild command when the file or the area is missing.
+    """
+    path = Path(path or suspended_areas_path())
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        raise store.DatasetError(
+            f"{path} is missing. Rebuild the embedded data with `{store.BUILD_COMMAND}`."
+        ) from None
+    outlines = _outlines(path, mtime)
+    if area_id not in outlines:
+        raise store.DatasetError(f"{path} has no outline for {area_id!r}. Rebuild it with `{store.BUILD_COMMAND}`.")
+    return outlines[area_id]
+
+
+def in_suspended_area(area: SuspendedArea, frame: pd.DataFrame) -> np.ndarray:
+    """Boolean array: which rows of `frame` (EPSG:4326) lie wholly or partly in `area`.
+
+    Only rows of the area's country are tested. A row of that country without a geometry (or a
+    frame without a `geometry` column) counts as inside: its location is unknown, so links that
+    depend on EU law there cannot be shown as verified.
+    """
+    if "country" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    rows = frame["country"].eq(area.country).fillna(False).to_numpy(dtype=bool)
+    if not rows.any() or "geometry" not in frame.columns:
+        return rows
+    geometries = np.asarray(frame["geometry"].to_numpy()[rows], dtype=object)
+    known = ~shapely.is_missing(geometries)
+    inside = np.ones(len(geometries), dtype=bool)
+    inside[known] = shapely.intersects(geometries[known], area_outline(area.id))
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[np.flatnonzero(rows)] = inside
+    return mask
+
+
 # --------------------------------------------------------------------------- corridors and ports
 
 
@@ -718,45 +889,40 @@ class EntryPortView:
     """An entry port of the public debate, resolved against the port data."""
 
     entry: EntryPort
-    # Port features found in the data: feature id -> name.
-    ports: dict[str, str]
+    feature_id: str | None  # the port feature with the entry's UN/LOCODE; None when the data lacks it
     corridors: list[PortCorridor]
     status: str  # "verified", "probable" or "not established"
-    documents: list[Link]
-    missing_locodes: tuple[str, ...]
+    documents: tuple[Link, ...]
+
+
+def entry_port_reason(entry: EntryPort, catalogue: Catalogue | None = None) -> str:
+    """Why the port is on the entry-ports list and which 2024 corridors it is on, in plain words."""
+    found = port_corridors(entry.locode, catalogue)
+    corridors = "; ".join(f"{pc.corridor.name} ({pc.status})" for pc in found) or NOT_ESTABLISHED
+    return " ".join(filter(None, [ENTRY_PORT_ROLES[entry.role], f"2024 corridors: {corridors}.", entry.note]))
 
 
 def entry_ports(ports: pd.DataFrame, catalogue: Catalogue | None = None) -> list[EntryPortView]:
-    """The entry ports named in the public debate, each with its corridors (or "not established") and documents.
+    """The entry ports of the public debate, in catalogue order, each with its corridors and documents.
 
-    `ports` is the ports layer (e.g. `store.read_embedded("ports")`); a country entry (the Turkish
-    ports) covers every port of that country in it.
+    `ports` is the ports layer (e.g. `store.read_embedded("ports")`); each entry is the port
+    feature with its UN/LOCODE (the first one if the data repeats the code).
     """
     catalogue = catalogue or load_catalogue()
+    wanted = [entry.locode for entry in catalogue.entry_ports]
+    found = ports[ports["locode"].isin(wanted).fillna(False).to_numpy(dtype=bool)].drop_duplicates("locode")
+    links = dict(zip(found["locode"], links_for(found, catalogue), strict=True)) if len(found) else {}
+    ids = dict(zip(found["locode"], found["id"], strict=True))
     views = []
     for entry in catalogue.entry_ports:
-        wanted = ports["locode"].isin(list(entry.locodes))
-        if entry.country:
-            wanted |= ports["country"] == entry.country
-        selected = ports[wanted.fillna(False).to_numpy(dtype=bool)]
-        found_codes = set(selected["locode"].dropna())
-        missing = tuple(code for code in entry.locodes if code not in found_codes)
-        corridor_links: dict[str, PortCorridor] = {}
-        for code in sorted(found_codes | set(entry.locodes)):
-            for pc in port_corridors(code, catalogue):
-                known = corridor_links.get(pc.corridor.document)
-                if known is None or _LINK_RANK[pc.status] < _LINK_RANK[known.status]:
-                    corridor_links[pc.corridor.document] = pc
-        found = sorted(corridor_links.values(), key=lambda pc: _LINK_RANK[pc.status])
-        links = links_for(selected, catalogue) if len(selected) else pd.Series([], dtype="object")
+        corridors = port_corridors(entry.locode, catalogue)
         views.append(
             EntryPortView(
                 entry=entry,
-                ports=dict(zip(selected["id"], selected["name"].fillna(""), strict=True)),
-                corridors=found,
-                status=found[0].status if found else NOT_ESTABLISHED,
-                documents=list(_merge_links(link for row in links for link in row)),
-                missing_locodes=missing,
+                feature_id=ids.get(entry.locode),
+                corridors=corridors,
+                status=corridors[0].status if corridors else NOT_ESTABLISHED,
+                documents=links.get(entry.locode, ()),
             )
         )
     return views

@@ -14,6 +14,8 @@ import pandas as pd
 
 from geo import schema
 from geo.policies import (
+    DATE_LABELS,
+    ENTRY_PORT_ROLES,
     NOT_ESTABLISHED,
     STATUS_LABELS,
     UNVERIFIED_ADDRESS,
@@ -28,6 +30,26 @@ from geo.policies import (
     load_catalogue,
     port_corridors,
 )
+
+# How a document reaches a feature, said apart from its web address (`address_text`).
+_MATCH_BASIS = {"feature": "matched on the feature", "country": "by country"}
+NO_ADDRESS = "no official address"
+
+
+def applies_text(certainty: str, basis: str) -> str:
+    """How sure the match of a document to a feature is, e.g. "applies: verified, matched on the feature".
+
+    "by country" means only the feature's country was matched, not the feature itself.
+    """
+    return f"applies: {certainty}, {_MATCH_BASIS[basis]}"
+
+
+def address_text(record: Mapping) -> str:
+    """The state of a document's web address (a `document_record`): "official text" (or "defined in ..."
+    for a corridor), "official site, address not verified", or "no official address"."""
+    if record["url"]:
+        return record["url_label"]
+    return UNVERIFIED_ADDRESS if record["unverified_url"] else NO_ADDRESS
 
 
 def status_label(doc: Document, catalogue: Catalogue | None = None) -> str:
@@ -44,7 +66,7 @@ def document_record(doc: Document, catalogue: Catalogue | None = None) -> dict:
     catalogue = catalogue or load_catalogue()
     link = catalogue.official_link(doc.id)
     unverified_link = catalogue.official_link(doc.id, include_unverified=True) if link is None else None
-    return {
+    record = {
         "id": doc.id,
         "short_title": doc.short_title,
         "title": doc.title,
@@ -57,6 +79,7 @@ def document_record(doc: Document, catalogue: Catalogue | None = None) -> dict:
         "date_unverified": bool(doc.date_kind) and doc.is_unverified(f"dates.{doc.date_kind}"),
         "status": doc.status,
         "status_label": status_label(doc, catalogue),
+        "status_unverified": doc.is_unverified("status"),
         "successor": doc.successor,
         "status_note": doc.status_note,
         # Only a verified address of an official publisher; see `unverified_url` for the others.
@@ -70,6 +93,8 @@ def document_record(doc: Document, catalogue: Catalogue | None = None) -> dict:
         "unverified": list(doc.unverified),
         "notes": doc.notes,
     }
+    record["address"] = address_text(record)
+    return record
 
 
 def documents_table(catalogue: Catalogue | None = None) -> dict[str, dict]:
@@ -88,26 +113,21 @@ def links_html(links: Sequence[Link], catalogue: Catalogue | None = None, limit:
         return '<div class="ca-docs"><em>No document in the policy catalogue is linked to this feature.</em></div>'
     items = []
     for link in links[:limit]:
-        doc = catalogue.document(link.document)
-        official = catalogue.official_link(doc.id, include_unverified=True)
-        title = html.escape(doc.short_title)
-        if official:
-            url, label = official
+        record = document_record(catalogue.document(link.document), catalogue)
+        title = html.escape(record["short_title"])
+        url = record["url"] or record["unverified_url"]
+        if url:
             title = (
                 f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer" '
-                f'title="{html.escape(label, quote=True)}">{title}</a>'
+                f'title="{html.escape(record["address"], quote=True)}">{title}</a>'
             )
-        flags = [STATUS_LABELS[doc.status]]
-        if official and official[1] == UNVERIFIED_ADDRESS:
-            flags.append("link address not verified")
-        if doc.certainty == "news_only":
-            flags.append("news reports only")
-        if link.certainty != "verified":
-            flags.append(f"link {link.certainty}")
-        if link.basis == "country":
-            flags.append("applies by country")
+        status = with_unverified_flag(record["status_label"], record["status_unverified"])
+        if record["certainty"] == "news_only":
+            status = f"{status}, news reports only"
+        match = f"{applies_text(link.certainty, link.basis)}; {record['address']}"
         items.append(
-            f"<li>{title} <small>({html.escape(', '.join(flags))})</small>"
+            f"<li>{title} <small>({html.escape(status)})</small>"
+            f"<br><small>{html.escape(match)}</small>"
             f'<br><small title="why">{html.escape(link.reason)}</small></li>'
         )
     rest = len(links) - limit
@@ -149,8 +169,10 @@ def feature_report(feature: pd.DataFrame, catalogue: Catalogue | None = None) ->
     documents = [
         {
             **document_record(catalogue.document(link.document), catalogue),
-            "link_certainty": link.certainty,
-            "basis": link.basis,
+            # How sure the match of the document to this feature is; the address is in "address".
+            "match_certainty": link.certainty,
+            "match_basis": link.basis,
+            "applies": applies_text(link.certainty, link.basis),
             "reason": link.reason,
         }
         for link in links_for(feature.iloc[:1], catalogue).iloc[0]
@@ -181,18 +203,14 @@ def report_text(report: dict) -> str:
         )
         lines.append(f"2024 corridors: {text}")
     for record in records:
-        flags = [record["status_label"]]
+        flags = [with_unverified_flag(record["status_label"], record["status_unverified"])]
         if record["certainty"] != "verified":
             flags.append(f"reference: {record['certainty']}")
-        if "basis" in record:
-            flags.append(f"link {record['link_certainty']}, by {record['basis']}")
         lines.append(f"- {record['id']}: {record['short_title']} [{', '.join(flags)}]")
-        if "reason" in record:
-            lines.append(f"    why: {record['reason']}")
-        if record["url"]:
-            lines.append(f"    {record['url_label']}: {record['url']}")
-        elif record["unverified_url"]:
-            lines.append(f"    {UNVERIFIED_ADDRESS}: {record['unverified_url']}")
+        if "applies" in record:
+            lines.append(f"    {record['applies']}; why: {record['reason']}")
+        url = record["url"] or record["unverified_url"]
+        lines.append(f"    {record['address']}: {url}" if url else f"    {record['address']}")
     return "\n".join(lines)
 
 
@@ -250,8 +268,19 @@ def with_unverified_flag(value: str | None, unverified: bool) -> str | None:
     return f"{value} (unverified)" if value and unverified else value
 
 
+def dated(record: Mapping) -> str | None:
+    """A document record's main date with its kind, e.g. "adopted 2024-06-13", "announced 2024-01-18 (unverified)"."""
+    if not record["date"]:
+        return None
+    return with_unverified_flag(f"{DATE_LABELS[record['date_kind']]} {record['date']}", record["date_unverified"])
+
+
 def documents_frame(documents: Sequence[Document], catalogue: Catalogue | None = None) -> pd.DataFrame:
-    """A table of documents for the policy panel: one row each, the official link in `link` (or empty)."""
+    """A table of documents for the policy panel, one row each.
+
+    `address` says whether there is an official text; its URL is in `official text`, or in
+    `address not verified` for an address on an official site that the reference did not verify.
+    """
     catalogue = catalogue or load_catalogue()
     rows = []
     for doc in documents:
@@ -262,17 +291,18 @@ def documents_frame(documents: Sequence[Document], catalogue: Catalogue | None =
                 "document": doc.short_title,
                 "type": doc.type.replace("_", " "),
                 "identifier": with_unverified_flag(record["identifier"], record["identifier_unverified"]),
-                "date": with_unverified_flag(record["date"], record["date_unverified"]),
-                "status": record["status_label"],
+                "date": dated(record),
+                "status": with_unverified_flag(record["status_label"], record["status_unverified"]),
                 "modes": ", ".join(m.replace("_", " ") for m in doc.modes),
                 "facts": _CERTAINTY_LABELS[doc.certainty]
                 + (f"; unverified: {', '.join(doc.unverified)}" if doc.unverified else ""),
-                "link": record["url"],
-                "link (address not verified)": record["unverified_url"],
+                "address": record["address"],
+                "official text": record["url"],
+                "address not verified": record["unverified_url"],
                 "summary": doc.summary,
             }
         )
-    return pd.DataFrame(rows, columns=list(rows[0]) if rows else ["id", "document", "link"])
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else ["id", "document", "address", "official text"])
 
 
 def corridors_frame(catalogue: Catalogue | None = None) -> pd.DataFrame:
@@ -280,11 +310,7 @@ def corridors_frame(catalogue: Catalogue | None = None) -> pd.DataFrame:
     catalogue = catalogue or load_catalogue()
 
     def ports(corridor, level: str) -> str:
-        return ", ".join(
-            f"{p.name} ({p.locode})" if p.locode else f"{p.name} (not in the port data)"
-            for p in corridor.ports
-            if p.verification == level
-        )
+        return ", ".join(f"{p.name} ({p.locode})" for p in corridor.ports if p.verification == level)
 
     rows = [
         {
@@ -303,7 +329,11 @@ def corridors_frame(catalogue: Catalogue | None = None) -> pd.DataFrame:
 
 
 def entry_ports_frame(ports: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFrame:
-    """The entry ports of the public debate: corridors (or "not established") and the documents that apply."""
+    """The entry ports of the public debate, one row per port of the "Debate entry ports" overlay.
+
+    Each row: why the port is listed, its 2024 corridors (or "not established") and the documents
+    that apply to it, those matched on the port itself with how sure the match is.
+    """
     catalogue = catalogue or load_catalogue()
     rows = []
     for view in entry_ports(ports, catalogue):
@@ -312,11 +342,14 @@ def entry_ports_frame(ports: pd.DataFrame, catalogue: Catalogue | None = None) -
         rows.append(
             {
                 "port": view.entry.name,
-                "ports in the data": len(view.ports),
+                "UN/LOCODE": view.entry.locode,
+                "country": view.entry.country,
+                "listed because": ENTRY_PORT_ROLES[view.entry.role],
+                "feature": view.feature_id or "not in the port data",
                 "2024 corridors": corridors,
                 "pre-2024 core corridors": ", ".join(view.entry.cnc_2013) or "none recorded",
-                "documents on the port itself": ", ".join(
-                    catalogue.document(link.document).short_title for link in on_feature
+                "documents matched on the port itself [how sure]": "; ".join(
+                    f"{catalogue.document(link.document).short_title} [{link.certainty}]" for link in on_feature
                 )
                 or "none",
                 "documents in all": len(view.documents),

@@ -306,10 +306,10 @@ def layer_payload(
 
     `full_detail` (booleans aligned on `frame`'s index) marks lines kept at full precision whatever
     `decimals` is, e.g. the detail a user fetched, drawn over a coarse level. `documents` (per feature,
-    a tuple of policy document ids, aligned on `frame`'s index) adds a `documents` property;
-    `extra_columns` adds popup rows (e.g. why a port is a debate entry port). A line merged from many
-    for a coarse zoom (`geo.lod`) is titled by what it stands for ("Motorways in Poland, simplified for
-    this zoom"), with `country_names` ({alpha-2: name}) naming the country.
+    its encoded document list from `popup_documents`, aligned on `frame`'s index) adds a `documents`
+    property; `extra_columns` adds popup rows (e.g. why a port is on the entry-ports list). A line merged
+    from many for a coarse zoom (`geo.lod`) is titled by what it stands for ("Motorways in Poland,
+    simplified for this zoom"), with `country_names` ({alpha-2: name}) naming the country.
     Features whose geometry vanishes at this rounding are left out.
     """
     frame = frame.copy()
@@ -317,9 +317,7 @@ def layer_payload(
     for name, values in extra.items():
         frame[name] = values.reindex(frame.index)
     if documents is not None:
-        frame["documents"] = documents.reindex(frame.index).map(
-            lambda ids: "|".join(ids) if isinstance(ids, tuple | list) and ids else None
-        )
+        frame["documents"] = documents.reindex(frame.index)
         extra["documents"] = frame["documents"]
     data: dict = {"layer": layer, "title": LAYER_TITLES[layer]}
     if layer == "ports":
@@ -381,8 +379,10 @@ def outline_payload(countries: gpd.GeoDataFrame) -> dict:
 
 
 def documents_payload(ids: Iterable[str]) -> dict:
-    """`{id: {t: short title, u: official URL or None, s: status label, i: identifier}}` for popups.
+    """`{id: {t: short title, u: URL or None, a: address in words, s: status, i: identifier}}` for popups.
 
+    `u` is the official text, or an address on an official site that the reference did not verify;
+    `a` says which ("official text", "official site, address not verified", "no official address").
     A fact the catalogue could not verify is labelled so, never shown bare.
     """
     from geo import policy_views
@@ -393,18 +393,50 @@ def documents_payload(ids: Iterable[str]) -> dict:
         record = table.get(doc_id)
         if record is None:
             continue
-        url = record.get("url")
-        identifier = policy_views.with_unverified_flag(record.get("identifier"), record.get("identifier_unverified"))
-        status = record.get("status_label")
-        if record.get("certainty") == "news_only":
+        url = record["url"] or record["unverified_url"]
+        identifier = policy_views.with_unverified_flag(record["identifier"], record["identifier_unverified"])
+        status = policy_views.with_unverified_flag(record["status_label"], record["status_unverified"])
+        if record["certainty"] == "news_only":
             status = f"{status}, news reports only"
         out[doc_id] = {
-            "t": record.get("short_title") or doc_id,
+            "t": record["short_title"],
             "u": url if isinstance(url, str) and _SAFE_URL.match(url) else None,
+            "a": record["address"],
             "s": status,
             "i": identifier,
         }
     return out
+
+
+def popup_documents(frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str, pd.Series], dict]:
+    """The policy documents of every feature, for popups: per layer a Series and one shared table.
+
+    Each feature's value is "id~m~r|id~m~r..." (most relevant first, None when no document applies):
+    `m` indexes the table's "matches" (how sure the match of the document to the feature is, e.g.
+    "applies: probable, matched on the feature") and `r` its "reasons" (why it applies). The table's
+    "documents" is `documents_payload` of every id used. Work is done once per distinct link list.
+    """
+    from geo import policies, policy_views
+
+    catalogue = policies.load_catalogue()
+    matches: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    ids: set[str] = set()
+
+    def encode(link: policies.Link) -> str:
+        ids.add(link.document)
+        match = matches.setdefault(policy_views.applies_text(link.certainty, link.basis), len(matches))
+        return f"{link.document}~{match}~{reasons.setdefault(link.reason, len(reasons))}"
+
+    per_layer = {}
+    for layer, frame in frames.items():
+        if frame.empty:
+            continue
+        patterns, inverse = policies.link_patterns(frame, catalogue)
+        texts = np.array(["|".join(map(encode, links)) or None for links in patterns], dtype=object)
+        per_layer[layer] = pd.Series(texts[inverse], index=frame.index, dtype="object")
+    table = {"documents": documents_payload(ids), "matches": list(matches), "reasons": list(reasons)}
+    return per_layer, table
 
 
 # -- folium elements ---------------------------------------------------------------------------
@@ -509,12 +541,6 @@ class MapRequest:
     height: str = "100%"
 
 
-def _documents_per_layer(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, pd.Series]:
-    from geo import policies
-
-    return {layer: policies.documents_for(frame) for layer, frame in frames.items() if not frame.empty}
-
-
 def _seed_reasons(ports: gpd.GeoDataFrame, seed: pd.DataFrame) -> pd.Series:
     reasons = dict(zip(seed["locode"], seed["reason"], strict=True))
     return ports["locode"].map(reasons).astype("string")
@@ -569,7 +595,7 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         raise ValueError(f"basemap must be one of {', '.join(BASEMAPS)}, got {request.basemap!r}")
     leaflet_assets(request.assets)  # refuse an unknown mode early
     frames = {layer: frame for layer, frame in request.frames.items() if layer in LAYER_TITLES}
-    documents = _documents_per_layer(frames) if request.documents else {}
+    documents, popup_table = popup_documents(frames) if request.documents else ({}, {})
     names = (
         {}
         if request.countries is None
@@ -579,17 +605,18 @@ def prepare_map(request: MapRequest) -> PreparedMap:
     for layer, frame in frames.items():
         extra = {}
         if layer == "ports" and request.seed_ports is not None:
-            extra["debate_entry_port"] = _seed_reasons(frame, request.seed_ports)
+            extra["entry_port"] = _seed_reasons(frame, request.seed_ports)
         fine = frame["id"].isin(request.full_detail_ids) if request.full_detail_ids else None
         payloads[layer] = layer_payload(frame, layer, request.decimals, documents.get(layer), extra, fine, names)
-    doc_ids = {i for series in documents.values() for ids in series for i in ids}
     highlight = _highlight(payloads, request.highlight)
     seed = None
     if "ports" in payloads and request.seed_ports is not None:
         members = payloads["ports"].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
         seed = script_json({"index": np.flatnonzero(members.to_numpy(dtype=bool)).tolist()})
     config = {
-        "documents": documents_payload(doc_ids) if doc_ids else {},
+        "documents": popup_table.get("documents", {}),
+        "matches": popup_table.get("matches", []),
+        "reasons": popup_table.get("reasons", []),
         "highlight": highlight,
         "notice": request.notice,
     }

@@ -33,7 +33,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     ref: "Road or line number",
     construction: "Under construction",
     length_km: "Length (km)",
-    debate_entry_port: "Debate entry port",
+    entry_port: "Entry port list",
   };
   var OSM_ID = /^osm:(node|way|relation)\/(\d+)$/;
   var SAFE_URL = /^https?:\/\//;
@@ -122,19 +122,28 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return details;
   }
 
+  // `text` is "id~match~reason|...": indexes into config.matches (how sure the match of the document to
+  // this feature is) and config.reasons (why it applies). The web address is said apart, in doc.a.
   function documentsSection(text) {
     if (!text) return null;
     var docs = api.config.documents || {};
+    var matches = api.config.matches || [];
+    var reasons = api.config.reasons || [];
     var list = el("ul");
     var more = el("ul");
-    text.split("|").forEach(function (id) {
-      var doc = docs[id];
+    text.split("|").forEach(function (entry) {
+      var parts = entry.split("~");
+      var doc = docs[parts[0]];
       if (!doc) return;
       var li = el("li");
-      li.setAttribute("data-document-id", id);
+      li.setAttribute("data-document-id", parts[0]);
       li.appendChild(doc.u ? link(doc.u, doc.t) : el("span", null, doc.t));
       var note = [doc.i, doc.s].filter(Boolean).join(", ");
       if (note) li.appendChild(el("span", "ca-doc-note", " (" + note + ")"));
+      var how = [matches[Number(parts[1])], doc.a].filter(Boolean).join("; ");
+      if (how) li.appendChild(el("div", "ca-doc-match", how));
+      var why = reasons[Number(parts[2])];
+      if (why) li.appendChild(el("div", "ca-doc-why", why));
       (list.childNodes.length < DOCUMENTS_SHOWN ? list : more).appendChild(li);
     });
     if (!list.childNodes.length) return null;

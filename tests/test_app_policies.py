@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from geo.seed_ports import load_seed_ports
 from tests.app_support import fresh_caches, map_script, run_app, url_param  # noqa: F401 (autouse fixture)
 
 # Each table is recognised by its first column (testing elements do not expose widget keys).
@@ -20,8 +21,9 @@ def test_panel_lists_documents_for_visible_layers_and_countries():
     table = _table(app, "policy_table")
     assert {"rail-interop-2016", "etc-baltic-adriatic"} <= set(table["id"])
     assert "ports-2017" not in set(table["id"])  # the ports layer is off
-    official = table.set_index("id").loc["rail-interop-2016", "link"]
+    official = table.set_index("id").loc["rail-interop-2016", "official text"]
     assert official == "https://eur-lex.europa.eu/eli/dir/2016/797/oj"
+    assert table.set_index("id").loc["council-milreq", "address"] == "no official address"
 
 
 def test_mode_and_status_filters_narrow_the_list():
@@ -55,6 +57,8 @@ def test_corridors_and_entry_ports_are_shown_honestly():
     entry = _table(app, "entry_ports_table").set_index("port")
     assert entry.loc["Bergen", "2024 corridors"] == "not established"
     assert entry.loc["Rotterdam", "2024 corridors"].startswith("North Sea - Rhine - Mediterranean (verified)")
+    # The table lists exactly the ports the "Debate entry ports" overlay marks.
+    assert entry["UN/LOCODE"].tolist() == load_seed_ports()["locode"].tolist()
 
 
 def test_the_document_shown_on_the_map_is_in_the_link():

@@ -61,3 +61,36 @@ def test_unknown_layer_and_mixed_options_are_errors(capsys):
     assert code == 2 and "unknown layer 'ships'" in err
     code, _, err = _run(capsys, "--feature", "gisco:NLRTM", "--country", "NL")
     assert code == 2 and "--feature" in err
+
+
+def test_feature_text_says_how_sure_the_match_is_apart_from_the_address(capsys):
+    code, out, _ = _run(capsys, "--feature", "gisco:NLRTM")
+    assert code == 0
+    assert "link verified" not in out and "link probable" not in out
+    blocks = out.split("\n- ")[1:]
+    assert len(blocks) > 20
+    for block in blocks:
+        lines = block.splitlines()
+        assert lines[1].startswith("    applies: "), block
+        address = lines[2].strip()
+        assert address == "no official address" or address.startswith(
+            ("official text: https://", "defined in ", "official site, address not verified: https://")
+        ), block
+    council = next(block for block in blocks if block.startswith("council-milreq:"))
+    assert council.splitlines()[1].startswith("    applies: verified, by country")
+    assert council.splitlines()[2].strip() == "no official address"
+
+
+def test_famagusta_json_shows_every_document_as_unverified_with_the_reason(capsys):
+    code, out, _ = _run(capsys, "--feature", "gisco:CYFMG", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["selection"]["name"] == "Famagusta"
+    documents = report["documents"]
+    assert len(documents) >= 10
+    for record in documents:
+        assert record["match_certainty"] == "unverified", record["id"]
+        assert record["applies"].startswith("applies: unverified")
+        assert "north of Cyprus" in record["reason"] and "suspended" in record["reason"]
+        assert record["address"] in ("official text", "official site, address not verified", "no official address")
+    assert "link_certainty" not in documents[0]

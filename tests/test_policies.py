@@ -96,7 +96,7 @@ def test_every_document_is_linked_by_some_rule(catalogue):
 
 def test_countries_are_iso_codes_not_eu_codes(catalogue):
     codes = [c for corridor in catalogue.corridors for c in (*corridor.countries, *corridor.countries_unverified)]
-    codes += [c for group in catalogue.country_groups.values() for c in group]
+    codes += [c for group in catalogue.country_groups.values() for c in group.codes]
     assert "EL" not in codes and "UK" not in codes
     assert "GR" in catalogue.corridor("Baltic Sea - Black Sea - Aegean Sea").countries
 
@@ -338,7 +338,7 @@ def test_corridor_ports_exist_in_the_port_data(catalogue, ports):
         for port in corridor.ports:
             assert port.locode is None or port.locode in locodes, (corridor.name, port.name)
     for entry in catalogue.entry_ports:
-        assert set(entry.locodes) <= locodes, entry.name
+        assert entry.locode in locodes, entry.name
 
 
 def test_rotterdam_links_to_tent_2024_and_its_corridor(catalogue, ports):
@@ -383,14 +383,17 @@ def test_a_polish_railway_links_to_rail_acts_and_corridors_through_poland(catalo
 def test_every_layer_of_the_real_data_gets_documents(catalogue):
     for layer in schema.LAYERS:
         frame = store.read_embedded(layer)
-        in_eu = frame[frame["country"].isin(catalogue.country_groups["EU27"])]
+        in_eu = frame[frame["country"].isin(policies.country_group("EU27", catalogue))]
         linked = policies.documents_for(in_eu, catalogue)
         assert (linked.map(len) > 0).all(), layer
 
 
 def test_entry_ports_show_their_corridors_or_say_not_established(catalogue, ports):
     views = {view.entry.name: view for view in policies.entry_ports(ports, catalogue)}
-    assert set(views) == {"Rotterdam", "Hamburg", "Genoa", "La Spezia", "Piraeus", "Bergen", "Turkish ports"}
+    assert len(views) == 20
+    assert {"Rotterdam", "Hamburg", "Genoa", "La Spezia", "Piraeus", "Bergen"} == {
+        name for name, view in views.items() if view.entry.role == "named"
+    }
     expected = {
         "Rotterdam": ("verified", "North Sea - Rhine - Mediterranean"),
         "Hamburg": ("verified", "Scandinavian - Mediterranean"),
@@ -402,12 +405,16 @@ def test_entry_ports_show_their_corridors_or_say_not_established(catalogue, port
         assert views[name].status == status, name
         assert views[name].corridors[0].corridor.name == corridor, name
         assert any(link.document == "tent-2024" for link in views[name].documents), name
-    for name in ("Bergen", "Turkish ports"):
-        assert views[name].status == policies.NOT_ESTABLISHED
-        assert views[name].corridors == []
-    turkish = views["Turkish ports"]
-    assert len(turkish.ports) == int((ports["country"] == "TR").sum()) > 50
-    assert not any(link.document.startswith("tent") for link in turkish.documents)
+    turkish = [view for view in views.values() if view.entry.country == "TR"]
+    assert len(turkish) == 8 and {view.entry.role for view in turkish} == {"named_country"}
+    for view in [views["Bergen"], *turkish]:
+        assert view.status == policies.NOT_ESTABLISHED and view.corridors == [], view.entry.name
+        assert not any(link.document.startswith(("tent", "etc-")) for link in view.documents), view.entry.name
+    for view in views.values():
+        assert view.feature_id is not None, view.entry.name  # every entry port is in the port data
+        reason = policies.entry_port_reason(view.entry, catalogue)
+        assert policies.ENTRY_PORT_ROLES[view.entry.role] in reason
+        assert "requested" not in reason.lower() and "lookup" not in reason.lower()
 
 
 def test_linking_a_whole_layer_equals_linking_each_feature_alone(catalogue, ports):
@@ -423,4 +430,246 @@ def test_selection_outside_the_eu_lists_no_eu_port_rules(catalogue):
     norway = {d.id for d in policies.documents_for_selection(["ports"], ["NO"], catalogue)}
     assert "etc-scandinavian-mediterranean" in norway  # Oslo is a verified port of it
     assert not norway & {"tent-2013", "ports-2017", "cef-2021"}
-    assert policies.documents_for_selection(["ports", "rail", "roads"], ["TR"], catalogue) == []
+    turkey = [d.id for d in policies.documents_for_selection(["ports", "rail", "roads"], ["TR"], catalogue)]
+    assert turkey == ["nato-steadfast-defender-2024"]  # a NATO member, not an EU one
+
+
+# --------------------------------------------------------------------------- statements checked against the reference
+
+
+def _reference_document(reference: dict, doc_id: str) -> dict:
+    return next(d for d in reference["documents"] if d["id"] == doc_id)
+
+
+def test_funding_calls_whose_calls_have_all_closed_are_not_ongoing(catalogue, reference):
+    version = catalogue.info.version
+    for ref in reference["documents"]:
+        if ref["type"] != "funding_calls":
+            continue
+        closing = [str(call["closed"]) for call in ref.get("calls", []) if call.get("closed")]
+        assert closing and max(closing) < version  # the reference's last call closed before this catalogue
+        doc = catalogue.document(ref["id"])
+        assert doc.status == "closed", doc.id
+        assert policies.STATUS_LABELS[doc.status] == "closed"
+        assert "ongoing" not in (doc.status_note or "")
+
+
+def test_tentec_attribution_is_a_check_not_a_requirement(catalogue, reference):
+    assert "check licence/attribution" in _reference_document(reference, "tentec-gis")["notes"].lower()
+    notes = catalogue.document("tentec-gis").notes.lower()
+    assert "required" not in notes
+    assert "not checked" in notes and "tentec information system" in notes
+
+
+def test_council_identifier_is_shown_with_its_own_date(catalogue, reference):
+    """The reference gives each Council document number its own date; the catalogue must pair them as it does."""
+    refs = _reference_document(reference, "council-milreq")["council_ref"]
+    dated = {
+        number: pd.Timestamp(day).strftime("%Y-%m-%d")
+        for number, day in re.findall(r"(ST \d+/\d+)[^;(]*\((?:[a-z]+,? )?(\d{1,2} [A-Z][a-z]{2} \d{4})\)", refs)
+    }
+    assert dated["ST 10312/18"] == "2018-06-25"
+    doc = catalogue.document("council-milreq")
+    assert doc.identifier == "ST 11373/19"
+    assert (doc.date_kind, doc.date) == ("consolidated", dated["ST 11373/19"])
+    assert "2018-06-25" not in doc.dates.values()
+
+
+def test_news_only_status_and_dates_are_listed_as_unverified(catalogue, reference):
+    for ref in reference["documents"]:
+        if ref["verification"] != "news_only":
+            continue
+        doc = catalogue.document(ref["id"])
+        assert "status" in doc.unverified, doc.id
+        assert {f"dates.{kind}" for kind in doc.dates} <= set(doc.unverified), doc.id
+    joint = catalogue.document("milmob-joincomm-2025")
+    assert joint.status == "adopted" and "status" in joint.unverified
+
+
+def test_an_announcement_is_not_stored_as_an_adoption(catalogue, reference):
+    for ref in reference["documents"]:
+        stated = str(ref.get("adopted", ""))
+        if not stated.startswith("announced"):
+            continue
+        doc = catalogue.document(ref["id"])
+        assert "adopted" not in doc.dates, doc.id
+        assert doc.dates["announced"] == re.search(r"\d{4}-\d{2}-\d{2}", stated).group(0)
+        assert doc.date_kind == "announced" and doc.is_unverified("dates.announced")
+    assert catalogue.document("nato-steadfast-defender-2024").date_kind == "announced"
+
+
+def test_news_only_document_must_list_its_status_as_unverified(tmp_path, raw):
+    def forget_status(data):
+        entry = document_entry(data, "milmob-joincomm-2025")
+        entry["unverified"] = [path for path in entry["unverified"] if path != "status"]
+
+    with pytest.raises(policies.CatalogueError, match=r"'milmob-joincomm-2025'.*must list status in 'unverified'"):
+        policies.load_catalogue(write_variant(tmp_path, raw, forget_status))
+
+
+# --------------------------------------------------------------------------- country groups (EU27, NATO members)
+
+# Listed here independently of the catalogue.
+EU_MEMBERS = {
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+}
+# NATO's 32 Allies less Canada and the United States (Finland joined in 2023, Sweden in 2024).
+NATO_IN_EUROPE = {
+    "AL",
+    "BE",
+    "BG",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GB",
+    "GR",
+    "HR",
+    "HU",
+    "IS",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "ME",
+    "MK",
+    "NL",
+    "NO",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+    "TR",
+}
+
+
+def test_country_groups_hold_the_actual_members(catalogue):
+    assert policies.country_group("EU27", catalogue) == EU_MEMBERS
+    assert policies.country_group("nato_europe", catalogue) == NATO_IN_EUROPE
+    assert "nato.int" in catalogue.country_groups["NATO_EUROPE"].source
+    with pytest.raises(KeyError, match=r"unknown country group 'WARSAW_PACT'.*EU27"):
+        policies.country_group("WARSAW_PACT", catalogue)
+    known = set(pd.read_parquet(settings.DATASETS_DIR / "countries.parquet", columns=["iso2"])["iso2"])
+    for name, group in catalogue.country_groups.items():
+        assert set(group.codes) <= known, name
+
+
+def test_a_group_repeating_a_code_fails_naming_it(tmp_path, raw):
+    path = write_variant(tmp_path, raw, lambda data: data["country_groups"]["NATO_EUROPE"]["codes"].append("TR"))
+    with pytest.raises(policies.CatalogueError, match=r"country group 'NATO_EUROPE': field 'codes'.*repeats TR"):
+        policies.load_catalogue(path)
+
+
+def test_nato_exercise_follows_nato_membership_on_the_real_roads(catalogue):
+    roads = store.read_embedded("roads")
+    sample = roads.groupby("country").head(3)
+    linked = policies.documents_for(sample, catalogue)
+    has_exercise = linked.map(lambda ids: "nato-steadfast-defender-2024" in ids)
+    by_country = has_exercise.groupby(sample["country"]).all()
+    for country in ("GB", "TR", "NO", "FI", "SE", "IS", "PL"):
+        assert by_country[country], country
+    for country in ("AT", "IE", "MT", "CY", "CH", "RS", "UA"):
+        assert not has_exercise[sample["country"] == country].any(), country
+
+
+# --------------------------------------------------------------------------- the north of Cyprus (EU law suspended)
+
+NORTH_CYPRUS_PORTS = {"CYFMG": "Famagusta", "CYKYR": "Kyrenia"}
+SOUTH_CYPRUS_PORTS = {"CYLMS", "CYLCA"}  # Limassol, Larnaca
+
+
+def test_famagusta_and_kyrenia_show_no_eu_document_as_verified_or_probable(catalogue, ports):
+    area = catalogue.eu_law_suspended[0]
+    for locode, name in NORTH_CYPRUS_PORTS.items():
+        port = ports[ports["locode"] == locode]
+        assert port["name"].tolist() == [name] and port["country"].tolist() == ["CY"]
+        links = policies.links_for(port, catalogue).iloc[0]
+        assert len(links) >= 10, name  # the EU documents stay listed, as unverified
+        assert {link.certainty for link in links} == {"unverified"}, name
+        assert all(link.reason.startswith(area.reason) for link in links), name
+        assert "north of Cyprus" in area.reason and "suspended" in area.reason
+    south = policies.links_for(ports[ports["locode"].isin(SOUTH_CYPRUS_PORTS)], catalogue)
+    for links in south:
+        assert any(link.certainty == "verified" for link in links)
+        assert not any(link.reason.startswith(area.reason) for link in links)
+
+
+def test_the_area_covers_northern_features_only(catalogue, ports):
+    area = catalogue.eu_law_suspended[0]
+    inside = set(ports.loc[policies.in_suspended_area(area, ports), "locode"])
+    assert set(NORTH_CYPRUS_PORTS) <= inside
+    assert not inside & SOUTH_CYPRUS_PORTS
+    assert set(ports.loc[policies.in_suspended_area(area, ports), "country"]) == {"CY"}
+    roads = store.read_embedded("roads")
+    cypriot = roads[roads["country"] == "CY"]
+    in_north = policies.in_suspended_area(area, cypriot)
+    assert 0 < in_north.sum() < len(cypriot)
+    for links in policies.links_for(cypriot[in_north], catalogue):
+        assert {link.certainty for link in links} == {"unverified"}
+
+
+def test_a_cypriot_feature_without_location_is_not_shown_as_verified(catalogue):
+    frame = pd.DataFrame({"id": ["t:1"], "layer": ["roads"], "country": ["CY"], "kind": ["motorway"], "tags": ["{}"]})
+    links = policies.links_for(frame, catalogue).iloc[0]
+    assert links and {link.certainty for link in links} == {"unverified"}
+
+
+def test_area_outline_file_is_built_from_natural_earth(catalogue):
+    import geopandas as gpd
+
+    areas = gpd.read_parquet(policies.suspended_areas_path())
+    assert set(areas["id"]) == {area.id for area in catalogue.eu_law_suspended}
+    row = areas.set_index("id").loc["cy-north"]
+    assert row["adm0_a3"] == "CYN" and row["attribution"] == "Made with Natural Earth"
+    west, south, east, north = row.geometry.bounds
+    assert 32.5 < west < 33 and 34.9 < south < 35.1 and 34.5 < east < 34.7 and 35.6 < north < 35.8
+
+
+def test_missing_area_file_is_a_dataset_error_naming_the_rebuild(tmp_path):
+    with pytest.raises(store.DatasetError, match="python -m geo build-default"):
+        policies.area_outline("cy-north", tmp_path / "absent.parquet")
+
+
+# --------------------------------------------------------------------------- Mariupol
+
+
+def test_mariupol_is_in_the_layer_and_linked_to_its_corridor(catalogue, ports):
+    mariupol = ports[ports["locode"] == "UAMPW"]
+    assert mariupol["name"].tolist() == ["Mariupol"]
+    links = {link.document: link for link in policies.links_for(mariupol, catalogue).iloc[0]}
+    assert links["etc-north-sea-baltic"].certainty == "verified"
+    assert links["etc-north-sea-baltic"].basis == "feature"
+    assert [pc.corridor.name for pc in policies.port_corridors("UAMPW", catalogue)] == ["North Sea - Baltic"]
+    corridor = catalogue.corridor("North Sea - Baltic")
+    assert "Mariupol" not in (corridor.notes or "")

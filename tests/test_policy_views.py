@@ -81,8 +81,23 @@ def test_documents_frame_flags_unverified_facts(catalogue):
     table = policy_views.documents_frame(docs, catalogue).set_index("id")
     assert table.loc["milmob-join-2017", "identifier"] == "JOIN(2017) 41 final"
     assert "identifiers.celex" in table.loc["milmob-join-2017", "facts"]
-    assert table.loc["tent-2024", "link"] == "https://eur-lex.europa.eu/eli/reg/2024/1679/oj"
+    assert table.loc["tent-2024", "official text"] == "https://eur-lex.europa.eu/eli/reg/2024/1679/oj"
+    assert table.loc["tent-2024", "address"] == "official text"
+    assert table.loc["tent-2024", "date"] == "adopted 2024-06-13"
     assert table.loc["tent-2024", "facts"] == "verified"
+
+
+def test_documents_frame_shows_the_catalogue_fixes(catalogue):
+    ids = ["milmob-joincomm-2025", "nato-steadfast-defender-2024", "council-milreq", "cef-milmob-calls"]
+    table = policy_views.documents_frame([catalogue.document(i) for i in ids], catalogue).set_index("id")
+    assert table.loc["milmob-joincomm-2025", "status"] == "adopted (unverified)"
+    assert table.loc["nato-steadfast-defender-2024", "date"] == "announced 2024-01-18 (unverified)"
+    assert table.loc["nato-steadfast-defender-2024", "status"] == "completed (unverified)"
+    assert table.loc["council-milreq", "date"] == "consolidated 2019-07-19"
+    assert table.loc["council-milreq", "identifier"] == "ST 11373/19"
+    assert table.loc["cef-milmob-calls", "status"] == "closed"
+    assert table.loc["council-milreq", "address"] == "no official address"
+    assert pd.isna(table.loc["council-milreq", "official text"])
 
 
 def test_corridors_frame_has_nine_rows_and_says_what_is_unverified(catalogue):
@@ -90,16 +105,23 @@ def test_corridors_frame_has_nine_rows_and_says_what_is_unverified(catalogue):
     assert len(table) == 9
     assert "Rotterdam (NLRTM)" in table.loc["North Sea - Rhine - Mediterranean", "ports (verified)"]
     assert table.loc["Atlantic", "countries"] == "2024 alignment not verified"
-    assert "Mariupol (not in the port data)" in table.loc["North Sea - Baltic", "ports (verified)"]
+    assert "Mariupol (UAMPW)" in table.loc["North Sea - Baltic", "ports (verified)"]
+    assert "not in the port data" not in table.to_string()
 
 
 def test_entry_ports_frame(catalogue, ports):
     table = policy_views.entry_ports_frame(ports, catalogue).set_index("port")
+    assert len(table) == 20 and table["UN/LOCODE"].is_unique
     assert table.loc["Bergen", "2024 corridors"] == "not established"
-    assert table.loc["Turkish ports", "2024 corridors"] == "not established"
+    assert (table.loc[table["country"] == "TR", "2024 corridors"] == "not established").all()
     assert table.loc["Piraeus", "2024 corridors"] == "Western Balkans - Eastern Mediterranean (probable)"
-    assert "TEN-T Regulation (EU) 2024/1679" in table.loc["Genoa", "documents on the port itself"]
-    assert table.loc["Bergen", "documents on the port itself"] == "none"
+    on_port = "documents matched on the port itself [how sure]"
+    assert "TEN-T Regulation (EU) 2024/1679 [verified]" in table.loc["Genoa", on_port]
+    assert "TEN-T Regulation (EU) 2024/1679 [probable]" in table.loc["Piraeus", on_port]
+    assert table.loc["Bergen", on_port] == "none"
+    assert table.loc["Thessaloniki", "listed because"].startswith("Not named in the public debate")
+    assert not table["feature"].eq("not in the port data").any()
+    assert "lookup" not in table.to_string().lower()
 
 
 def test_inferred_addresses_are_flagged_in_popups_and_kept_out_of_the_official_url(catalogue):
@@ -107,7 +129,8 @@ def test_inferred_addresses_are_flagged_in_popups_and_kept_out_of_the_official_u
     assert record["url"] is None
     assert record["unverified_url"] == "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:52017JC0041"
     markup = policy_views.links_html([policies.Link("milmob-join-2017", 10, "verified", "country", "r")], catalogue)
-    assert "link address not verified" in markup
+    assert "applies: verified, by country; official site, address not verified" in markup
+    assert record["address"] == policies.UNVERIFIED_ADDRESS
     assert (
         policy_views.documents_table(catalogue)["tent-2024"]["url"] == "https://eur-lex.europa.eu/eli/reg/2024/1679/oj"
     )
@@ -122,3 +145,23 @@ def test_document_view_keeps_only_what_the_document_applies_to(catalogue, ports)
     assert set(kept["rail"]["country"]) == {"IE", "NL", "BE", "LU", "FR", "DE", "CH", "IT"} & set(rail["country"])
     assert line.startswith("Showing only what North Sea - Rhine - Mediterranean corridor applies to: ")
     assert f"{len(kept['ports']):,} ports" in line
+
+
+def test_no_document_without_an_address_is_called_a_verified_link(catalogue, ports):
+    """How sure a match is and what the web address is are said apart, and "no official address" is said."""
+    rotterdam = ports[ports["id"] == "gisco:NLRTM"]
+    markup = policy_views.policy_html(rotterdam, catalogue, limit=50).iloc[0]
+    assert "link verified" not in markup and "link probable" not in markup
+    assert "applies: verified, matched on the feature; official text" in markup
+    without_address = [
+        link
+        for link in policies.links_for(rotterdam, catalogue).iloc[0]
+        if not catalogue.official_link(link.document, True)
+    ]
+    assert without_address  # e.g. the 2026 ports strategy has no official address in the reference
+    for link in without_address:
+        assert (
+            policy_views.document_record(catalogue.document(link.document), catalogue)["address"]
+            == "no official address"
+        )
+    assert markup.count("no official address") == len(without_address)

@@ -245,6 +245,32 @@ def test_attribution_lists_each_credit_once_with_its_own_licence():
 def test_popup_documents_label_unverified_facts():
     payload = render.documents_payload(["pesco-milmob", "nato-steadfast-defender-2024", "tent-2024"])
     assert payload["pesco-milmob"]["i"] == "32018D0340 (unverified)"
-    assert payload["nato-steadfast-defender-2024"]["s"].endswith("news reports only")
+    assert payload["pesco-milmob"]["a"] == "official site, address not verified"
+    assert payload["nato-steadfast-defender-2024"]["s"] == "completed (unverified), news reports only"
+    assert payload["nato-steadfast-defender-2024"]["u"] is None
+    assert payload["nato-steadfast-defender-2024"]["a"] == "no official address"
     assert payload["tent-2024"]["i"] == "32024R1679"
     assert payload["tent-2024"]["u"].startswith("https://eur-lex.europa.eu/")
+    assert payload["tent-2024"]["a"] == "official text"
+
+
+def test_popups_say_how_sure_each_match_is_and_why(loaded):
+    """Each feature's documents carry the match certainty and the reason; Famagusta's are all unverified."""
+    ports = loaded["ports"]
+    cypriot = ports[ports["country"] == "CY"]
+    documents, table = render.popup_documents({"ports": cypriot})
+    assert all(text.startswith("applies: ") for text in table["matches"])
+    decoded = {}
+    for locode, text in zip(cypriot["locode"], documents["ports"], strict=True):
+        entries = [entry.split("~") for entry in text.split("|")]
+        decoded[locode] = [(doc, table["matches"][int(m)], table["reasons"][int(r)]) for doc, m, r in entries]
+    for locode in ("CYFMG", "CYKYR"):
+        assert decoded[locode]
+        for doc, match, reason in decoded[locode]:
+            assert match.startswith("applies: unverified"), (locode, doc)
+            assert "north of Cyprus" in reason
+    limassol = {doc: match for doc, match, _ in decoded["CYLMS"]}
+    assert limassol["ports-strategy-2026"] == "applies: verified, by country"
+    assert table["documents"]["ports-strategy-2026"]["a"] == "no official address"
+    page = render.render_html(render.plan_request(loaded, ["ports"], ["CY"], outlines=countries.load_countries()))
+    assert "link verified" not in page

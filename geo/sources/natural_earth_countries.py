@@ -18,10 +18,14 @@ Columns of the output (one row per ISO 3166-1 alpha-2 code, sorted by `iso2`):
 Natural Earth marks France and Norway with ISO_A2 "-99" and Kosovo with ISO_A3 "-99"; codes
 are therefore keyed on `ADM0_A3`. Northern Cyprus (ADM0_A3 "CYN", no ISO code) is merged into
 Cyprus, as ISO 3166 has a single code for the island.
+
+`load_areas` keeps such an area's own outline for the policy catalogue (`eu_law_suspended`:
+where the application of EU law is suspended), as `datasets/eu_law_suspended.parquet`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +52,11 @@ ISO_BY_ADM0_A3: dict[str, tuple[str, str]] = {
 # Outside Natural Earth's "Europe" but covered by the atlas (Turkish ports, Cyprus, the Caucasus).
 EXTRA_EUROPE = frozenset({"TR", "CY", "GE", "AM", "AZ"})
 COLUMNS = ("iso2", "iso3", "name", "name_long", "continent", "europe")
+# Areas are widened this far into the sea, not onto other countries' land: 1:50m coasts are coarse and
+# ports lie just offshore (Kyrenia's point is about 30 m outside the Northern Cyprus polygon).
+AREA_SEAWARD_KM = 3.0
+AREA_COLUMNS = ("id", "adm0_a3", "name", "source", "licence", "attribution", "note")
+_METRIC_CRS = "EPSG:3035"  # ETRS89 / LAEA Europe, metres
 
 
 def load_countries(data_dir: Path) -> gpd.GeoDataFrame:
@@ -80,3 +89,38 @@ def _load_cached(data_dir: str) -> gpd.GeoDataFrame:
     ).astype("string")
     out["europe"] = (out["continent"] == "Europe") | out["iso2"].isin(EXTRA_EUROPE)
     return gpd.GeoDataFrame(out, geometry=list(geometry.to_numpy()), crs=schema.CRS)
+
+
+def load_areas(data_dir: Path, areas: Mapping[str, str]) -> gpd.GeoDataFrame:
+    """Outlines of areas keyed by id, each from the Natural Earth country with the given ADM0_A3.
+
+    Each outline is widened by AREA_SEAWARD_KM into the sea but not onto any other country's land.
+    Columns AREA_COLUMNS and geometry (EPSG:4326). Raises ValueError naming an unknown ADM0_A3.
+    """
+    raw = gpd.read_file(require_input(Path(data_dir), INPUTS[0])).to_crs(schema.CRS)
+    unknown = sorted(set(areas.values()) - set(raw["ADM0_A3"]))
+    if unknown:
+        raise ValueError(f"Natural Earth countries has no ADM0_A3 {', '.join(unknown)}")
+    rows, geometries = [], []
+    for area_id, code in areas.items():
+        own = raw[raw["ADM0_A3"] == code]
+        others = raw[raw["ADM0_A3"] != code].to_crs(_METRIC_CRS)
+        outline = shapely.union_all(shapely.make_valid(own.to_crs(_METRIC_CRS).geometry.values))
+        widened = outline.buffer(AREA_SEAWARD_KM * 1000)
+        neighbours = others[others.intersects(widened)]
+        land = shapely.union_all(shapely.make_valid(neighbours.geometry.values))
+        geometries.append(widened.difference(land))
+        rows.append(
+            {
+                "id": area_id,
+                "adm0_a3": code,
+                "name": own["NAME_LONG"].iloc[0],
+                "source": SOURCE,
+                "licence": LICENCE,
+                "attribution": ATTRIBUTION,
+                "note": f"Natural Earth 1:50m admin-0 '{own['NAME_LONG'].iloc[0]}' (ADM0_A3 {code}), widened "
+                f"{AREA_SEAWARD_KM:g} km into the sea but not onto other countries' land; approximate.",
+            }
+        )
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(AREA_COLUMNS)), geometry=geometries, crs=_METRIC_CRS)
+    return frame.to_crs(schema.CRS)

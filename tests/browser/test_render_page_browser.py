@@ -39,3 +39,54 @@ def test_standalone_page_draws_the_layers_offline(page, router, tmp_path: Path, 
         assert any("leaflet" in url for url in router.from_cdn)
     else:
         assert router.from_cdn == []
+
+
+# The popup of the port with UN/LOCODE `locode`: its title, table rows and documents (opened through the test hook).
+PORT_POPUP_JS = """
+(locode) => {
+  const ports = corridorAtlas.layers.ports;
+  const column = ports.props.data.locode;
+  let index = -1;
+  for (let i = 0; i < ports.features.length && index < 0; i++) {
+    const value = column.r ? column.r[i] : column.c[i] < 0 ? null : column.v[column.c[i]];
+    if (value === locode) index = i;
+  }
+  if (index < 0 || !corridorAtlas.openPopup("ports", index)) return null;
+  // The previous popup may still be fading out: pick this port's one.
+  const popups = Array.from(document.querySelectorAll(".leaflet-popup .ca-popup"));
+  const popup = popups.find((p) => p.querySelector(".ca-popup-attrs").textContent.includes(locode));
+  return {
+    title: popup.querySelector(".ca-popup-title").textContent,
+    rows: Array.from(popup.querySelectorAll(".ca-popup-attrs tr")).map((tr) => tr.textContent),
+    documents: Array.from(popup.querySelectorAll(".ca-popup-documents li")).map((li) => ({
+      id: li.getAttribute("data-document-id"),
+      match: (li.querySelector(".ca-doc-match") || {}).textContent,
+      why: (li.querySelector(".ca-doc-why") || {}).textContent,
+    })),
+    text: popup.textContent,
+  };
+}
+"""
+
+
+def test_popups_say_how_sure_each_match_is_apart_from_the_address(page, router, tmp_path: Path) -> None:
+    out = tmp_path / "cyprus.html"
+    command = [sys.executable, "-m", "geo", "render", "--out", str(out), "--country", "CY,NL", "--layers", "ports"]
+    done = subprocess.run([*command, "--seed"], cwd=settings.REPO_DIR, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with serve_directory(tmp_path) as base_url:
+        page.goto(f"{base_url}/cyprus.html")
+        page.wait_for_function("() => window.corridorAtlas && corridorAtlas.counts().ports > 0")
+        famagusta = page.evaluate(PORT_POPUP_JS, "CYFMG")
+        rotterdam = page.evaluate(PORT_POPUP_JS, "NLRTM")
+
+    assert famagusta["title"] == "Famagusta" and famagusta["documents"]
+    for doc in famagusta["documents"]:
+        assert doc["match"].startswith("applies: unverified, by country; "), doc
+        assert "north of Cyprus" in doc["why"], doc
+    assert "link verified" not in famagusta["text"] and "link verified" not in rotterdam["text"]
+    by_id = {doc["id"]: doc for doc in rotterdam["documents"]}
+    assert by_id["tent-2024"]["match"] == "applies: verified, matched on the feature; official text"
+    assert any(row.startswith("Entry port list") and "named in the public debate" in row for row in rotterdam["rows"])
+    assert "requested ports lookup" not in rotterdam["text"].lower()
+    assert router.blocked == []
