@@ -262,7 +262,11 @@ def stats_panel(controls: Controls) -> None:
     total = table.loc[stats.TOTAL]
     share = total["electrified_share"]
     columns = st.columns(4)
-    columns[0].metric("Ports", f"{int(total['ports']):,}", help=f"{int(total['ten_t_ports']):,} with a TEN-T code")
+    columns[0].metric(
+        "Ports",
+        f"{int(total['ports']):,}",
+        help=f"{int(total['ten_t_ports']):,} with a TEN-T code recorded in GISCO 2013",
+    )
     columns[1].metric("Rail", f"{total['rail_km']:,.0f} km")
     columns[2].metric("Major roads", f"{total['road_km']:,.0f} km")
     known = total["rail_known_km"] / total["rail_km"] if total["rail_km"] else 0.0
@@ -282,7 +286,10 @@ def stats_panel(controls: Controls) -> None:
         shown,
         column_config={
             "ports": st.column_config.NumberColumn("Ports"),
-            "ten_t_ports": st.column_config.NumberColumn("TEN-T ports"),
+            "ten_t_ports": st.column_config.NumberColumn(
+                "With TEN-T code (GISCO 2013)",
+                help="Ports with a TEN-T code recorded in GISCO's 2013 data; the others have none recorded there.",
+            ),
             "rail_km": st.column_config.NumberColumn("Rail km", format="%.0f"),
             "rail_electrified_km": st.column_config.NumberColumn("Electrified km", format="%.0f"),
             "rail_known_km": st.column_config.NumberColumn("Electrification known km", format="%.0f"),

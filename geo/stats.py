@@ -51,7 +51,7 @@ def country_stats(
 ) -> pd.DataFrame:
     """One row per country (alpha-2 code, plus a "Total" row) of the given, already selected frames.
 
-    Columns: ports, ten_t_ports (GISCO TEN-T code > 0), rail_km, rail_electrified_km,
+    Columns: ports, ten_t_ports (ports with a TEN-T code recorded in GISCO 2013: code > 0), rail_km, rail_electrified_km,
     rail_known_km (electrification known), electrified_share (electrified / known, NaN when
     nothing is known), and road_<class>_km for motorway, trunk, primary and other, plus road_km.
     `countries` lists the rows to show even when they have no features (all zeros).
