@@ -303,7 +303,11 @@ def stats_panel(controls: Controls) -> None:
         return
     total = table.loc[stats.TOTAL]
     columns = st.columns(4)
-    columns[0].metric("Ports", f"{int(total['ports']):,}", help=f"{int(total['ten_t_ports']):,} with a TEN-T code")
+    columns[0].metric(
+        "Ports",
+        f"{int(total['ports']):,}",
+        help=f"{int(total['ten_t_ports']):,} with a TEN-T code recorded in GISCO 2013",
+    )
     columns[1].metric(
         "Rail",
         f"{total['rail_km']:,.0f} km",
@@ -320,7 +324,10 @@ def stats_panel(controls: Controls) -> None:
         shown,
         column_config={
             "ports": st.column_config.NumberColumn("Ports"),
-            "ten_t_ports": st.column_config.NumberColumn("TEN-T ports"),
+            "ten_t_ports": st.column_config.NumberColumn(
+                "With TEN-T code (GISCO 2013)",
+                help="Ports with a TEN-T code recorded in GISCO's 2013 data; the others have none recorded there.",
+            ),
             "rail_km": st.column_config.NumberColumn("Rail km", format="%.0f"),
             "rail_ferry_km": st.column_config.NumberColumn("Rail ferry km", format="%.0f"),
             "rail_electrified_km": st.column_config.NumberColumn("Electrified km", format="%.0f"),

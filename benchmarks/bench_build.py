@@ -50,7 +50,12 @@ def main() -> None:
             ("countries", lambda: natural_earth_countries.load_countries(data_dir)),
             ("ports: GISCO", lambda: gisco_ports.load(data_dir, retrieved_at=stamp)),
             ("ports: WPI", lambda: world_port_index.load(data_dir, retrieved_at=stamp)),
-            ("ports: merge", lambda: world_port_index.merge_with_gisco(results["ports: GISCO"], results["ports: WPI"])),
+            (
+                "ports: merge",
+                lambda: world_port_index.merge_with_gisco(
+                    results["ports: GISCO"], results["ports: WPI"], results["countries"]
+                ),
+            ),
             ("rail", lambda: natural_earth_rail.load(data_dir, retrieved_at=stamp)),
             ("roads", lambda: osm_roads_2021.load(data_dir, retrieved_at=stamp)),
             ("places", lambda: geonames_places.load(data_dir, retrieved_at=stamp)),

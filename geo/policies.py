@@ -2,9 +2,10 @@
 
 The catalogue is data (`datasets/policies.yaml`), validated with pydantic when loaded. Links
 between documents and features are rules in that file, not code: a rule states conditions on a
-feature's layer, country, TEN-T port code, kind, UN/LOCODE and attributes or OSM tags, and the
-corridors section adds membership links (ports by UN/LOCODE, lines by country). Adding a document
-or a rule needs no code change.
+feature's layer, country, TEN-T port code recorded by GISCO, port type (sea, inland or unknown),
+corridor membership, kind, UN/LOCODE and attributes or OSM tags, and the corridors section adds
+membership links (ports by UN/LOCODE, lines by country). Adding a document or a rule needs no
+code change.
 
 Every fact the reference could not verify is either absent or named in a document's `unverified`
 list, and every link carries how certain it is ("verified", "probable", "unverified") and whether
@@ -79,6 +80,8 @@ DocumentCertainty = Literal["verified", "partial", "news_only"]
 # How sure a link (document <-> feature, port <-> corridor) is.
 LinkCertainty = Literal["verified", "probable", "unverified"]
 Basis = Literal["feature", "country"]
+# A port's `port_type`, "unknown" where the data cannot tell (null, or no such column).
+PortType = Literal["sea", "inland", "unknown"]
 
 STATUS_LABELS: dict[str, str] = {
     "in_force": "in force",
@@ -212,7 +215,11 @@ class Rule(_Model):
     documents: tuple[DocumentId, ...] = Field(min_length=1)
     layers: tuple[Literal["ports", "rail", "roads"], ...] | None = None
     countries: tuple[CountryRef, ...] | None = None
+    # true: a TEN-T port code is recorded in GISCO's 2013 data; false: none is (0, or not in GISCO).
     ten_t: bool | None = None
+    port_types: tuple[PortType, ...] | None = None
+    # true: the port's UN/LOCODE is named (verified or probable) in a corridor's `ports`.
+    corridor_port: bool | None = None
     kinds: tuple[str, ...] | None = None
     locodes: tuple[Locode, ...] | None = None
     attributes: dict[str, tuple[str, ...]] | None = None
@@ -377,6 +384,11 @@ class Catalogue:
             if parent.url and not parent.is_unverified("url"):
                 return parent.url, f"defined in {parent.short_title}"
         return None
+
+    @property
+    def corridor_locodes(self) -> frozenset[str]:
+        """The UN/LOCODEs of every port named, verified or probable, on a corridor."""
+        return frozenset(port.locode for corridor in self.corridors for port in corridor.ports if port.locode)
 
     def corridor(self, key: str) -> Corridor:
         """A corridor by document id or name (case-insensitive)."""
@@ -652,6 +664,16 @@ def _rule_mask(rule: Rule, frame: pd.DataFrame, catalogue: Catalogue) -> np.ndar
         else:
             has_code = pd.to_numeric(codes, errors="coerce").fillna(0).to_numpy() > 0
             mask &= has_code == rule.ten_t
+    if rule.port_types is not None:
+        types = column("port_type")
+        known = pd.Series(pd.NA, index=frame.index, dtype="string") if types is None else types.astype("string")
+        require(known.fillna("unknown"), rule.port_types)
+    if rule.corridor_port is not None:
+        codes = column("locode")
+        named = (
+            np.zeros(n, dtype=bool) if codes is None else codes.isin(catalogue.corridor_locodes).to_numpy(dtype=bool)
+        )
+        mask &= named == rule.corridor_port
     for key, allowed in (rule.attributes or {}).items():
         if not mask.any():
             break
@@ -751,8 +773,8 @@ def documents_for_selection(
 ) -> list[Document]:
     """Documents that may apply to features of `layers` in `countries` (None = anywhere), most relevant first.
 
-    Feature conditions (TEN-T code, tags, kind, UN/LOCODE) are not checked: a document is listed when
-    at least one feature of the selection could match one of its rules.
+    Feature conditions (TEN-T code, port type, corridor membership, tags, kind, UN/LOCODE) are not
+    checked: a document is listed when at least one feature of the selection could match one of its rules.
     """
     catalogue = catalogue or load_catalogue()
     layers = set(layers)

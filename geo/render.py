@@ -82,7 +82,7 @@ ROAD_STYLES = {
     "other": LineStyle("Other road", "other roads", "#9a9a9a", 1.2),
     "construction": LineStyle("Under construction", "roads under construction", "#8c8c8c", 1.6, "4 4"),
 }
-# Ports: fill by TEN-T status, radius by World Port Index harbour size.
+# Ports: fill by whether GISCO's 2013 data records a TEN-T code (0 = none recorded), radius by WPI harbour size.
 PORT_FILLS = {"tent": ("TEN-T port (GISCO code)", "#0b4fa8"), "other": ("Other port", "#8fb3cc")}
 PORT_SIZES = {"Large": 9, "Medium": 7, "Small": 5, "Very Small": 4, "unknown": 3.5}
 

@@ -10,7 +10,9 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     kind: "Kind",
     country: "Country",
     locode: "UN/LOCODE",
-    ten_t_code: "TEN-T port code (GISCO 2013, 0 = not TEN-T)",
+    port_type: "Port type",
+    port_type_basis: "Port type evidence",
+    ten_t_code: "TEN-T port code (GISCO 2013)",
     port_hierarchy: "Port hierarchy (GISCO)",
     nuts: "NUTS region",
     harbour_size: "Harbour size (WPI)",
@@ -20,6 +22,8 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     max_vessel_length_m: "Max vessel length (m)",
     max_vessel_draft_m: "Max vessel draft (m)",
     railway: "Rail connection (WPI)",
+    wpi_match: "Matched to the WPI by",
+    wpi_match_km: "GISCO to WPI position (km)",
     electrified: "Electrified",
     tracks: "Tracks",
     gauge: "Gauge (mm)",
@@ -75,6 +79,14 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     if (d.r) return d.r[i];
     var code = d.c[i];
     return code < 0 ? null : d.v[code];
+  }
+
+  // A stored value shown in words: GISCO's TEN_CODE 0 only means no code was recorded in its 2013 data, and a port
+  // whose type the data cannot tell says so instead of leaving the row out.
+  function shown(column, v) {
+    if (column === "ten_t_code" && v === "0") return "none recorded";
+    if (column === "port_type" && (v === null || v === undefined || v === "")) return "not known";
+    return v;
   }
 
   function label(column) {
@@ -171,7 +183,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     var table = el("table", "ca-popup-attrs");
     p.cols.forEach(function (column) {
       if (SKIP.indexOf(column) >= 0) return;
-      var v = value(p, column, i);
+      var v = shown(column, value(p, column, i));
       if (v === null || v === undefined || v === "") return;
       row(table, label(column), column === "id" ? idContent(v) : String(v));
     });

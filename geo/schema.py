@@ -35,8 +35,11 @@ COMMON_COLUMNS: dict[str, str] = {
 # Each layer's own attributes, after the common columns.
 LAYER_COLUMNS: dict[str, dict[str, str]] = {
     "ports": {
-        "locode": "string",  # UN/LOCODE without space, e.g. "NLRTM"
-        "ten_t_code": "Int64",  # GISCO TEN-T port code under the 2013 maps; 0 = not TEN-T
+        "locode": "string",  # UN/LOCODE without space, e.g. "NLRTM"; unique within the layer
+        "port_type": "string",  # "sea", "inland", or <NA> = not known (rule in geo.sources.world_port_index)
+        "port_type_basis": "string",  # the evidence for port_type in a short sentence
+        # TEN_CODE as recorded in GISCO's 2013 data; 0 = no code recorded there (Rijeka and Oslo have 0 too)
+        "ten_t_code": "Int64",
         "port_hierarchy": "Int64",  # GISCO PORT_HIER_CODE 0-4
         "nuts": "string",
         "harbour_size": "string",  # World Port Index: Large / Medium / Small / Very Small
@@ -46,6 +49,8 @@ LAYER_COLUMNS: dict[str, dict[str, str]] = {
         "max_vessel_length_m": "Float64",
         "max_vessel_draft_m": "Float64",
         "railway": "string",  # World Port Index: rail connection at the port
+        "wpi_match": "string",  # how the World Port Index record was matched: "UN/LOCODE" or "name and distance"
+        "wpi_match_km": "Float64",  # distance between the GISCO and World Port Index positions, km
     },
     "rail": {
         "electrified": "string",  # "yes" / "no" / "unknown", or OSM's value (e.g. "contact_line")

@@ -722,3 +722,21 @@ def test_bundles_say_what_natural_earth_attributes_are_worth(tmp_path):
         meta = json.loads(archive.read("metadata.json"))
     assert "About the attributes" in readme and "older state of the network" in " ".join(readme.split())
     assert "no date" in meta["layers"]["rail"]["caveats"]["natural_earth"]
+
+
+def test_geopackage_round_trips_the_port_type_and_match_columns_of_the_real_ports(tmp_path):
+    ports = store.read_embedded("ports")
+    wanted = ["gisco:NLRTM", "gisco:DEDUI", "gisco:SEKOG", "gisco:TRAMB", "gisco:PLNOW", "wpi:43388"]
+    frame = ports[ports["id"].isin(wanted)]
+    back = gpd.read_file(export.write_layer(frame, "ports", "gpkg", tmp_path / "ports.gpkg")).set_index("id")
+    assert set(back.index) == set(wanted)
+    for column in ("port_type", "port_type_basis", "wpi_match", "wpi_match_km"):
+        assert column in back.columns
+    assert back.loc["gisco:NLRTM", "wpi_match"] == "UN/LOCODE" and back.loc["gisco:NLRTM", "wpi_match_km"] < 5
+    assert back.loc["gisco:PLNOW", "wpi_match"] == "name and distance"
+    assert back.loc["gisco:DEDUI", "port_type"] == "inland"
+    assert back.loc["gisco:DEDUI", "port_type_basis"] == "172 km from the sea and not in the World Port Index"
+    assert pd.isna(back.loc["gisco:SEKOG", "port_type"]) and back.loc["gisco:SEKOG", "port_type_basis"]
+    assert pd.isna(back.loc["gisco:TRAMB", "wpi_match"]) and pd.isna(back.loc["gisco:TRAMB", "harbour_size"])
+    original = frame.set_index("id")
+    assert back["wpi_match_km"].fillna(-1).to_dict() == original["wpi_match_km"].astype(float).fillna(-1).to_dict()

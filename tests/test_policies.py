@@ -201,10 +201,22 @@ def test_rule_naming_a_missing_document_fails(tmp_path, raw):
 
 def test_rule_linking_a_document_to_a_layer_of_another_mode_fails(tmp_path, raw):
     def link_rail_act_to_ports(data):
-        next(r for r in data["rules"] if r["id"] == "port-services")["documents"].append("rail-interop-2016")
+        next(r for r in data["rules"] if r["id"] == "port-services-tent-code")["documents"].append("rail-interop-2016")
 
     path = write_variant(tmp_path, raw, link_rail_act_to_ports)
-    with pytest.raises(policies.CatalogueError, match=r"rule 'port-services'.*'rail-interop-2016' has no mode"):
+    with pytest.raises(
+        policies.CatalogueError, match=r"rule 'port-services-tent-code'.*'rail-interop-2016' has no mode"
+    ):
+        policies.load_catalogue(path)
+
+
+@pytest.mark.parametrize(("field", "value"), [("port_types", ["sea", "river"]), ("corridor_port", "perhaps")])
+def test_rule_with_a_bad_port_condition_fails_naming_rule_and_field(tmp_path, raw, field, value):
+    rule = "port-services-type-unknown"
+    path = write_variant(
+        tmp_path, raw, lambda data: next(r for r in data["rules"] if r["id"] == rule).update({field: value})
+    )
+    with pytest.raises(policies.CatalogueError, match=rf"rule entry '{rule}': field '{field}"):
         policies.load_catalogue(path)
 
 
@@ -297,6 +309,36 @@ def test_osm_tags_and_columns_drive_the_main_line_rule(catalogue):
     assert "ertms-edp-2017" not in linked.iloc[3]  # Switzerland is not in the EU
 
 
+def test_port_type_and_corridor_conditions_on_synthetic_ports(catalogue):
+    frame = pd.DataFrame(
+        {
+            "id": ["t:sea-code", "t:sea-corridor", "t:sea", "t:unknown", "t:inland", "t:no-column"],
+            "layer": ["ports"] * 6,
+            "country": ["DE", "HR", "HR", "SE", "DE", "NL"],
+            "locode": ["DEXXA", "HRRJK", "HRXXB", "SEXXC", "DEXXD", "NLXXE"],
+            "ten_t_code": [12, 0, 0, 7, 9, 0],
+            "port_type": ["sea", "sea", "sea", None, "inland", None],
+            "tags": ["{}"] * 6,
+        }
+    )
+    links = [{link.document: link for link in row} for row in policies.links_for(frame, catalogue)]
+    for doc_id in ("ports-2017", "mos-ems-dip-2020"):
+        assert [row[doc_id].certainty if doc_id in row else None for row in links] == [
+            "probable",
+            "probable",
+            "unverified",
+            "unverified",
+            None,
+            "unverified",
+        ], doc_id
+        assert "no TEN-T port code is recorded" in links[2][doc_id].reason
+        assert "does not know whether this is a maritime port" in links[3][doc_id].reason
+    # Without a port_type column (e.g. a foreign frame) every port's type is unknown.
+    alone = policies.links_for(frame.drop(columns="port_type").iloc[[0]], catalogue).iloc[0]
+    without = {link.document: link for link in alone}
+    assert without["ports-2017"].certainty == "unverified" and "does not know" in without["ports-2017"].reason
+
+
 def test_links_are_ordered_by_relevance_and_carry_their_basis(catalogue):
     frame = pd.DataFrame({"id": ["t:1"], "layer": ["roads"], "kind": ["motorway"], "country": ["FR"], "tags": ["{}"]})
     links = policies.links_for(frame, catalogue).iloc[0]
@@ -364,6 +406,53 @@ def test_bergen_shows_no_ten_t_status_it_does_not_have(catalogue, ports):
     assert not linked & {"tent-2024", "tent-2013", "ports-2017", "cef-2021"}
     assert not any(doc_id.startswith("etc-") for doc_id in linked)
     assert policies.port_corridor_status("NOBGO", catalogue) == policies.NOT_ESTABLISHED
+
+
+MARITIME_ONLY = ("ports-2017", "mos-ems-dip-2020")
+
+
+@pytest.mark.parametrize("locode", ["DEDUI", "DEDTM", "DEBER", "BGVID", "BGRDU"])
+def test_inland_ports_get_no_maritime_only_documents(catalogue, ports, locode):
+    port = ports[ports["locode"] == locode]
+    assert len(port) == 1 and port["port_type"].iloc[0] == "inland"
+    linked = set(policies.documents_for(port, catalogue).iloc[0])
+    assert not linked & set(MARITIME_ONLY)
+    assert "tent-2024" in linked  # they still have a TEN-T code recorded in GISCO 2013
+
+
+@pytest.mark.parametrize("locode", ["HRRJK", "MTMAR", "MTMLA", "HRSPU"])
+def test_corridor_seaports_without_a_gisco_code_get_the_maritime_documents(catalogue, ports, locode):
+    port = ports[ports["locode"] == locode]
+    assert len(port) == 1 and port["port_type"].iloc[0] == "sea"
+    assert int(port["ten_t_code"].iloc[0]) == 0  # GISCO 2013 recorded no code for them
+    links = {link.document: link for link in policies.links_for(port, catalogue).iloc[0]}
+    for doc_id in MARITIME_ONLY:
+        assert links[doc_id].certainty == "probable", doc_id
+        assert "European Transport Corridor" in links[doc_id].reason
+
+
+def test_maritime_only_documents_follow_the_port_type_on_the_whole_layer(catalogue, ports):
+    in_eu = ports[ports["country"].isin(catalogue.country_groups["EU27"]).to_numpy(dtype=bool)]
+    links = policies.links_for(in_eu, catalogue)
+    kinds = in_eu["port_type"].astype(object).where(in_eu["port_type"].notna(), "unknown")
+    seen = set()
+    for kind, row in zip(kinds, links, strict=True):
+        for link in row:
+            if link.document not in MARITIME_ONLY:
+                continue
+            seen.add(kind)
+            assert kind != "inland"
+            if kind == "unknown":
+                assert link.certainty == "unverified" and "does not know whether" in link.reason
+    assert seen == {"sea", "unknown"}
+    koping = in_eu[in_eu["locode"] == "SEKOG"]  # 95 km up Lake Malaren: type not known
+    linked = {link.document: link for link in policies.links_for(koping, catalogue).iloc[0]}
+    assert {linked[d].certainty for d in MARITIME_ONLY} == {"unverified"}
+
+
+def test_no_link_reason_says_a_port_is_not_on_the_ten_t_network(catalogue):
+    for rule in catalogue.rules:
+        assert not re.search(r"not (on the )?TEN-T|non-TEN-T|no TEN-T status", rule.reason, re.IGNORECASE), rule.id
 
 
 def test_a_polish_railway_links_to_rail_acts_and_corridors_through_poland(catalogue):

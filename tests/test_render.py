@@ -232,6 +232,33 @@ def test_popups_link_policy_documents_safely(loaded):
     assert 'rel = "noopener noreferrer"' in render._RUNTIME_JS and 'target = "_blank"' in render._RUNTIME_JS
 
 
+def test_port_popups_never_say_not_ten_t_and_carry_type_and_match(loaded):
+    # Croatian, Maltese and Norwegian ports all have TEN_CODE 0 in GISCO 2013; Germany has inland ports.
+    request = render.plan_request(
+        loaded, ["ports"], ["HR", "MT", "NO", "DE"], seed_ports=seed_ports.load_seed_ports(), show_seed=True
+    )
+    page = render.render_html(request, inline_assets=True)
+    assert not re.search(r"not\s+TEN-T|non-TEN-T", page, re.IGNORECASE)
+    payload = json.loads(re.search(r'corridorAtlas\.addLayer\("ports", \w+, (\{.*?\})\);\n', page).group(1))
+    columns = payload["props"]["cols"]
+    for column in ("port_type", "port_type_basis", "ten_t_code", "wpi_match", "wpi_match_km"):
+        assert column in columns
+    data = payload["props"]["data"]
+    ids = request.frames["ports"]["id"].tolist()
+
+    def shown(column, feature_id):
+        encoded, i = data[column], ids.index(feature_id)
+        if "r" in encoded:
+            return encoded["r"][i]
+        return None if encoded["c"][i] < 0 else encoded["v"][encoded["c"][i]]
+
+    assert shown("port_type", "gisco:DEDUI") == "inland" and shown("ten_t_code", "gisco:HRRJK") == "0"
+    assert shown("wpi_match", "gisco:HRRJK") == "UN/LOCODE" and float(shown("wpi_match_km", "gisco:HRRJK")) < 5
+    # The page words a 0 code and an unknown type; the labels say what the code is.
+    for text in ('"TEN-T port code (GISCO 2013)"', '"none recorded"', '"Port type"', '"not known"'):
+        assert text in render._RUNTIME_JS
+
+
 def test_attribution_lists_each_credit_once_with_its_own_licence():
     frame = pd.DataFrame(
         {

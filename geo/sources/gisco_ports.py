@@ -2,8 +2,10 @@
 
 2,211 sea and inland port points. Ids: `gisco:<PORT_ID>`; `PORT_ID` is the UN/LOCODE except for
 30 British and Irish ports with GISCO's own ids (e.g. "GB114"), whose `locode` is left empty.
-GISCO's EU country codes EL and UK become ISO GR and GB. `ten_t_code` is GISCO's TEN-T port
-code under the 2013 TEN-T maps (0 = not TEN-T), `port_hierarchy` is `PORT_HIER_CODE` (0-4);
+GISCO's EU country codes EL and UK become ISO GR and GB. `ten_t_code` is the TEN-T port code
+recorded in GISCO's 2013 data (`TEN_CODE`). 0 means only that no code is recorded there: every
+Croatian, Maltese and Norwegian port has 0 (Rijeka, Valletta, Oslo), and so do major inland
+ports such as Mannheim and Budapest. `port_hierarchy` is `PORT_HIER_CODE` (0-4);
 the metadata in `gisco_PORT_2013_SH.zip` gives no code list for either, so they are stored as
 published. The code lists the metadata does give (coordinate and LOCODE reliability, LOCODE
 status) are added to `tags` as labels next to the raw codes. All raw attributes not mapped to

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import settings
+from geo import render, select, settings
 
 from .leaflet_probe import summary
 from .offline import serve_directory
@@ -71,7 +71,7 @@ PORT_POPUP_JS = """
 
 def test_popups_say_how_sure_each_match_is_apart_from_the_address(page, router, tmp_path: Path) -> None:
     out = tmp_path / "cyprus.html"
-    command = [sys.executable, "-m", "geo", "render", "--out", str(out), "--country", "CY,NL", "--layers", "ports"]
+    command = [sys.executable, "-m", "geo", "render", "--out", str(out), "--country", "CY,NL", "--layer", "ports"]
     done = subprocess.run([*command, "--seed"], cwd=settings.REPO_DIR, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     with serve_directory(tmp_path) as base_url:
@@ -89,4 +89,30 @@ def test_popups_say_how_sure_each_match_is_apart_from_the_address(page, router, 
     assert by_id["tent-2024"]["match"] == "applies: verified, matched on the feature; official text"
     assert any(row.startswith("Entry port list") and "named in the public debate" in row for row in rotterdam["rows"])
     assert "requested ports lookup" not in rotterdam["text"].lower()
+
+
+def test_port_popups_word_the_ten_t_code_and_the_port_type(page, router, tmp_path: Path) -> None:
+    request = render.plan_request(select.load_layers(), ["ports"], ["HR", "DE", "SE"], documents=False)
+    (tmp_path / "map.html").write_text(render.render_html(request, inline_assets=True), encoding="utf-8")
+    ids = request.frames["ports"]["id"].tolist()
+    texts = {}
+    with serve_directory(tmp_path) as base_url:
+        page.goto(f"{base_url}/map.html")
+        page.wait_for_function("() => window.corridorAtlas && corridorAtlas.counts().ports > 0")
+        for feature_id in ("gisco:HRRJK", "gisco:DEDUI", "gisco:SEKOG"):
+            assert page.evaluate("(i) => corridorAtlas.openPopup('ports', i)", ids.index(feature_id))
+            popup = page.locator(".leaflet-popup .ca-popup").last
+            assert popup.get_attribute("data-feature-id") == feature_id
+            rows = popup.locator("table.ca-popup-attrs tr")
+            texts[feature_id] = {
+                rows.nth(k).locator("th").inner_text(): rows.nth(k).locator("td").inner_text()
+                for k in range(rows.count())
+            }
+    rijeka, duisburg, koping = texts["gisco:HRRJK"], texts["gisco:DEDUI"], texts["gisco:SEKOG"]
+    assert rijeka["TEN-T port code (GISCO 2013)"] == "none recorded"
+    assert rijeka["Port type"] == "sea" and rijeka["Matched to the WPI by"] == "UN/LOCODE"
+    assert float(rijeka["GISCO to WPI position (km)"]) < 5
+    assert duisburg["TEN-T port code (GISCO 2013)"] == "2801" and duisburg["Port type"] == "inland"
+    assert duisburg["Port type evidence"] == "172 km from the sea and not in the World Port Index"
+    assert koping["Port type"] == "not known" and "95 km from the sea" in koping["Port type evidence"]
     assert router.blocked == []
