@@ -432,7 +432,7 @@ def test_corridor_seaports_without_a_gisco_code_get_the_maritime_documents(catal
 
 
 def test_maritime_only_documents_follow_the_port_type_on_the_whole_layer(catalogue, ports):
-    in_eu = ports[ports["country"].isin(catalogue.country_groups["EU27"]).to_numpy(dtype=bool)]
+    in_eu = ports[ports["country"].isin(catalogue.country_group("EU27")).to_numpy(dtype=bool)]
     links = policies.links_for(in_eu, catalogue)
     kinds = in_eu["port_type"].astype(object).where(in_eu["port_type"].notna(), "unknown")
     seen = set()

@@ -82,7 +82,7 @@ def test_popups_say_how_sure_each_match_is_apart_from_the_address(page, router, 
 
     assert famagusta["title"] == "Famagusta" and famagusta["documents"]
     for doc in famagusta["documents"]:
-        assert doc["match"].startswith("applies: unverified, by country; "), doc
+        assert doc["match"].startswith("applies: unverified, "), doc
         assert "north of Cyprus" in doc["why"], doc
     assert "link verified" not in famagusta["text"] and "link verified" not in rotterdam["text"]
     by_id = {doc["id"]: doc for doc in rotterdam["documents"]}
