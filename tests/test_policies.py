@@ -762,3 +762,12 @@ def test_mariupol_is_in_the_layer_and_linked_to_its_corridor(catalogue, ports):
     assert [pc.corridor.name for pc in policies.port_corridors("UAMPW", catalogue)] == ["North Sea - Baltic"]
     corridor = catalogue.corridor("North Sea - Baltic")
     assert "Mariupol" not in (corridor.notes or "")
+
+
+def test_eu_seaport_policy_never_reaches_inland_ports(catalogue, ports):
+    port_policy = {"ports-strategy-2026", "ports-engine-2013"}
+    for locode in ("DEDUI", "DEDTM", "DEBER", "BGVID", "BGRDU", "HUBUD"):
+        row = ports[ports["locode"] == locode]
+        assert not port_policy & {link.document for link in policies.links_for(row, catalogue).iloc[0]}, locode
+    rotterdam = policies.links_for(ports[ports["locode"] == "NLRTM"], catalogue).iloc[0]
+    assert port_policy <= {link.document for link in rotterdam}
