@@ -20,7 +20,6 @@ from geo import (
     policy_views,
     ratelimit,
     render,
-    schema,
     search,
     seed_ports,
     select,
@@ -29,8 +28,11 @@ from geo import (
     store,
 )
 from geo.countries import UnknownCountryError, load_countries, resolve_country
+from geo.layers import get_layer, layer_names
 
 MAP_HEIGHT_PX = 640
+# How the statistics table shows each unit of a statistic (geo.layers).
+STAT_FORMATS = {"count": None, "km": "%.0f", "share": "percent"}
 # Typed input is short by nature; the caps keep hostile or accidental megabyte strings out.
 MAX_QUERY_CHARS = 100
 MAX_BBOX_CHARS = 80
@@ -95,8 +97,8 @@ def prepared_map(
 def country_table(countries: tuple[str, ...] | None) -> tuple[pd.DataFrame, list[str]]:
     """The statistics of the selected countries, and what a reader must know about their sources."""
     data = load_data()
-    frames = {layer: select.select(data[layer], countries) for layer in schema.LAYERS}
-    table = stats.country_stats(frames["ports"], frames["rail"], frames["roads"], countries=countries)
+    frames = {layer: select.select(data[layer], countries) for layer in layer_names()}
+    table = stats.country_stats(frames, countries=countries)
     return table, stats.caveats(frames)
 
 
@@ -139,7 +141,7 @@ def country_choices() -> dict[str, str]:
     """{alpha-2 code: "Name (CODE)"} of every country with at least one feature."""
     data = load_data()
     present = set()
-    for layer in schema.LAYERS:
+    for layer in layer_names():
         present |= set(data[layer]["country"].dropna().unique())
     names = load_outlines().set_index("iso2")["name"].to_dict()
     return {code: f"{names.get(code, code)} ({code})" for code in sorted(present, key=lambda c: names.get(c, c))}
@@ -148,11 +150,11 @@ def country_choices() -> dict[str, str]:
 def sidebar() -> Controls:
     """The sidebar: layer toggles, country filter, basemap, seed ports, search."""
     st.sidebar.header("Layers")
-    url_layers = set(_param_list("layers")) or set(schema.LAYERS)
+    url_layers = set(_param_list("layers")) or set(layer_names())
     layers = tuple(
         layer
-        for layer in schema.LAYERS
-        if st.sidebar.toggle(render.LAYER_TITLES[layer], value=layer in url_layers, key=f"layer_{layer}")
+        for layer in layer_names()
+        if st.sidebar.toggle(get_layer(layer).title, value=layer in url_layers, key=f"layer_{layer}")
     )
     show_seed = st.sidebar.toggle(
         "Show debate entry ports",
@@ -286,7 +288,7 @@ def map_panel(controls: Controls, found: search.Result | None) -> None:
     )
     if notice:
         st.info(notice)
-    empty = [render.LAYER_TITLES[layer] for layer, count in prepared.counts.items() if count == 0]
+    empty = [get_layer(layer).title for layer, count in prepared.counts.items() if count == 0]
     if empty:
         st.info(f"Nothing to draw for {', '.join(empty)} in this selection.")
     # A fresh folium map each run: rendering renames its elements, so a rendered map is never reused.
@@ -302,20 +304,12 @@ def stats_panel(controls: Controls) -> None:
         st.info("No features in the selected countries.")
         return
     total = table.loc[stats.TOTAL]
-    columns = st.columns(4)
-    columns[0].metric(
-        "Ports",
-        f"{int(total['ports']):,}",
-        help=f"{int(total['ten_t_ports']):,} with a TEN-T code recorded in GISCO 2013",
-    )
-    columns[1].metric(
-        "Rail",
-        f"{total['rail_km']:,.0f} km",
-        help=f"Railway lines; rail ferries are not counted as railway ({total['rail_ferry_km']:,.0f} km of them here).",
-    )
-    columns[2].metric("Major roads", f"{total['road_km']:,.0f} km")
+    metrics = stats.headlines(total, layer_names())
+    columns = st.columns(len(metrics) + 1)
+    for column, metric in zip(columns, metrics, strict=False):
+        column.metric(metric.label, metric.value, help=metric.help)
     headline = stats.electrification_headline(total)
-    columns[3].metric("Electrified rail", headline.value, help=headline.help)
+    columns[-1].metric("Electrified rail", headline.value, help=headline.help)
     if headline.caption:
         st.caption(headline.caption)
     names = country_choices()
@@ -323,21 +317,10 @@ def stats_panel(controls: Controls) -> None:
     st.dataframe(
         shown,
         column_config={
-            "ports": st.column_config.NumberColumn("Ports"),
-            "ten_t_ports": st.column_config.NumberColumn(
-                "With TEN-T code (GISCO 2013)",
-                help="Ports with a TEN-T code recorded in GISCO's 2013 data; the others have none recorded there.",
-            ),
-            "rail_km": st.column_config.NumberColumn("Rail km", format="%.0f"),
-            "rail_ferry_km": st.column_config.NumberColumn("Rail ferry km", format="%.0f"),
-            "rail_electrified_km": st.column_config.NumberColumn("Electrified km", format="%.0f"),
-            "rail_known_km": st.column_config.NumberColumn("Electrification known km", format="%.0f"),
-            "electrified_share": st.column_config.NumberColumn("Electrified share", format="percent"),
-            "road_motorway_km": st.column_config.NumberColumn("Motorway km", format="%.0f"),
-            "road_trunk_km": st.column_config.NumberColumn("Trunk km", format="%.0f"),
-            "road_primary_km": st.column_config.NumberColumn("Primary km", format="%.0f"),
-            "road_other_km": None,
-            "road_km": st.column_config.NumberColumn("Road km", format="%.0f"),
+            column: st.column_config.NumberColumn(
+                statistic.label, help=statistic.help or None, format=STAT_FORMATS[statistic.unit]
+            )
+            for column, statistic in stats.statistics(layer_names()).items()
         },
     )
     st.caption(
@@ -449,7 +432,9 @@ def osm_detail_panel(controls: Controls) -> None:
     else:
         one_country = controls.countries[0] if controls.countries and len(controls.countries) == 1 else None
         columns = st.columns([1, 2])
-        layer = columns[0].selectbox("Layer", schema.LAYERS, format_func=render.LAYER_TITLES.get, key="osm_layer")
+        layer = columns[0].selectbox(
+            "Layer", layer_names(), format_func=lambda name: get_layer(name).title, key="osm_layer"
+        )
         bbox = columns[1].text_input(
             "Area: W,S,E,N in degrees" + (f" (empty: all of {one_country})" if one_country else ""),
             key="osm_bbox",
@@ -526,7 +511,7 @@ def download_panel(controls: Controls) -> None:
         st.error(str(exc))
         return
     selection = export.Selection(countries=controls.countries or (), bbox=bbox)
-    offers = [(layer, render.LAYER_TITLES[layer], (layer,)) for layer in controls.layers]
+    offers = [(layer, get_layer(layer).title, (layer,)) for layer in controls.layers]
     for key, title, layers in [*offers, ("bundle", "bundle with README and licences", controls.layers)]:
         try:
             offer = download_offer(layers, key == "bundle", fmt, selection, export.export_limit())
@@ -583,7 +568,7 @@ def accepted_controls(controls: Controls, refused: ratelimit.RateLimitExceeded |
         f"will apply if you repeat it in {refused.retry_after_s:.0f} s; until then the page shows your previous "
         "selection."
     )
-    return st.session_state.get(LAST_CONTROLS, Controls(schema.LAYERS, None, "outlines", False, "")), True
+    return st.session_state.get(LAST_CONTROLS, Controls(layer_names(), None, "outlines", False, "")), True
 
 
 def problems_panel(problems: list[str]) -> None:

@@ -35,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import folium
 from bench_export import machine
 
-from geo import render, schema, seed_ports, select, settings
+from geo import render, seed_ports, select, settings
 from geo.countries import load_countries
+from geo.layers import layer_names
 
 ROTTERDAM = (4.0, 51.8, 4.6, 52.0)
 VIEWS = {"Europe": None, "Rotterdam": ROTTERDAM}
@@ -46,7 +47,7 @@ def ours(loaded: select.Layers, outlines, bbox) -> str:
     """Our standalone page for `bbox` (None: Europe), as `python -m geo render` writes it."""
     request = render.plan_request(
         loaded,
-        list(schema.LAYERS),
+        list(layer_names()),
         None,
         bbox,
         outlines=outlines,
@@ -59,7 +60,7 @@ def ours(loaded: select.Layers, outlines, bbox) -> str:
 def plain_folium(loaded: select.Layers, bbox) -> str:
     """A plain folium page: one folium.GeoJson per layer with every feature and property."""
     m = folium.Map(location=render.EUROPE_CENTER, zoom_start=4)
-    for layer in schema.LAYERS:
+    for layer in layer_names():
         frame = loaded[layer] if bbox is None else select.select(loaded[layer], bbox=bbox)
         folium.GeoJson(frame, name=layer).add_to(m)
     if bbox is not None:

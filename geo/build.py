@@ -1,6 +1,6 @@
 """Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries,places}.parquet`, the
 outlines of the policy catalogue's areas where EU law is suspended (`datasets/eu_law_suspended.parquet`),
-and the levels of detail of the line layers the map draws (`datasets/<layer>_lod<k>.parquet`, `geo.lod`).
+and the levels of detail of the line layers the map draws (`datasets/<layer>_lod<k>.parquet`, `geo.levels`).
 
 Runs every file-based source on the raw open data (`settings.SHARED_DATA_DIR`), writes each
 layer atomically through `geo.store`, and reports features, km and size on disk. The same
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo import lod, policies, schema, settings, store
+from geo import levels, policies, schema, settings, store
 from geo.sources import (
     MissingInputError,
     build_time,
@@ -119,6 +119,6 @@ def build_default(
         entry["bytes"] = Path(entry["path"]).stat().st_size
         km = f", {entry['km']:,.0f} km" if "km" in entry else ""
         progress(f"  {name:<9} {entry['features']:>7,} features{km}, {entry['bytes'] / 1e6:.2f} MB  {entry['path']}")
-    summary.update(lod.write_levels(layers, out_dir, progress))
+    summary.update(levels.write_levels(layers, out_dir, progress))
     progress(f"done in {time.monotonic() - started:.0f} s")
     return summary

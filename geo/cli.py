@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from geo import __version__
+from geo.layers import layer_names
 
 
 class UserError(Exception):
@@ -69,7 +70,7 @@ def _find_feature(feature_id: str):
 
     if not schema.ID_PATTERN.match(feature_id):
         raise UserError(f"feature ids look like 'gisco:NLRTM' or 'osm:way/123', got {feature_id[:80]!r}")
-    for layer in schema.LAYERS:
+    for layer in layer_names():
         paths = [store.embedded_path(layer)] + [Path(r["path"]) for r in store.stored_areas(layer)]
         for path in paths:
             if path.exists():
@@ -181,11 +182,10 @@ def _cmd_fetch_geofabrik(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from geo import schema
     from geo.sources import osm_pbf, overpass
 
     path = Path(args.file)
-    layers = _split_values(args.layer) or list(schema.LAYERS)
+    layers = _split_values(args.layer) or list(layer_names())
     if path.name.endswith(".pbf"):
         results = osm_pbf.load(path, tuple(layers), progress=_print_progress)
     elif path.suffix == ".json":
@@ -204,7 +204,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from geo import render, schema, seed_ports, select, store
     from geo.countries import load_countries, resolve_country
 
-    layers = _split_values(args.layer) or list(schema.LAYERS)
+    layers = _split_values(args.layer) or list(layer_names())
     for layer in layers:
         schema.columns(layer)  # SchemaError (a ValueError) names the known layers
     store.check_output(Path(args.out), args.force)

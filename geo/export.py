@@ -247,7 +247,7 @@ def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
             formula = table[name].str.match(_FORMULA_START).fillna(False).astype(bool)
             table.loc[formula, name] = "'" + table.loc[formula, name]
     geometries = frame.geometry.to_numpy()
-    if "Point" in schema.GEOMETRY_TYPES[layer]:
+    if get_layer(layer).geometry == "point":
         inside = shapely.point_on_surface(geometries)
         table["longitude"] = shapely.get_x(inside).round(CSV_DECIMALS)
         table["latitude"] = shapely.get_y(inside).round(CSV_DECIMALS)

@@ -1,15 +1,108 @@
-"""The layer catalogue: what each map layer is, how it looks and which OSM tags feed it.
+"""The layer specifications: everything the atlas knows about a map layer, in one place per layer.
 
-The feature schema of each layer is in `geo.schema`; this module adds presentation and the
-OpenStreetMap tag filters shared by the Overpass and .osm.pbf sources.
+A `LayerSpec` says what a layer is (title, description, policy modes), what its features carry
+(columns with dtype, label and meaning; geometry kind), where OpenStreetMap has it (tag filters),
+how it is drawn (drawing classes with their legend labels and strokes or fills, the drawing
+order), how it is generalised for coarse zooms (the attributes each level of detail keeps), what
+its statistics count, and what a reader must know about a source's attributes. The schema,
+sources, levels of detail, map, legend, popups, statistics, exports and policy rules all read it;
+the browser receives its part as configuration. Adding a layer means adding one `LayerSpec` to
+`LAYERS` (or calling `register`).
+
+This module is the bottom of the package: it imports nothing from `geo`.
+Geometry is EPSG:4326 (lon/lat degrees); lengths are kilometres, depths metres.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
-from geo import schema
+import numpy as np
+import pandas as pd
+
+GeometryKind = Literal["point", "line"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One attribute: its pandas dtype, the label popups and tables show, and what it means.
+
+    `value_labels` shows stored values in words (GISCO's TEN-T code 0 is "none recorded"), and
+    `missing` is what a popup says when the value is null (None: the row is left out).
+    """
+
+    dtype: str
+    label: str
+    description: str
+    value_labels: Mapping[str, str] = field(default_factory=dict)
+    missing: str | None = None
+
+
+# Columns every feature of every layer carries, in this order. The provenance columns (source to
+# retrieved_at) are shown in a popup's footer, not as rows.
+COMMON_COLUMNS: dict[str, Column] = {
+    "id": Column(
+        "string", "Feature id", 'Stable id, prefixed by its source: "gisco:NLRTM", "ne:rail/7559", "osm:way/123".'
+    ),
+    "layer": Column("string", "Layer", "The layer the feature belongs to."),
+    "name": Column("string", "Name", "Name as the source gives it."),
+    "kind": Column("string", "Kind", 'What the feature is, e.g. "port", "rail", "ferry", "motorway".'),
+    "country": Column(
+        "string", "Country", 'ISO 3166-1 alpha-2 code of the country it lies in (Greece is "GR", never "EL").'
+    ),
+    "source": Column("string", "Source", 'Short key of the data source, e.g. "gisco", "natural_earth", "osm".'),
+    "licence": Column("string", "Licence", 'Licence of the source data, e.g. "ODbL-1.0", "public domain".'),
+    "attribution": Column("string", "Credit", "The credit line the source's licence asks for."),
+    "source_date": Column("string", "Data date", "Date of the data itself (yyyy, yyyy-mm or yyyy-mm-dd), if known."),
+    "retrieved_at": Column("string", "Retrieved", "UTC time the data was retrieved or built into the snapshot."),
+    "tags": Column("string", "Source attributes", "JSON object of the source's attributes that have no column."),
+}
+PROVENANCE_COLUMNS = ("source", "licence", "attribution", "source_date", "retrieved_at")
+
+
+@dataclass(frozen=True)
+class LineStyle:
+    """How one class of lines is drawn: legend label, what a merged group of them is called, stroke."""
+
+    label: str
+    plural: str  # e.g. "motorways": titles a line merged from many ("Motorways in Poland, ...")
+    color: str
+    weight: float  # px
+    dash: str | None = None  # Leaflet dashArray
+
+
+@dataclass(frozen=True)
+class PointStyle:
+    """How one class of points is drawn: legend label and fill colour (`fills`) or radius (`sizes`)."""
+
+    label: str
+    color: str = "#ffffff"
+    radius: float = 5.0  # px
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One column of the per-country statistics: the value each feature adds to its country's sum."""
+
+    column: str
+    label: str
+    unit: Literal["count", "km"]
+    value: Callable[[pd.DataFrame], np.ndarray] = field(repr=False)
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A statistics column computed from two others after summing (NaN where the denominator is 0)."""
+
+    column: str
+    label: str
+    numerator: str
+    denominator: str
+    unit: Literal["share"] = "share"
+    help: str = ""
 
 
 @dataclass(frozen=True)
@@ -20,119 +113,407 @@ class OsmFilter:
     values: tuple[str, ...] = ()
     # Which OSM element kinds carry the feature: "way", "node", "relation".
     elements: tuple[str, ...] = ("way",)
+    # The kind of a feature under construction (value "construction", with the `construction` tag naming
+    # what is built): "construction" itself, or "built" for the class being built (a motorway).
+    construction_kind: Literal["construction", "built"] = "construction"
 
 
 @dataclass(frozen=True)
-class Layer:
+class LayerSpec:
+    """Everything the atlas knows about one layer (see the module docstring)."""
+
     name: str
     title: str
     description: str
     # The policy-catalogue modes this layer corresponds to.
     modes: tuple[str, ...]
-    osm_filters: tuple[OsmFilter, ...]
-    # OSM tags copied into schema columns (OSM key -> column); other useful tags go to `tags`.
+    geometry: GeometryKind
+    # Geometry types a feature may have (a point layer may also hold areas, drawn at a point inside).
+    geometry_types: frozenset[str]
+    # The layer's own columns, after COMMON_COLUMNS.
+    columns: dict[str, Column]
+    # Drawing: classes of lines, or fills and sizes of points, each with the function giving every
+    # feature's class key.
+    line_styles: dict[str, LineStyle] = field(default_factory=dict)
+    line_class: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, repr=False)
+    point_fills: dict[str, PointStyle] = field(default_factory=dict)
+    point_fill: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, repr=False)
+    point_sizes: dict[str, PointStyle] = field(default_factory=dict)
+    point_size: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, repr=False)
+    # Drawing order, bottom to top.
+    order: int = 0
+    # Lines only: per level of detail (0 = coarsest), the attributes kept apart when lines are merged
+    # (besides kind, country and provenance). Empty: the layer has no levels of detail.
+    level_keys: tuple[tuple[str, ...], ...] = ()
+    statistics: tuple[Statistic | Ratio, ...] = ()
+    # The statistic the app shows as the layer's headline figure.
+    headline: str | None = None
+    # OpenStreetMap: tag filters, tags copied into columns (OSM key -> column), tag prefixes kept in `tags`.
+    osm_filters: tuple[OsmFilter, ...] = ()
     osm_columns: dict[str, str] = field(default_factory=dict)
-    # OSM tag prefixes kept in `tags` as well.
     osm_tag_prefixes: tuple[str, ...] = ()
     # What a reader must know about a source's attributes in this layer, by `source` key: shown in the
     # legend, popups, statistics and export notes wherever features of that source appear.
     source_caveats: dict[str, str] = field(default_factory=dict)
 
+    def all_columns(self) -> dict[str, Column]:
+        """Common columns first, then the layer's own."""
+        return {**COMMON_COLUMNS, **self.columns}
+
+    def dtypes(self) -> dict[str, str]:
+        """{column: pandas dtype} of every column, in schema order (geometry excluded)."""
+        return {name: column.dtype for name, column in self.all_columns().items()}
+
     def caveats_for(self, sources: Iterable[object]) -> dict[str, str]:
         """{source: caveat} for those of `sources` (e.g. a frame's `source` values) this layer has a caveat for."""
         return {str(source): self.source_caveats[source] for source in sources if source in self.source_caveats}
 
+    @property
+    def has_levels(self) -> bool:
+        return bool(self.level_keys)
 
-LAYERS: dict[str, Layer] = {
-    "ports": Layer(
-        name="ports",
-        title="Ports",
-        description="Seaports and inland ports: GISCO Ports 2013 (with its TEN-T port codes), enriched from the World Port Index.",
-        modes=("maritime_ports", "inland_waterway", "multimodal"),
-        osm_filters=(
-            OsmFilter("landuse", ("port",), ("way", "relation")),
-            OsmFilter("industrial", ("port",), ("way", "relation", "node")),
-            OsmFilter("harbour", (), ("way", "relation", "node")),
-            OsmFilter("amenity", ("ferry_terminal",), ("way", "relation", "node")),
-            OsmFilter("seamark:type", ("harbour",), ("way", "relation", "node")),
+
+# -- reading attributes ---------------------------------------------------------------------------
+
+# OSM `electrified` values that mean "no power supply"; every other value except unknown means powered.
+_NOT_ELECTRIFIED = frozenset({"no", "false", "0"})
+_UNKNOWN = frozenset({"", "unknown"})
+ROAD_CLASSES = ("motorway", "trunk", "primary")
+FERRY = "ferry"
+
+
+def electrification(values: pd.Series) -> pd.Series:
+    """Each rail feature's electrification as "yes", "no" or "unknown" (OSM values such as "contact_line" are "yes")."""
+    text = values.astype("string").str.strip().str.lower().fillna("unknown")
+    out = pd.Series("yes", index=values.index, dtype="string")
+    out[text.isin(_NOT_ELECTRIFIED).to_numpy()] = "no"
+    out[text.isin(_UNKNOWN).to_numpy()] = "unknown"
+    return out
+
+
+def road_class(kinds: pd.Series) -> pd.Series:
+    """Road class of each feature: "motorway", "trunk", "primary" (links count with their road), else "other"."""
+    base = kinds.astype("string").str.removesuffix("_link")
+    return base.where(base.isin(ROAD_CLASSES), "other").fillna("other")
+
+
+def _is_ferry(frame: pd.DataFrame) -> np.ndarray:
+    return frame["kind"].eq(FERRY).fillna(False).to_numpy(dtype=bool)
+
+
+def _length(frame: pd.DataFrame) -> np.ndarray:
+    return frame["length_km"].astype("Float64").fillna(0.0).to_numpy(dtype=float)
+
+
+def rail_class(frame: pd.DataFrame) -> pd.Series:
+    """Drawing class of rail features: electrification, and "ferry" for rail ferries whatever their power."""
+    return electrification(frame["electrified"]).mask(_is_ferry(frame), FERRY)
+
+
+def road_drawing_class(frame: pd.DataFrame) -> pd.Series:
+    """Drawing class of road features: the road class, or "construction" for roads being built."""
+    building = frame["construction"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    building |= frame["kind"].eq("construction").fillna(False).to_numpy(dtype=bool)
+    return road_class(frame["kind"]).mask(building, "construction")
+
+
+def port_fill(frame: pd.DataFrame) -> pd.Series:
+    """ "tent" for a port with a TEN-T code recorded in GISCO's 2013 data, else "other" (no code recorded)."""
+    tent = frame["ten_t_code"].astype("Int64").fillna(0).gt(0).to_numpy(dtype=bool)
+    return pd.Series(np.where(tent, "tent", "other"), index=frame.index)
+
+
+def port_size(frame: pd.DataFrame) -> pd.Series:
+    """The World Port Index harbour size of each port, "unknown" where it has none."""
+    sizes = frame["harbour_size"].astype("string")
+    return sizes.where(sizes.isin(["Large", "Medium", "Small", "Very Small"]), "unknown").fillna("unknown")
+
+
+def _rail_km(state: str | None) -> Callable[[pd.DataFrame], np.ndarray]:
+    """Per-feature km of railway (rail ferries excluded) in electrification `state` (None: any, "known": not unknown)."""
+
+    def value(frame: pd.DataFrame) -> np.ndarray:
+        keep = ~_is_ferry(frame)
+        if state is not None:
+            electrified = electrification(frame["electrified"]).to_numpy()
+            keep &= electrified != "unknown" if state == "known" else electrified == state
+        return np.where(keep, _length(frame), 0.0)
+
+    return value
+
+
+def _road_km(road: str | None) -> Callable[[pd.DataFrame], np.ndarray]:
+    def value(frame: pd.DataFrame) -> np.ndarray:
+        length = _length(frame)
+        return length if road is None else np.where(road_class(frame["kind"]).to_numpy() == road, length, 0.0)
+
+    return value
+
+
+# -- the layers -----------------------------------------------------------------------------------
+
+_WPI = "World Port Index (NGA), edition date not in the file"
+
+PORTS = LayerSpec(
+    name="ports",
+    title="Ports",
+    description="Seaports and inland ports: GISCO ports with TEN-T codes, enriched from the World Port Index.",
+    modes=("maritime_ports", "inland_waterway", "multimodal"),
+    geometry="point",
+    geometry_types=frozenset({"Point", "Polygon", "MultiPolygon"}),
+    columns={
+        "locode": Column("string", "UN/LOCODE", 'UN/LOCODE without space, e.g. "NLRTM"; unique within the layer.'),
+        "port_type": Column(
+            "string",
+            "Port type",
+            '"sea" or "inland", inferred from the World Port Index and the distance to the sea '
+            "(rule in geo/sources/world_port_index.py); empty where the data cannot tell.",
+            missing="not known",
         ),
-        osm_columns={},
-        osm_tag_prefixes=(
-            "seamark:",
-            "harbour",
-            "operator",
-            "ref",
-            "port",
-            "landuse",
-            "industrial",
-            "amenity",
-            "website",
+        "port_type_basis": Column("string", "Port type evidence", "The evidence for the port type, in a sentence."),
+        "ten_t_code": Column(
+            "Int64",
+            "TEN-T port code (GISCO 2013)",
+            "TEN_CODE as recorded in GISCO's Ports 2013 data (published 2014-12); 0 means no code was recorded "
+            "there, not that the port is off the TEN-T network (Rijeka and Oslo have 0 too).",
+            value_labels={"0": "none recorded"},
+        ),
+        "port_hierarchy": Column("Int64", "Port hierarchy (GISCO)", "GISCO's PORT_HIER_CODE 0-4, stored as published."),
+        "nuts": Column("string", "NUTS region", "NUTS region code (GISCO)."),
+        "harbour_size": Column("string", "Harbour size (WPI)", f"Large, Medium, Small or Very Small ({_WPI})."),
+        "harbour_type": Column("string", "Harbour type (WPI)", f"e.g. Coastal (Natural), River (Basins) ({_WPI})."),
+        "channel_depth_m": Column("Float64", "Channel depth (m)", f"Metres; empty where not known ({_WPI})."),
+        "cargo_pier_depth_m": Column("Float64", "Cargo pier depth (m)", f"Metres; empty where not known ({_WPI})."),
+        "max_vessel_length_m": Column("Float64", "Max vessel length (m)", f"Metres ({_WPI})."),
+        "max_vessel_draft_m": Column("Float64", "Max vessel draft (m)", f"Metres ({_WPI})."),
+        "railway": Column("string", "Rail connection (WPI)", f"Rail connection at the port ({_WPI})."),
+        "wpi_match": Column(
+            "string",
+            "Matched to the WPI by",
+            'How the World Port Index record was matched to the GISCO port: "UN/LOCODE" or "name and distance".',
+        ),
+        "wpi_match_km": Column(
+            "Float64", "GISCO to WPI position (km)", "Distance between the GISCO and World Port Index positions, km."
+        ),
+    },
+    point_fills={
+        "tent": PointStyle("TEN-T port (GISCO code)", "#0b4fa8"),
+        "other": PointStyle("Other port", "#8fb3cc"),
+    },
+    point_fill=port_fill,
+    point_sizes={
+        "Large": PointStyle("Large harbour (WPI)", radius=9),
+        "Medium": PointStyle("Medium harbour (WPI)", radius=7),
+        "Small": PointStyle("Small harbour (WPI)", radius=5),
+        "Very Small": PointStyle("Very Small harbour (WPI)", radius=4),
+        "unknown": PointStyle("Harbour size not known", radius=3.5),
+    },
+    point_size=port_size,
+    order=30,
+    statistics=(
+        Statistic("ports", "Ports", "count", lambda frame: np.ones(len(frame))),
+        Statistic(
+            "ten_t_ports",
+            "With TEN-T code (GISCO 2013)",
+            "count",
+            lambda frame: port_fill(frame).eq("tent").to_numpy(dtype=float),
+            "Ports with a TEN-T code recorded in GISCO's 2013 data; the others have none recorded there.",
         ),
     ),
-    "rail": Layer(
-        name="rail",
-        title="Railways",
-        description="Railway lines: Natural Earth railroads across Europe; OpenStreetMap tracks where loaded.",
-        modes=("rail", "multimodal"),
-        osm_filters=(
-            OsmFilter(
-                "railway",
-                (
-                    "rail",
-                    "light_rail",
-                    "narrow_gauge",
-                    "subway",
-                    "tram",
-                    "construction",
-                    "preserved",
-                    "funicular",
-                    "monorail",
-                ),
+    headline="ports",
+    osm_filters=(
+        OsmFilter("landuse", ("port",), ("way", "relation")),
+        OsmFilter("industrial", ("port",), ("way", "relation", "node")),
+        OsmFilter("harbour", (), ("way", "relation", "node")),
+        OsmFilter("amenity", ("ferry_terminal",), ("way", "relation", "node")),
+        OsmFilter("seamark:type", ("harbour",), ("way", "relation", "node")),
+    ),
+    osm_tag_prefixes=(
+        "seamark:",
+        "harbour",
+        "operator",
+        "ref",
+        "port",
+        "landuse",
+        "industrial",
+        "amenity",
+        "website",
+    ),
+)
+
+_NE_RAIL = "Natural Earth 1:10m railroads (undated; an older state of the network)"
+
+RAIL = LayerSpec(
+    name="rail",
+    title="Railways",
+    description="Railway lines: Natural Earth railroads across Europe; OpenStreetMap tracks where loaded.",
+    modes=("rail", "multimodal"),
+    geometry="line",
+    geometry_types=frozenset({"LineString", "MultiLineString"}),
+    columns={
+        "electrified": Column(
+            "string",
+            "Electrified",
+            f'"yes", "no" or "unknown" ({_NE_RAIL}), or OpenStreetMap\'s value, e.g. "contact_line".',
+        ),
+        "tracks": Column(
+            "string", "Tracks", f'"single", "multiple" or "unknown" ({_NE_RAIL}), or OpenStreetMap\'s track count.'
+        ),
+        "gauge": Column("string", "Gauge (mm)", "Track gauge in mm (OpenStreetMap)."),
+        "voltage": Column("string", "Voltage (V)", "Electrification voltage (OpenStreetMap)."),
+        "frequency": Column(
+            "string", "Frequency (Hz)", "Electrification frequency; 0 is direct current (OpenStreetMap)."
+        ),
+        "maxspeed": Column("string", "Max speed", "Maximum speed, km/h unless a unit is given (OpenStreetMap)."),
+        "etcs": Column("string", "ETCS", "ETCS level (OpenStreetMap railway:etcs)."),
+        "usage": Column("string", "Usage", "main, branch, industrial ... (OpenStreetMap)."),
+        "service": Column("string", "Service", "siding, yard, spur ... (OpenStreetMap)."),
+        "operator": Column("string", "Operator", "Infrastructure operator (OpenStreetMap)."),
+        "ref": Column("string", "Line number", "Line reference (OpenStreetMap)."),
+        "length_km": Column("Float64", "Length (km)", "Geodesic length on the WGS 84 ellipsoid, km."),
+    },
+    line_styles={
+        "yes": LineStyle("Electrified", "electrified railways", "#1f5fbf", 2.2),
+        "no": LineStyle("Not electrified", "non-electrified railways", "#c2571a", 2.0),
+        "unknown": LineStyle("Electrification unknown", "railways of unknown electrification", "#6b6b6b", 1.6),
+        FERRY: LineStyle("Rail ferry", "rail ferries", "#6a3d9a", 1.8, "6 5"),
+    },
+    line_class=rail_class,
+    order=20,
+    level_keys=(
+        ("electrified",),
+        ("electrified",),
+        ("electrified", "tracks"),
+        ("electrified", "tracks", "usage", "gauge"),
+    ),
+    statistics=(
+        Statistic(
+            "rail_km",
+            "Rail km",
+            "km",
+            _rail_km(None),
+            "Railway lines; rail ferries are counted apart, not as railway.",
+        ),
+        Statistic(
+            "rail_ferry_km", "Rail ferry km", "km", lambda frame: np.where(_is_ferry(frame), _length(frame), 0.0)
+        ),
+        Statistic("rail_electrified_km", "Electrified km", "km", _rail_km("yes")),
+        Statistic("rail_known_km", "Electrification known km", "km", _rail_km("known")),
+        Ratio("electrified_share", "Electrified share", "rail_electrified_km", "rail_known_km"),
+    ),
+    headline="rail_km",
+    osm_filters=(
+        OsmFilter(
+            "railway",
+            (
+                "rail",
+                "light_rail",
+                "narrow_gauge",
+                "subway",
+                "tram",
+                "construction",
+                "preserved",
+                "funicular",
+                "monorail",
             ),
         ),
-        osm_columns={
-            "electrified": "electrified",
-            "tracks": "tracks",
-            "gauge": "gauge",
-            "voltage": "voltage",
-            "frequency": "frequency",
-            "maxspeed": "maxspeed",
-            "railway:etcs": "etcs",
-            "usage": "usage",
-            "service": "service",
-            "operator": "operator",
-            "ref": "ref",
-        },
-        source_caveats={
-            "natural_earth": "Electrification and track count from Natural Earth describe an older state of the "
-            "network than today (a line electrified since may show as not electrified), and the file carries no date."
-        },
     ),
-    "roads": Layer(
-        name="roads",
-        title="Major roads",
-        description="Motorways, trunk and primary roads from OpenStreetMap.",
-        modes=("road", "multimodal"),
-        osm_filters=(
-            OsmFilter(
-                "highway",
-                ("motorway", "trunk", "primary", "motorway_link", "trunk_link", "primary_link", "construction"),
-            ),
+    osm_columns={
+        "electrified": "electrified",
+        "tracks": "tracks",
+        "gauge": "gauge",
+        "voltage": "voltage",
+        "frequency": "frequency",
+        "maxspeed": "maxspeed",
+        "railway:etcs": "etcs",
+        "usage": "usage",
+        "service": "service",
+        "operator": "operator",
+        "ref": "ref",
+    },
+    source_caveats={
+        "natural_earth": "Electrification and track count from Natural Earth describe an older state of the "
+        "network than today (a line electrified since may show as not electrified), and the file carries no date."
+    },
+)
+
+ROADS = LayerSpec(
+    name="roads",
+    title="Major roads",
+    description="Motorways, trunk and primary roads from OpenStreetMap.",
+    modes=("road", "multimodal"),
+    geometry="line",
+    geometry_types=frozenset({"LineString", "MultiLineString"}),
+    columns={
+        "ref": Column("string", "Road number", 'Road numbers, e.g. "A 2" (OpenStreetMap).'),
+        "construction": Column("boolean", "Under construction", "True for a road being built (OpenStreetMap)."),
+        "maxspeed": Column("string", "Max speed", "Maximum speed, km/h unless a unit is given (OpenStreetMap)."),
+        "operator": Column("string", "Operator", "Road operator (OpenStreetMap)."),
+        "length_km": Column("Float64", "Length (km)", "Geodesic length on the WGS 84 ellipsoid, km."),
+    },
+    line_styles={
+        "motorway": LineStyle("Motorway", "motorways", "#d7301f", 2.4),
+        "trunk": LineStyle("Trunk road", "trunk roads", "#f08c3a", 1.9),
+        "primary": LineStyle("Primary road", "primary roads", "#d9b300", 1.4),
+        "other": LineStyle("Other road", "other roads", "#9a9a9a", 1.2),
+        "construction": LineStyle("Under construction", "roads under construction", "#8c8c8c", 1.6, "4 4"),
+    },
+    line_class=road_drawing_class,
+    order=10,
+    level_keys=(("construction",), ("construction",), ("construction",), ("construction", "ref")),
+    statistics=(
+        Statistic("road_motorway_km", "Motorway km", "km", _road_km("motorway")),
+        Statistic("road_trunk_km", "Trunk km", "km", _road_km("trunk")),
+        Statistic("road_primary_km", "Primary km", "km", _road_km("primary")),
+        Statistic("road_other_km", "Other road km", "km", _road_km("other")),
+        Statistic("road_km", "Road km", "km", _road_km(None), "Motorways, trunk and primary roads."),
+    ),
+    headline="road_km",
+    osm_filters=(
+        OsmFilter(
+            "highway",
+            ("motorway", "trunk", "primary", "motorway_link", "trunk_link", "primary_link", "construction"),
+            construction_kind="built",
         ),
-        osm_columns={"ref": "ref", "maxspeed": "maxspeed", "operator": "operator"},
-        source_caveats={
-            "osm2021": "OpenStreetMap major roads as of February 2021, merged and simplified for display: interchanges "
-            "are missing, so the pieces do not form a routable network."
-        },
     ),
-}
+    osm_columns={"ref": "ref", "maxspeed": "maxspeed", "operator": "operator"},
+    source_caveats={
+        "osm2021": "OpenStreetMap major roads as of February 2021, merged and simplified for display: interchanges "
+        "are missing, so the pieces do not form a routable network."
+    },
+)
 
-assert tuple(LAYERS) == schema.LAYERS
+# Every layer, in the order controls and exports list them. Read it through `layer_names()`
+# and `get_layer()` at call time, so a layer registered later is seen everywhere.
+LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (PORTS, RAIL, ROADS)}
 
 
-def get_layer(name: str) -> Layer:
-    """The catalogue entry of layer `name`; ValueError naming the known layers otherwise."""
+class UnknownLayerError(ValueError):
+    """A layer name that no specification defines; the message lists the known layers."""
+
+
+def get_layer(name: str) -> LayerSpec:
+    """The specification of layer `name`; UnknownLayerError naming the known layers otherwise."""
     try:
         return LAYERS[name]
-    except KeyError:
-        raise ValueError(f"unknown layer {name!r}; choose one of: {', '.join(LAYERS)}") from None
+    except (KeyError, TypeError):
+        raise UnknownLayerError(f"unknown layer {name!r}; choose one of: {', '.join(LAYERS)}") from None
+
+
+def layer_names() -> tuple[str, ...]:
+    """The names of every layer, in order."""
+    return tuple(LAYERS)
+
+
+def layers_with_levels() -> tuple[str, ...]:
+    """The layers that have levels of detail (the line layers)."""
+    return tuple(name for name, spec in LAYERS.items() if spec.has_levels)
+
+
+def register(spec: LayerSpec) -> None:
+    """Add (or replace) a layer specification; every module sees it from the next call on."""
+    if spec.geometry == "line" and (spec.line_class is None or not spec.line_styles):
+        raise ValueError(f"line layer {spec.name!r} needs line_styles and a line_class")
+    if spec.geometry == "point" and (spec.point_fill is None or not spec.point_fills):
+        raise ValueError(f"point layer {spec.name!r} needs point_fills and a point_fill")
+    LAYERS[spec.name] = spec

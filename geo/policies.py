@@ -34,8 +34,8 @@ import shapely
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
-from geo import layers as layer_catalogue
-from geo import schema, settings, store
+from geo import settings, store
+from geo.layers import get_layer, layer_names
 
 DocumentId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -213,7 +213,7 @@ class Rule(_Model):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9:_-]*$")
     documents: tuple[DocumentId, ...] = Field(min_length=1)
-    layers: tuple[Literal["ports", "rail", "roads"], ...] | None = None
+    layers: tuple[str, ...] | None = None
     countries: tuple[CountryRef, ...] | None = None
     # true: a TEN-T port code is recorded in GISCO's 2013 data; false: none is (0, or not in GISCO).
     ten_t: bool | None = None
@@ -227,6 +227,13 @@ class Rule(_Model):
     certainty: LinkCertainty
     relevance: int = Field(ge=0, le=100)
     reason: str = Field(min_length=5)
+
+    @field_validator("layers")
+    @classmethod
+    def _known_layers(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for name in value or ():
+            get_layer(name)  # UnknownLayerError (a ValueError) names the known layers
+        return value
 
 
 class CorridorPort(_Model):
@@ -429,6 +436,11 @@ def _parse_entries(raw: object, section: str, model: type[_Model], key: str) -> 
     return entries
 
 
+def _layers_with(column: str) -> tuple[str, ...]:
+    """The layers whose features carry `column` (e.g. the UN/LOCODE of ports)."""
+    return tuple(name for name in layer_names() if column in get_layer(name).columns)
+
+
 def _corridor_rules(corridor: Corridor, defined_by: str) -> list[Rule]:
     """Membership links of one corridor: its ports by UN/LOCODE, lines by the countries it crosses."""
     documents = (corridor.document, defined_by)
@@ -445,7 +457,7 @@ def _corridor_rules(corridor: Corridor, defined_by: str) -> list[Rule]:
                 Rule(
                     id=f"corridor:{corridor.document}:ports-{level}",
                     documents=documents,
-                    layers=("ports",),
+                    layers=_layers_with("locode"),
                     locodes=locodes,
                     basis="feature",
                     certainty=level,
@@ -467,7 +479,7 @@ def _corridor_rules(corridor: Corridor, defined_by: str) -> list[Rule]:
                 Rule(
                     id=f"corridor:{corridor.document}:countries-{level}",
                     documents=documents,
-                    layers=("rail", "roads"),
+                    layers=tuple(name for name in layer_names() if get_layer(name).geometry == "line"),
                     countries=countries,
                     basis="country",
                     certainty=level,
@@ -493,9 +505,7 @@ def _check_references(catalogue: Catalogue) -> None:
                 "leave it empty or add the publisher to official_hosts"
             )
     for rule in catalogue.rules:
-        layer_modes = {
-            mode for layer in rule.layers or schema.LAYERS for mode in layer_catalogue.get_layer(layer).modes
-        }
+        layer_modes = {mode for layer in rule.layers or layer_names() for mode in get_layer(layer).modes}
         for doc_id in rule.documents:
             if doc_id not in docs:
                 raise CatalogueError(f"rule {rule.id!r}: field 'documents' names unknown document {doc_id!r}")
@@ -779,7 +789,7 @@ def documents_for_selection(
     catalogue = catalogue or load_catalogue()
     layers = set(layers)
     for layer in layers:
-        schema.columns(layer)  # raises SchemaError for an unknown layer
+        get_layer(layer)  # UnknownLayerError names the known layers
     wanted = None if countries is None else {c.upper() for c in countries}
     relevance: dict[str, int] = {}
     for rule in catalogue.rules:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from geo import schema
+from geo.layers import layer_names
 from geo.policies import (
     DATE_LABELS,
     ENTRY_PORT_ROLES,
@@ -143,7 +143,7 @@ def selection_report(
 ) -> dict:
     """JSON-ready {"selection", "documents"} for layers (None = all) and ISO countries (None = anywhere)."""
     catalogue = catalogue or load_catalogue()
-    layers = list(layers or schema.LAYERS)
+    layers = list(layers or layer_names())
     countries = None if countries is None else list(countries)
     documents = documents_for_selection(layers, countries, catalogue)
     return {
@@ -160,7 +160,7 @@ def feature_report(feature: pd.DataFrame, catalogue: Catalogue | None = None) ->
     catalogue = catalogue or load_catalogue()
     row = feature.iloc[0]
     selection = {key: _plain(row.get(key)) for key in ("id", "name", "layer", "country")}
-    if row["layer"] == "ports":
+    if "locode" in row.index:  # a port: its corridors by UN/LOCODE
         locode = _plain(row.get("locode"))
         found = port_corridors(locode, catalogue) if locode else []
         selection["corridors"] = [

@@ -6,7 +6,10 @@ drawn by a small script on Leaflet's canvas renderer (`prefer_canvas`). Popups a
 browser from that table only when a feature is clicked, with `textContent` (never innerHTML), so
 no text from the data is ever parsed as HTML. The payload is also escaped for a <script> block.
 
-Stable hooks for the browser tests: overlay names `LAYER_TITLES`, base layer names
+Every layer is drawn as its specification says (`geo.layers`): the payload carries its geometry
+kind, drawing classes, labels and drawing order, so the browser code holds no layer names.
+
+Stable hooks for the browser tests: overlay names (the layers' titles), base layer names
 `BASEMAP_TITLES`, popups `<div class="ca-popup" data-layer=... data-feature-id=...>`, the legend
 `.ca-legend`, the notice `.ca-notice`, and `window.corridorAtlas` (`counts()`, `openPopup(layer, i)`).
 
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -31,8 +33,9 @@ import shapely
 from branca.element import Element
 from folium.template import Template
 
-from geo import layers as catalogue
-from geo import lod, schema, settings, stats
+from geo import levels, schema, settings, view, wire
+from geo.layers import COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
+from geo.wire import script_json
 
 BASEMAPS = ("outlines", "osm", "positron")
 BASEMAP_TITLES = {
@@ -40,7 +43,6 @@ BASEMAP_TITLES = {
     "osm": "OpenStreetMap",
     "positron": "CartoDB Positron",
 }
-LAYER_TITLES = {name: layer.title for name, layer in catalogue.LAYERS.items()}
 SEED_TITLE = "Debate entry ports"
 OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
 ODBL_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
@@ -56,194 +58,9 @@ OUTLINE_TOLERANCE_DEG = 0.01
 OUTLINE_CREDIT = {"attribution": "Made with Natural Earth", "licence": "public domain"}
 EUROPE_CENTER = (54.0, 15.0)
 
-
-@dataclass(frozen=True)
-class LineStyle:
-    """How one class of lines is drawn: legend label, what a merged group of them is called, stroke."""
-
-    label: str
-    plural: str  # e.g. "motorways": titles a line merged from many ("Motorways in Poland, ...")
-    color: str
-    weight: float  # px
-    dash: str | None = None  # Leaflet dashArray
-
-
-# Drawing classes per line layer, keyed as `line_classes` returns them.
-RAIL_STYLES = {
-    "yes": LineStyle("Electrified", "electrified railways", "#1f5fbf", 2.2),
-    "no": LineStyle("Not electrified", "non-electrified railways", "#c2571a", 2.0),
-    "unknown": LineStyle("Electrification unknown", "railways of unknown electrification", "#6b6b6b", 1.6),
-    "ferry": LineStyle("Rail ferry", "rail ferries", "#6a3d9a", 1.8, "6 5"),
-}
-ROAD_STYLES = {
-    "motorway": LineStyle("Motorway", "motorways", "#d7301f", 2.4),
-    "trunk": LineStyle("Trunk road", "trunk roads", "#f08c3a", 1.9),
-    "primary": LineStyle("Primary road", "primary roads", "#d9b300", 1.4),
-    "other": LineStyle("Other road", "other roads", "#9a9a9a", 1.2),
-    "construction": LineStyle("Under construction", "roads under construction", "#8c8c8c", 1.6, "4 4"),
-}
-# Ports: fill by whether GISCO's 2013 data records a TEN-T code (0 = none recorded), radius by WPI harbour size.
-PORT_FILLS = {"tent": ("TEN-T port (GISCO code)", "#0b4fa8"), "other": ("Other port", "#8fb3cc")}
-PORT_SIZES = {"Large": 9, "Medium": 7, "Small": 5, "Very Small": 4, "unknown": 3.5}
-
-# Columns never shown as popup rows (they are in the title, the footer or redundant).
-_HIDDEN = {"id", "layer", "name", "tags", "source", "licence", "attribution", "source_date", "retrieved_at"}
+# Columns never shown as popup rows (the title, the footer's provenance, or spread out as tags).
+_NOT_ROWS = {"layer", "name", "tags", *PROVENANCE_COLUMNS}
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$")
-
-
-# -- encoding ----------------------------------------------------------------------------------
-
-
-def script_json(value: object) -> str:
-    """`value` as JSON that is safe inside an HTML <script> element (no `</script>`, `<!--`, U+2028)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028")):
-        text = text.replace(char, escaped)
-    return text.replace("\u2029", "\\u2029")
-
-
-def _paths(geometries: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The coordinate paths (lines or polygon rings) of each geometry and their nesting indices."""
-    parts, owner = shapely.get_parts(geometries, return_index=True)
-    kinds = shapely.get_type_id(parts)
-    if np.all(kinds == 1):  # LineStrings: feature -> [path, ...]
-        return parts, [owner]
-    if np.all(kinds == 3):  # Polygons: feature -> [polygon -> [ring, ...], ...]
-        rings, ring_owner = shapely.get_rings(parts, return_index=True)
-        return rings, [owner, ring_owner]
-    raise ValueError("geometries must be all (multi)lines or all (multi)polygons")
-
-
-def grid_deltas(paths: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
-    """The coordinates of `paths` (lines or rings) as the page writes them, and each row's path index.
-
-    Integers on the 10**-decimals degree grid: each path's first point whole, then the step from
-    the previous point; points repeated after rounding are dropped. Shape (n, 2), int64.
-    """
-    coords, path_of = shapely.get_coordinates(paths, return_index=True)
-    grid = np.round(coords * 10**decimals).astype(np.int64)
-    first = np.ones(len(grid), dtype=bool)
-    first[1:] = path_of[1:] != path_of[:-1]
-    delta = grid.copy()
-    delta[1:] -= grid[:-1]
-    delta[first] = grid[first]
-    keep = first | np.any(delta != 0, axis=1)
-    return delta[keep], path_of[keep]
-
-
-def encode_geometries(geometries: Iterable, decimals: int) -> list[list]:
-    """Each geometry as nested lists of integer paths `[x0, y0, dx1, dy1, ...]` in units of 10**-decimals degrees.
-
-    Lines give `[[path, ...], ...]` per feature, polygons `[[[ring, ...], ...], ...]`. Points repeated
-    after rounding are dropped; a line path needs 2 points and a ring 3 to be kept, so a feature
-    may come out empty (`[]`). The browser decodes with `decodePath` in the runtime script.
-    """
-    geoms = np.asarray(list(geometries) if not isinstance(geometries, np.ndarray) else geometries, dtype=object)
-    if not len(geoms):
-        return []
-    paths, owners = _paths(geoms)
-    delta, path_of = grid_deltas(paths, decimals)
-    counts = np.bincount(path_of, minlength=len(paths))
-    minimum = 3 if len(owners) == 2 else 2
-    flat = np.split(delta.ravel(), np.cumsum(counts)[:-1] * 2)
-    encoded = [values.tolist() if counts[i] >= minimum else None for i, values in enumerate(flat)]
-    if len(owners) == 2:  # rings -> polygons
-        polygons: list[list] = [[] for _ in range(len(owners[0]))]
-        for ring, polygon in zip(encoded, owners[1], strict=True):
-            if ring is not None:
-                polygons[polygon].append(ring)
-        encoded = [p if p else None for p in polygons]
-    features: list[list] = [[] for _ in range(len(geoms))]
-    for part, feature in zip(encoded, owners[0], strict=True):
-        if part is not None:
-            features[feature].append(part)
-    return features
-
-
-def _display(values: pd.Series) -> list:
-    """Popup text of each value (numbers trimmed, booleans yes/no); None for nulls."""
-    if pd.api.types.is_bool_dtype(values):
-        text = values.map({True: "yes", False: "no"})
-    elif pd.api.types.is_float_dtype(values):
-        text = values.round(2).astype("string").str.removesuffix(".0")
-    else:
-        text = values.astype("string")
-    return [None if pd.isna(v) else str(v) for v in text]
-
-
-def property_table(frame: pd.DataFrame, columns: Iterable[str]) -> dict:
-    """Columns of `frame` for popups: `{"cols": [...], "data": {col: {"v": uniques, "c": codes} | {"r": values}}}`.
-
-    Repetitive columns (provenance, kind, country) are dictionary-encoded; mostly unique ones (id,
-    name) are stored raw. Code -1 means null. The JSON `tags` column is spread into one such column
-    per key under `"tags": {"keys": [...], "data": {...}}`, which is far smaller than a JSON text per feature.
-    """
-    columns = [c for c in columns if c in frame.columns]
-    table = {"cols": columns, "data": {column: _encode_column(_display(frame[column])) for column in columns}}
-    if "tags" in columns:
-        tags = _tag_columns(frame["tags"])
-        table["data"].pop("tags")
-        table["tags"] = {"keys": list(tags), "data": {key: _encode_column(values) for key, values in tags.items()}}
-    return table
-
-
-def _encode_column(values: list) -> dict:
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    if len(uniques) > len(values) / 2:
-        return {"r": values}
-    return {"v": list(uniques), "c": codes.tolist()}
-
-
-def _tag_columns(tags: pd.Series) -> dict[str, list]:
-    """The JSON `tags` of each feature spread into one text column per key (None where a feature lacks it)."""
-    records = []
-    for text in tags.fillna("{}"):
-        try:
-            record = json.loads(text)
-        except ValueError:
-            record = {"tags": text}  # keep unparseable tags visible as text
-        records.append(record if isinstance(record, dict) else {"tags": text})
-    spread = pd.DataFrame.from_records(records, index=range(len(records)))
-    spread = spread.reindex(sorted(spread.columns), axis=1)
-    return {
-        str(key): [None if _is_missing(v) else v if isinstance(v, str) else json.dumps(v) for v in spread[key]]
-        for key in spread.columns
-    }
-
-
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
-
-
-# -- styling -----------------------------------------------------------------------------------
-
-
-def line_classes(frame: pd.DataFrame, layer: str) -> pd.Series:
-    """Drawing class of each rail or road feature (a key of RAIL_STYLES or ROAD_STYLES).
-
-    Rail ferries are their own class, whatever their electrification.
-    """
-    if layer == "rail":
-        classes = stats.electrification(frame["electrified"])
-        return classes.mask(frame["kind"].eq(stats.FERRY).fillna(False).to_numpy(dtype=bool), "ferry")
-    classes = stats.road_class(frame["kind"])
-    building = frame["construction"].astype("boolean").fillna(False).to_numpy() | frame["kind"].eq("construction")
-    return classes.mask(pd.Series(np.asarray(building, dtype=bool), index=frame.index), "construction")
-
-
-def port_classes(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(fill key of PORT_FILLS, size key of PORT_SIZES) of each port."""
-    tent = frame["ten_t_code"].astype("Int64").fillna(0).gt(0)
-    fills = pd.Series(np.where(tent.to_numpy(dtype=bool), "tent", "other"), index=frame.index)
-    sizes = frame["harbour_size"].astype("string").where(frame["harbour_size"].isin(list(PORT_SIZES)), "unknown")
-    return fills, sizes.fillna("unknown")
-
-
-def _style_table(styles: Mapping[str, LineStyle]) -> list[dict]:
-    return [
-        {"key": key, "label": style.label, "color": style.color, "weight": style.weight, "dash": style.dash}
-        for key, style in styles.items()
-    ]
 
 
 # -- attribution -------------------------------------------------------------------------------
@@ -288,30 +105,44 @@ class LayerPayload:
     frame: gpd.GeoDataFrame
 
 
-def _popup_columns(layer: str, extra: Iterable[str] = ()) -> list[str]:
-    shown = [c for c in schema.columns(layer) if c not in _HIDDEN]
-    return ["id", "name", *shown, *extra, "tags", "source", "licence", "attribution", "source_date", "retrieved_at"]
+def _popup_columns(spec: LayerSpec, extra: Iterable[str] = ()) -> list[str]:
+    rows = [c for c in spec.all_columns() if c not in _NOT_ROWS]
+    return ["name", *rows, *extra, "tags", *PROVENANCE_COLUMNS]
+
+
+def _class_table(styles: Mapping[str, object]) -> list[dict]:
+    """The drawing classes of a layer as the browser reads them: key plus the style's fields."""
+    return [{"key": key, **style.__dict__} for key, style in styles.items()]
+
+
+def _index_of(keys: pd.Series, styles: Mapping[str, object]) -> list[int]:
+    order = {key: position for position, key in enumerate(styles)}
+    return [order[key] for key in keys]
 
 
 def layer_payload(
     frame: gpd.GeoDataFrame,
     layer: str,
-    decimals: int = lod.FULL_DECIMALS,
+    decimals: int = levels.FULL_DECIMALS,
     documents: pd.Series | None = None,
     extra_columns: Mapping[str, pd.Series] | None = None,
     full_detail: pd.Series | None = None,
     country_names: Mapping[str, str] | None = None,
+    extra_labels: Mapping[str, str] | None = None,
 ) -> LayerPayload:
-    """Encode one layer for the map at `decimals` (coordinate rounding, degrees).
+    """Encode one layer for the map at `decimals` (coordinate rounding, degrees), drawn as its spec says.
 
-    `full_detail` (booleans aligned on `frame`'s index) marks lines kept at full precision whatever
-    `decimals` is, e.g. the detail a user fetched, drawn over a coarse level. `documents` (per feature,
-    its encoded document list from `popup_documents`, aligned on `frame`'s index) adds a `documents`
-    property; `extra_columns` adds popup rows (e.g. why a port is on the entry-ports list). A line merged
-    from many for a coarse zoom (`geo.lod`) is titled by what it stands for ("Motorways in Poland,
-    simplified for this zoom"), with `country_names` ({alpha-2: name}) naming the country.
-    Features whose geometry vanishes at this rounding are left out.
+    A point layer sends each feature's position (a point inside an area) with its fill and size
+    class; a line layer sends `geo.wire` paths with each feature's drawing class. `full_detail`
+    (booleans aligned on `frame`'s index) marks lines kept at full precision whatever `decimals` is,
+    e.g. the detail a user fetched, drawn over a coarse level. `documents` (per feature, its encoded
+    document list from `popup_documents`) adds a `documents` property; `extra_columns` adds popup rows
+    (e.g. why a port is on the entry-ports list), labelled by `extra_labels`. A line merged from many
+    for a coarse zoom (`geo.levels`) is titled by what it stands for ("Motorways in Poland, simplified
+    for this zoom"), with `country_names` ({alpha-2: name}) naming the country. Features whose
+    geometry vanishes at this rounding are left out.
     """
+    spec = get_layer(layer)
     frame = frame.copy()
     extra = dict(extra_columns or {})
     for name, values in extra.items():
@@ -319,53 +150,60 @@ def layer_payload(
     if documents is not None:
         frame["documents"] = documents.reindex(frame.index)
         extra["documents"] = frame["documents"]
-    data: dict = {"layer": layer, "title": LAYER_TITLES[layer]}
-    if layer == "ports":
+    columns = spec.all_columns()
+    data: dict = {
+        "layer": layer,
+        "title": spec.title,
+        "geometry": spec.geometry,
+        "order": spec.order,
+        "labels": {name: column.label for name, column in columns.items()} | dict(extra_labels or {}),
+    }
+    if spec.geometry == "point":
         points = frame.geometry.representative_point()
         data["xy"] = np.round(np.column_stack([points.x, points.y]), 5).ravel().tolist()
-        fills, sizes = port_classes(frame)
-        data["fill"] = [list(PORT_FILLS).index(v) for v in fills]
-        data["size"] = [list(PORT_SIZES).index(v) for v in sizes]
-        data["fills"] = [{"key": k, "label": label, "color": color} for k, (label, color) in PORT_FILLS.items()]
-        data["sizes"] = [{"key": k, "radius": r} for k, r in PORT_SIZES.items()]
+        data["fills"] = _class_table(spec.point_fills)
+        data["fill"] = _index_of(spec.point_fill(frame), spec.point_fills)
+        if spec.point_size is not None:
+            data["sizes"] = _class_table(spec.point_sizes)
+            data["size"] = _index_of(spec.point_size(frame), spec.point_sizes)
     else:
         fine = np.zeros(len(frame), dtype=bool)
         if full_detail is not None:
             fine = full_detail.reindex(frame.index).fillna(False).to_numpy(dtype=bool)
-        per_feature = np.where(fine, lod.FULL_DECIMALS, decimals)
+        per_feature = np.where(fine, levels.FULL_DECIMALS, decimals)
         geometry: list = [None] * len(frame)
         for value in np.unique(per_feature):
             rows = np.flatnonzero(per_feature == value)
-            for row, encoded in zip(rows, encode_geometries(frame.geometry.values[rows], int(value)), strict=True):
-                geometry[row] = encoded
+            encoded = wire.encode_geometries(frame.geometry.values[rows], int(value))
+            for row, paths in zip(rows, encoded, strict=True):
+                geometry[row] = paths
         kept = np.array([bool(g) for g in geometry], dtype=bool)
         frame = frame[kept]
         data["q"] = decimals
         if fine.any():  # per-feature grid only when it varies
             data["qs"] = per_feature[kept].tolist()
         data["geom"] = [g for g, k in zip(geometry, kept, strict=True) if k]
-        styles = RAIL_STYLES if layer == "rail" else ROAD_STYLES
-        classes = line_classes(frame, layer)
-        data["styles"] = _style_table(styles)
-        data["cls"] = [list(styles).index(v) for v in classes]
-        frame = _title_merged_lines(frame, classes, styles, country_names or {})
-    data["props"] = property_table(frame, _popup_columns(layer, extra))
+        classes = spec.line_class(frame)
+        data["styles"] = _class_table(spec.line_styles)
+        data["cls"] = _index_of(classes, spec.line_styles)
+        frame = _title_merged_lines(frame, classes, spec, country_names or {})
+    data["props"] = wire.property_table(frame, ["id", *_popup_columns(spec, extra)], columns)
     data["count"] = len(frame)
     data["credits"] = attribution_credits(frame)
-    data["caveats"] = catalogue.get_layer(layer).caveats_for(frame["source"].dropna().unique())
+    data["caveats"] = spec.caveats_for(frame["source"].dropna().unique())
     return LayerPayload(layer=layer, data=data, frame=frame)
 
 
 def _title_merged_lines(
-    frame: gpd.GeoDataFrame, classes: pd.Series, styles: Mapping[str, LineStyle], country_names: Mapping[str, str]
+    frame: gpd.GeoDataFrame, classes: pd.Series, spec: LayerSpec, country_names: Mapping[str, str]
 ) -> gpd.GeoDataFrame:
     """`frame` with the lines merged for a coarse zoom named by what they stand for, not by their level id."""
-    merged = frame["id"].astype("string").str.match(lod.LEVEL_ID_PATTERN.pattern).fillna(False).to_numpy(dtype=bool)
+    merged = levels.is_merged(frame["id"])
     if not merged.any():
         return frame
     where = frame["country"].astype("string").map(lambda code: country_names.get(code, code), na_action="ignore")
-    what = classes.map(lambda key: styles[key].plural[:1].upper() + styles[key].plural[1:])
-    titles = what + (" in " + where).fillna("") + ", simplified for this zoom"
+    plural = {key: style.plural[:1].upper() + style.plural[1:] for key, style in spec.line_styles.items()}
+    titles = classes.map(plural) + (" in " + where).fillna("") + ", simplified for this zoom"
     frame = frame.copy()
     frame.loc[merged, "name"] = titles[merged].astype("string")
     return frame
@@ -374,7 +212,7 @@ def _title_merged_lines(
 def outline_payload(countries: gpd.GeoDataFrame) -> dict:
     """The offline basemap: country polygons simplified to ~1 km."""
     geoms = shapely.simplify(countries.geometry.values, OUTLINE_TOLERANCE_DEG, preserve_topology=True)
-    encoded = encode_geometries(geoms, OUTLINE_DECIMALS)
+    encoded = wire.encode_geometries(geoms, OUTLINE_DECIMALS)
     return {"q": OUTLINE_DECIMALS, "geom": encoded, "credits": attribution_credits(pd.DataFrame([OUTLINE_CREDIT]))}
 
 
@@ -527,7 +365,7 @@ class MapRequest:
     """Everything a map shows. Frames are EPSG:4326 and already selected (country, bbox, level)."""
 
     frames: Mapping[str, gpd.GeoDataFrame]
-    decimals: int = lod.FULL_DECIMALS
+    decimals: int = levels.FULL_DECIMALS
     basemap: str = "outlines"
     countries: gpd.GeoDataFrame | None = None  # outlines for the offline basemap
     seed_ports: pd.DataFrame | None = None  # locode, reason (geo.seed_ports)
@@ -544,6 +382,12 @@ class MapRequest:
 def _seed_reasons(ports: gpd.GeoDataFrame, seed: pd.DataFrame) -> pd.Series:
     reasons = dict(zip(seed["locode"], seed["reason"], strict=True))
     return ports["locode"].map(reasons).astype("string")
+
+
+# The entry ports of the public debate are features of this layer, found by UN/LOCODE.
+SEED_LAYER = "ports"
+SEED_COLUMN = "entry_port"
+SEED_LABEL = "Entry port list"
 
 
 def _highlight(payloads: dict[str, LayerPayload], feature_id: str | None) -> dict | None:
@@ -594,24 +438,25 @@ def prepare_map(request: MapRequest) -> PreparedMap:
     if request.basemap not in BASEMAPS:
         raise ValueError(f"basemap must be one of {', '.join(BASEMAPS)}, got {request.basemap!r}")
     leaflet_assets(request.assets)  # refuse an unknown mode early
-    frames = {layer: frame for layer, frame in request.frames.items() if layer in LAYER_TITLES}
+    frames = {get_layer(layer).name: frame for layer, frame in request.frames.items()}
     documents, popup_table = popup_documents(frames) if request.documents else ({}, {})
     names = (
         {}
         if request.countries is None
         else dict(zip(request.countries["iso2"], request.countries["name"], strict=True))
     )
+    seeded = request.seed_ports is not None and SEED_LAYER in frames
     payloads = {}
     for layer, frame in frames.items():
-        extra = {}
-        if layer == "ports" and request.seed_ports is not None:
-            extra["entry_port"] = _seed_reasons(frame, request.seed_ports)
+        extra = {SEED_COLUMN: _seed_reasons(frame, request.seed_ports)} if seeded and layer == SEED_LAYER else {}
         fine = frame["id"].isin(request.full_detail_ids) if request.full_detail_ids else None
-        payloads[layer] = layer_payload(frame, layer, request.decimals, documents.get(layer), extra, fine, names)
+        payloads[layer] = layer_payload(
+            frame, layer, request.decimals, documents.get(layer), extra, fine, names, {SEED_COLUMN: SEED_LABEL}
+        )
     highlight = _highlight(payloads, request.highlight)
     seed = None
-    if "ports" in payloads and request.seed_ports is not None:
-        members = payloads["ports"].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
+    if seeded:
+        members = payloads[SEED_LAYER].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
         seed = script_json({"index": np.flatnonzero(members.to_numpy(dtype=bool)).tolist()})
     config = {
         "documents": popup_table.get("documents", {}),
@@ -619,6 +464,10 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         "reasons": popup_table.get("reasons", []),
         "highlight": highlight,
         "notice": request.notice,
+        # The popup footer: provenance rows, then the credit line.
+        "footer": [[COMMON_COLUMNS[c].label, c] for c in PROVENANCE_COLUMNS if c != "attribution"],
+        "credit": "attribution",
+        "seedLabel": SEED_TITLE,
     }
     has_outlines = request.countries is not None and not request.countries.empty
     return PreparedMap(
@@ -660,10 +509,11 @@ def assemble_map(prepared: PreparedMap) -> folium.Map:
         show=prepared.basemap == "positron",
     ).add_to(m)
     for layer, payload in prepared.layers.items():
-        m.add_child(folium.FeatureGroup(name=LAYER_TITLES[layer]).add_child(_Payload("addLayer", layer, payload)))
+        group = folium.FeatureGroup(name=get_layer(layer).title)
+        m.add_child(group.add_child(_Payload("addLayer", layer, payload)))
     if prepared.seed is not None:
         group = folium.FeatureGroup(name=SEED_TITLE, show=prepared.show_seed)
-        m.add_child(group.add_child(_Payload("addSeed", "ports", prepared.seed)))
+        m.add_child(group.add_child(_Payload("addSeed", SEED_LAYER, prepared.seed)))
     folium.LayerControl(collapsed=False).add_to(m)
     if prepared.bounds is not None:
         m.fit_bounds(prepared.bounds, max_zoom=11 if prepared.highlighted else None)
@@ -716,7 +566,7 @@ def plan_request(
     W,S,E,N degrees, cutting the layers to a region (default: no cut; the map fits the selected
     countries' outlines, else Europe). Without a `bbox` every feature of the countries is drawn, as
     the statistics and exports select them. The level of detail follows the area and the page budget
-    (`geo.select.plan_view`); a coarser level is announced in the request's `notice`. `options` are
+    (`geo.view.plan_view`); a coarser level is announced in the request's `notice`. `options` are
     further MapRequest fields (basemap, show_seed, ...).
     """
     from geo import select
@@ -725,14 +575,14 @@ def plan_request(
     area = bbox
     if area is None and codes and outlines is not None:
         area = select.countries_bbox(outlines, codes)
-    view = select.plan_view(loaded, layers, codes, bbox, extent=area)
+    planned = view.plan_view(loaded, layers, codes, bbox, extent=area)
     stored = [frame["id"] for frame in loaded.stored.values() if frame is not None]
     return MapRequest(
-        frames=view.frames,
-        decimals=lod.decimals_for_level(view.level),
+        frames=planned.frames,
+        decimals=levels.decimals_for_level(planned.level),
         full_detail_ids=frozenset(pd.concat(stored)) if stored else frozenset(),
         countries=outlines,
         bounds=area,
-        notice=view.message,
+        notice=planned.message,
         **options,
     )

@@ -3,48 +3,15 @@
 // innerHTML. Hooks for tests: window.corridorAtlas.counts(), .openPopup(layer, index), .layers.
 var corridorAtlas = (window.corridorAtlas = (function () {
   "use strict";
-  var FOOTER = ["source", "licence", "attribution", "source_date", "retrieved_at"];
-  var SKIP = ["name", "tags", "documents"].concat(FOOTER);
-  var LABELS = {
-    id: "Feature id",
-    kind: "Kind",
-    country: "Country",
-    locode: "UN/LOCODE",
-    port_type: "Port type",
-    port_type_basis: "Port type evidence",
-    ten_t_code: "TEN-T port code (GISCO 2013)",
-    port_hierarchy: "Port hierarchy (GISCO)",
-    nuts: "NUTS region",
-    harbour_size: "Harbour size (WPI)",
-    harbour_type: "Harbour type (WPI)",
-    channel_depth_m: "Channel depth (m)",
-    cargo_pier_depth_m: "Cargo pier depth (m)",
-    max_vessel_length_m: "Max vessel length (m)",
-    max_vessel_draft_m: "Max vessel draft (m)",
-    railway: "Rail connection (WPI)",
-    wpi_match: "Matched to the WPI by",
-    wpi_match_km: "GISCO to WPI position (km)",
-    electrified: "Electrified",
-    tracks: "Tracks",
-    gauge: "Gauge (mm)",
-    voltage: "Voltage (V)",
-    frequency: "Frequency (Hz)",
-    etcs: "ETCS",
-    maxspeed: "Max speed",
-    usage: "Usage",
-    service: "Service",
-    operator: "Operator",
-    ref: "Road or line number",
-    construction: "Under construction",
-    length_km: "Length (km)",
-    entry_port: "Entry port list",
-  };
+  // Layer-specific knowledge (labels, drawing classes, order) comes with each layer's payload and the
+  // provenance footer with the config: this script holds no layer names.
+  var SKIP = ["name", "tags", "documents"];
   var OSM_ID = /^osm:(node|way|relation)\/(\d+)$/;
   var SAFE_URL = /^https?:\/\//;
   var DOCUMENTS_SHOWN = 5;
-  // Drawing order, bottom to top, restored whenever a layer is (re)added. One canvas holds every data
-  // layer: stacked canvases would each swallow the clicks meant for the ones below.
-  var ORDER = ["roads", "rail", "ports", "seed"];
+  // Layers are stacked by their `order` (bottom to top), the entry-port rings on top, whenever a layer is
+  // (re)added. One canvas holds every data layer: stacked canvases would each swallow the clicks meant
+  // for the ones below.
   var api = { map: null, layers: {}, config: {}, renderers: {}, legend: null };
 
   function el(tag, cls, text) {
@@ -81,16 +48,14 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return code < 0 ? null : d.v[code];
   }
 
-  // A stored value shown in words: GISCO's TEN_CODE 0 only means no code was recorded in its 2013 data, and a port
-  // whose type the data cannot tell says so instead of leaving the row out.
-  function shown(column, v) {
-    if (column === "ten_t_code" && v === "0") return "none recorded";
-    if (column === "port_type" && (v === null || v === undefined || v === "")) return "not known";
-    return v;
+  function label(layer, column) {
+    return (layer.labels || {})[column] || column.replace(/_/g, " ");
   }
 
-  function label(column) {
-    return LABELS[column] || column.replace(/_/g, " ");
+  function footerColumns() {
+    return (api.config.footer || []).map(function (pair) {
+      return pair[1];
+    });
   }
 
   function row(table, name, content) {
@@ -181,11 +146,12 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     root.appendChild(el("div", "ca-popup-title", value(p, "name", i) || id));
     root.appendChild(el("div", "ca-popup-layer", layer.title));
     var table = el("table", "ca-popup-attrs");
+    var skip = SKIP.concat(footerColumns(), [api.config.credit]);
     p.cols.forEach(function (column) {
-      if (SKIP.indexOf(column) >= 0) return;
-      var v = shown(column, value(p, column, i));
+      if (skip.indexOf(column) >= 0) return;
+      var v = value(p, column, i);
       if (v === null || v === undefined || v === "") return;
-      row(table, label(column), column === "id" ? idContent(v) : String(v));
+      row(table, label(layer, column), column === "id" ? idContent(v) : String(v));
     });
     root.appendChild(table);
     var docs = documentsSection(value(p, "documents", i));
@@ -193,16 +159,11 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     var tags = tagsSection(p.tags, i);
     if (tags) root.appendChild(tags);
     var footer = el("div", "ca-popup-source");
-    [
-      ["Source", "source"],
-      ["Licence", "licence"],
-      ["Data date", "source_date"],
-      ["Retrieved", "retrieved_at"],
-    ].forEach(function (pair) {
+    (api.config.footer || []).forEach(function (pair) {
       var v = value(p, pair[1], i);
       if (v) footer.appendChild(el("div", null, pair[0] + ": " + v));
     });
-    var credit = value(p, "attribution", i);
+    var credit = value(p, api.config.credit, i);
     if (credit) footer.appendChild(el("div", "ca-popup-credit", credit));
     var caveat = (layer.caveats || {})[value(p, "source", i)];
     if (caveat) footer.appendChild(el("div", "ca-popup-caveat", caveat));
@@ -262,6 +223,15 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return s;
   }
 
+  // Which class indexes occur in `codes` (the legend lists only the classes drawn).
+  function used(codes) {
+    var seen = {};
+    codes.forEach(function (c) {
+      seen[c] = true;
+    });
+    return seen;
+  }
+
   function legendItem(section, symbol, text) {
     var item = el("div", "ca-legend-item");
     item.appendChild(symbol);
@@ -279,20 +249,19 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       var section = el("div", "ca-legend-section");
       section.setAttribute("data-layer", key);
       section.appendChild(el("div", "ca-legend-title", layer.title));
-      if (key === "ports") {
-        layer.fills.forEach(function (f) {
-          legendItem(section, dot(f.color, 5), f.label);
+      if (layer.geometry === "point") {
+        var fills = used(layer.fill);
+        layer.fills.forEach(function (f, index) {
+          if (fills[index]) legendItem(section, dot(f.color, 5), f.label);
         });
-        layer.sizes.forEach(function (size) {
-          if (size.key !== "unknown") legendItem(section, dot("#ffffff", size.radius), size.key + " harbour (WPI)");
+        var sizes = used(layer.size || []);
+        (layer.sizes || []).forEach(function (size, index) {
+          if (sizes[index]) legendItem(section, dot("#ffffff", size.radius), size.label);
         });
       } else {
-        var used = {};
-        layer.cls.forEach(function (c) {
-          used[c] = true;
-        });
+        var classes = used(layer.cls);
         layer.styles.forEach(function (style, index) {
-          if (used[index]) legendItem(section, swatch(style), style.label);
+          if (classes[index]) legendItem(section, swatch(style), style.label);
         });
       }
       Object.keys(layer.caveats || {}).forEach(function (source) {
@@ -305,7 +274,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       seed.setAttribute("data-layer", "seed");
       var ring = dot("transparent", 7);
       ring.style.border = "2px solid #d62728";
-      legendItem(seed, ring, "Debate entry port");
+      legendItem(seed, ring, api.config.seedLabel || "");
       box.appendChild(seed);
     }
     box.style.display = box.childNodes.length ? "" : "none";
@@ -348,11 +317,15 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   };
 
   function restack() {
-    ORDER.forEach(function (key) {
-      var group = key === "seed" ? api.seed : api.layers[key] && api.layers[key].group;
+    var keys = Object.keys(api.layers).sort(function (a, b) {
+      return (api.layers[a].order || 0) - (api.layers[b].order || 0);
+    });
+    var groups = keys.map(function (key) {
+      return api.layers[key].group;
+    });
+    groups.concat([api.seed, api.highlighted]).forEach(function (group) {
       if (group && api.map.hasLayer(group)) group.bringToFront();
     });
-    if (api.highlighted) api.highlighted.bringToFront();
   }
 
   function highlight(key, i) {
@@ -368,14 +341,18 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     }, 0);
   }
 
+  function radius(data, i) {
+    return data.sizes ? data.sizes[data.size[i]].radius : data.fills[data.fill[i]].radius;
+  }
+
   api.addLayer = function (key, group, data) {
     var features = new Array(data.count);
     var i;
-    if (key === "ports") {
+    if (data.geometry === "point") {
       for (i = 0; i < data.count; i++) {
         features[i] = L.circleMarker([data.xy[2 * i + 1], data.xy[2 * i]], {
           renderer: api.renderers.data,
-          radius: data.sizes[data.size[i]].radius,
+          radius: radius(data, i),
           color: "#1b2a3a",
           weight: 0.8,
           fillColor: data.fills[data.fill[i]].color,
@@ -417,7 +394,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     data.index.forEach(function (i) {
       var ring = L.circleMarker(layer.features[i].getLatLng(), {
         renderer: api.renderers.data,
-        radius: layer.sizes[layer.size[i]].radius + 5,
+        radius: radius(layer, i) + 5,
         color: "#d62728",
         weight: 2.5,
         fill: true,

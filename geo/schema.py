@@ -1,7 +1,9 @@
-"""The one schema every feature of every layer follows.
+"""The one schema every feature of every layer follows, and its validation.
 
-Every source normalises into it; the store, selection, rendering, policies and export rely on it.
-Geometry is always EPSG:4326 (lon/lat degrees). Lengths are kilometres, depths metres.
+A layer's columns, dtypes and geometry types are its specification in `geo.layers` (the columns
+every layer shares first). Every source normalises into this schema; the store, selection,
+rendering, policies and export rely on it. Geometry is always EPSG:4326 (lon/lat degrees).
+Lengths are kilometres, depths metres.
 """
 
 from __future__ import annotations
@@ -13,73 +15,9 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from geo.layers import get_layer
+
 CRS = "EPSG:4326"
-
-LAYERS = ("ports", "rail", "roads")
-
-# Columns every feature carries, in this order, with their pandas dtype.
-COMMON_COLUMNS: dict[str, str] = {
-    "id": "string",  # source-prefixed and stable: "gisco:NLRTM", "ne:rail/7559", "osm:way/123"
-    "layer": "string",  # one of LAYERS
-    "name": "string",
-    "kind": "string",  # e.g. "port", "rail", "ferry", "motorway"
-    "country": "string",  # ISO 3166-1 alpha-2 ("EL" is never used: Greece is "GR"), or <NA>
-    "source": "string",  # short source key, e.g. "gisco", "natural_earth", "osm"
-    "licence": "string",  # e.g. "ODbL-1.0", "public domain"
-    "attribution": "string",  # the credit line the licence requires
-    "source_date": "string",  # ISO date of the data itself (yyyy, yyyy-mm or yyyy-mm-dd)
-    "retrieved_at": "string",  # ISO 8601 UTC time the data was retrieved or built
-    "tags": "string",  # JSON object of source attributes the schema has no column for
-}
-
-# Each layer's own attributes, after the common columns.
-LAYER_COLUMNS: dict[str, dict[str, str]] = {
-    "ports": {
-        "locode": "string",  # UN/LOCODE without space, e.g. "NLRTM"; unique within the layer
-        "port_type": "string",  # "sea", "inland", or <NA> = not known (rule in geo.sources.world_port_index)
-        "port_type_basis": "string",  # the evidence for port_type in a short sentence
-        # TEN_CODE as recorded in GISCO's 2013 data; 0 = no code recorded there (Rijeka and Oslo have 0 too)
-        "ten_t_code": "Int64",
-        "port_hierarchy": "Int64",  # GISCO PORT_HIER_CODE 0-4
-        "nuts": "string",
-        "harbour_size": "string",  # World Port Index: Large / Medium / Small / Very Small
-        "harbour_type": "string",
-        "channel_depth_m": "Float64",
-        "cargo_pier_depth_m": "Float64",
-        "max_vessel_length_m": "Float64",
-        "max_vessel_draft_m": "Float64",
-        "railway": "string",  # World Port Index: rail connection at the port
-        "wpi_match": "string",  # how the World Port Index record was matched: "UN/LOCODE" or "name and distance"
-        "wpi_match_km": "Float64",  # distance between the GISCO and World Port Index positions, km
-    },
-    "rail": {
-        "electrified": "string",  # "yes" / "no" / "unknown", or OSM's value (e.g. "contact_line")
-        "tracks": "string",  # "single" / "multiple" / "unknown", or OSM's count
-        "gauge": "string",  # mm, OSM value
-        "voltage": "string",
-        "frequency": "string",
-        "maxspeed": "string",  # km/h unless a unit is given
-        "etcs": "string",  # OSM railway:etcs
-        "usage": "string",
-        "service": "string",
-        "operator": "string",
-        "ref": "string",
-        "length_km": "Float64",  # geodesic length
-    },
-    "roads": {
-        "ref": "string",
-        "construction": "boolean",
-        "maxspeed": "string",
-        "operator": "string",
-        "length_km": "Float64",
-    },
-}
-
-GEOMETRY_TYPES: dict[str, frozenset[str]] = {
-    "ports": frozenset({"Point", "Polygon", "MultiPolygon"}),
-    "rail": frozenset({"LineString", "MultiLineString"}),
-    "roads": frozenset({"LineString", "MultiLineString"}),
-}
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
@@ -107,10 +45,11 @@ def is_odbl(licence: object) -> bool:
 
 
 def columns(layer: str) -> dict[str, str]:
-    """All columns of `layer`, common first, with their dtypes (geometry excluded)."""
-    if layer not in LAYER_COLUMNS:
-        raise SchemaError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
-    return {**COMMON_COLUMNS, **LAYER_COLUMNS[layer]}
+    """All columns of `layer`, common first, with their dtypes (geometry excluded): its `geo.layers` spec.
+
+    Raises UnknownLayerError (a ValueError) naming the known layers.
+    """
+    return get_layer(layer).dtypes()
 
 
 def conform(frame: pd.DataFrame, layer: str) -> gpd.GeoDataFrame:
@@ -170,7 +109,7 @@ def validate(frame: gpd.GeoDataFrame, layer: str) -> None:
         raise SchemaError(
             f"{layer}: features without geometry: {_examples(frame, geometry.isna() | geometry.is_empty)}"
         )
-    bad_type = ~geometry.geom_type.isin(GEOMETRY_TYPES[layer])
+    bad_type = ~geometry.geom_type.isin(get_layer(layer).geometry_types)
     if bad_type.any():
         raise SchemaError(f"{layer}: geometry types {sorted(set(geometry.geom_type[bad_type]))} not allowed")
     invalid = ~geometry.is_valid

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from geo import schema, store
+from geo.layers import layer_names
 
 BBox = tuple[float, float, float, float]
 
@@ -107,7 +108,7 @@ def merge_stored(embedded: gpd.GeoDataFrame, stored: gpd.GeoDataFrame | None) ->
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=schema.CRS)
 
 
-def load_layers(layers: Iterable[str] = schema.LAYERS, store_dir=None) -> Layers:
+def load_layers(layers: Iterable[str] | None = None, store_dir=None) -> Layers:
     """Read each layer: the embedded snapshot, then the user's stored detail merged over it.
 
     Raises store.DatasetError (naming the build command) if an embedded file is missing or
@@ -115,7 +116,7 @@ def load_layers(layers: Iterable[str] = schema.LAYERS, store_dir=None) -> Layers
     The app calls this once per process (`st.cache_resource`); treat the frames as read-only.
     """
     frames, problems, stored_frames = {}, [], {}
-    for layer in layers:
+    for layer in layer_names() if layers is None else layers:
         embedded = store.read_embedded(layer)
         stored, layer_problems = store.read_stored(layer, store_dir)
         problems.extend(layer_problems)
@@ -151,45 +152,3 @@ def area_around(lon: float, lat: float, half_width_deg: float = 3.0, half_height
     west, south = max(lon - half_width_deg, -180.0), max(lat - half_height_deg, -90.0)
     east, north = min(lon + half_width_deg, 180.0), min(lat + half_height_deg, 90.0)
     return validate_bbox((west, south, east, north))
-
-
-def plan_view(
-    loaded: Layers,
-    names: Iterable[str],
-    countries: Iterable[str] | None = None,
-    bbox: Sequence[float] | None = None,
-    zoom: float | None = None,
-    budget_bytes: int | None = None,
-    extent: Sequence[float] | None = None,
-):
-    """The frames to draw (a `geo.lod.View`): each layer at the level of detail that suits the view and
-    fits the page budget, narrowed to `countries` and cut at `bbox` (W,S,E,N degrees) if given.
-    `extent` is the area the map shows when nothing is cut (e.g. the countries' outlines): it only
-    sets the level, so every feature of the countries is drawn, as the statistics and exports count it.
-
-    Line layers come from the stored levels of detail (`datasets/<layer>_lod<k>.parquet`) up to the full
-    level, which is `loaded` (embedded snapshot plus stored detail); ports are always whole. Detail
-    the user fetched or imported is drawn at every level, over the coarse layer, since they asked for it.
-    """
-    from geo import lod
-
-    codes = normalise_countries(countries) if countries is not None else None
-    box = validate_bbox(bbox) if bbox is not None else None
-
-    def reader(layer: str, level: int) -> gpd.GeoDataFrame:
-        if layer in lod.LINE_LAYERS and level < lod.FULL:
-            return merge_stored(lod.read_level(layer, level), loaded.stored.get(layer))
-        return loaded[layer]
-
-    def narrow(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
-        return frame if codes is None else select(frame, codes)
-
-    return lod.plan_view(
-        list(names),
-        box,
-        zoom,
-        extent=validate_bbox(extent) if extent is not None else None,
-        budget_bytes=budget_bytes or lod.PAGE_BUDGET_BYTES,
-        select=narrow,
-        reader=reader,
-    )

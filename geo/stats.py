@@ -1,10 +1,11 @@
-"""Statistics per country: ports, km of rail and road, share of electrified rail.
+"""Statistics per country, as each layer's specification defines them (`geo.layers`: `statistics`).
 
-Lengths are kilometres from the schema's `length_km` (geodesic, WGS 84). Rail ferries (rail
-features of kind "ferry") are counted apart, never as railway length. Shares are 0..1 and
-computed over the length whose electrification is known, so unknown lines neither count as
-electrified nor as not electrified; a share is only stated when enough length is known
-(`MIN_KNOWN_SHARE`, see `electrification_headline`). Everything is a vectorised group-by.
+Every `Statistic` of a layer gives each feature a value (1 to count it, its km to measure it);
+values are summed per country in one vectorised group-by, then each `Ratio` is computed. Lengths
+are kilometres from the schema's `length_km` (geodesic, WGS 84). For rail, ferries are counted
+apart, never as railway length, and the electrified share is over the length whose electrification
+is known; the headline states a share only when enough length is known (`MIN_KNOWN_SHARE`, see
+`electrification_headline`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.layers import get_layer
+from geo.layers import Ratio, Statistic, get_layer
 
-# OSM `electrified` values that mean "no power supply"; every other value except unknown means powered.
-_NOT_ELECTRIFIED = frozenset({"no", "false", "0"})
-_UNKNOWN = frozenset({"", "unknown"})
-ROAD_CLASSES = ("motorway", "trunk", "primary")
-FERRY = "ferry"
 # Below this share of the rail length with known electrification, a percentage says more about the
 # data's gaps than about the network, so the headline gives the known length instead.
 MIN_KNOWN_SHARE = 0.5
@@ -29,70 +25,28 @@ NO_COUNTRY = "(no country)"
 TOTAL = "Total"
 
 
-def electrification(values: pd.Series) -> pd.Series:
-    """Each rail feature's electrification as "yes", "no" or "unknown" (OSM values such as "contact_line" are "yes")."""
-    text = values.astype("string").str.strip().str.lower().fillna("unknown")
-    out = pd.Series("yes", index=values.index, dtype="string")
-    out[text.isin(_NOT_ELECTRIFIED).to_numpy()] = "no"
-    out[text.isin(_UNKNOWN).to_numpy()] = "unknown"
-    return out
-
-
-def road_class(kinds: pd.Series) -> pd.Series:
-    """Road class of each feature: "motorway", "trunk", "primary" (links count with their road), else "other"."""
-    base = kinds.astype("string").str.removesuffix("_link")
-    return base.where(base.isin(ROAD_CLASSES), "other").fillna("other")
-
-
-def _country_key(frame: pd.DataFrame) -> pd.Series:
-    return frame["country"].astype("string").fillna(NO_COUNTRY)
-
-
-def _length(frame: pd.DataFrame) -> pd.Series:
-    return frame["length_km"].astype("Float64").fillna(0.0).astype(float)
-
-
-def country_stats(
-    ports: pd.DataFrame | None = None,
-    rail: pd.DataFrame | None = None,
-    roads: pd.DataFrame | None = None,
-    countries: Iterable[str] | None = None,
-) -> pd.DataFrame:
+def country_stats(frames: Mapping[str, pd.DataFrame | None], countries: Iterable[str] | None = None) -> pd.DataFrame:
     """One row per country (alpha-2 code, plus a "Total" row) of the given, already selected frames.
 
-    Columns: ports, ten_t_ports (ports with a TEN-T code recorded in GISCO 2013), rail_km (railway
-    lines, rail ferries excluded), rail_ferry_km, rail_electrified_km, rail_known_km (electrification
-    known), electrified_share (electrified / known, NaN when nothing is known), and road_<class>_km
-    for motorway, trunk, primary and other, plus road_km.
-    `countries` lists the rows to show even when they have no features (all zeros).
-    Features without a country are counted under "(no country)".
+    `frames` maps layer names to their selected features (None: leave the layer out). The columns
+    are the layers' statistics, in layer order (e.g. ports, ten_t_ports, rail_km, ..., road_km);
+    counts are integers. `countries` lists the rows to show even when they have no features (all
+    zeros). Features without a country are counted under "(no country)".
     """
-    parts = []
-    if ports is not None:
-        key = _country_key(ports)
-        ten_t = ports["ten_t_code"].astype("Int64").fillna(0).gt(0).astype(int)
-        parts.append(pd.DataFrame({"ports": 1, "ten_t_ports": ten_t.to_numpy()}, index=key.to_numpy()))
-    if rail is not None:
-        ferry = rail["kind"].eq(FERRY).fillna(False).to_numpy(dtype=bool)
-        all_length = _length(rail).to_numpy()
-        length = np.where(ferry, 0.0, all_length)
-        state = electrification(rail["electrified"]).to_numpy()
-        parts.append(
-            pd.DataFrame(
-                {
-                    "rail_km": length,
-                    "rail_ferry_km": np.where(ferry, all_length, 0.0),
-                    "rail_electrified_km": np.where(state == "yes", length, 0.0),
-                    "rail_known_km": np.where(state != "unknown", length, 0.0),
-                },
-                index=_country_key(rail).to_numpy(),
-            )
-        )
-    if roads is not None:
-        classes = road_class(roads["kind"]).to_numpy()
-        length = _length(roads).to_numpy()
-        columns = {f"road_{name}_km": np.where(classes == name, length, 0.0) for name in (*ROAD_CLASSES, "other")}
-        parts.append(pd.DataFrame({**columns, "road_km": length}, index=_country_key(roads).to_numpy()))
+    parts, ratios, counts = [], [], []
+    for layer, frame in frames.items():
+        if frame is None:
+            continue
+        key = frame["country"].astype("string").fillna(NO_COUNTRY).to_numpy()
+        values = {}
+        for statistic in get_layer(layer).statistics:
+            if isinstance(statistic, Ratio):
+                ratios.append(statistic)
+                continue
+            values[statistic.column] = np.asarray(statistic.value(frame), dtype=float)
+            if statistic.unit == "count":
+                counts.append(statistic.column)
+        parts.append(pd.DataFrame(values, index=key))
     table = pd.concat(parts).groupby(level=0).sum() if parts else pd.DataFrame()
     if countries is not None:
         table = table.reindex(sorted(set(countries) | set(table.index)), fill_value=0)
@@ -100,14 +54,53 @@ def country_stats(
     if table.empty:
         return table
     table.loc[TOTAL] = table.sum()
-    for column in ("ports", "ten_t_ports"):
-        if column in table:
-            table[column] = table[column].astype(int)
-    if "rail_km" in table:
-        known = table["rail_known_km"].replace(0.0, np.nan)
-        table["electrified_share"] = table["rail_electrified_km"] / known
+    for column in counts:
+        table[column] = table[column].astype(int)
+    for ratio in ratios:
+        table[ratio.column] = table[ratio.numerator] / table[ratio.denominator].replace(0.0, np.nan)
     table.index.name = "country"
     return table
+
+
+def statistics(layers: Iterable[str]) -> dict[str, Statistic | Ratio]:
+    """{column: its Statistic or Ratio} of `layers`, for labelling a `country_stats` table."""
+    return {statistic.column: statistic for layer in layers for statistic in get_layer(layer).statistics}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One headline figure: a label, the value as text, and what it counts."""
+
+    label: str
+    value: str
+    help: str
+
+
+def _figure(value: float, unit: str) -> str:
+    return f"{int(value):,}" if unit == "count" else f"{value:,.0f} km"
+
+
+def headlines(total: pd.Series, layers: Iterable[str]) -> list[Metric]:
+    """The headline figure of each of `layers` present in a `country_stats` row (usually the Total row).
+
+    Each layer's `headline` statistic is the value; its help says what it counts, followed by the
+    layer's other statistics of the same unit (e.g. "With TEN-T code (GISCO 2013): 1,022").
+    """
+    metrics = []
+    for layer in layers:
+        spec = get_layer(layer)
+        by_column = {s.column: s for s in spec.statistics if isinstance(s, Statistic)}
+        main = by_column.get(spec.headline or "")
+        if main is None or main.column not in total:
+            continue
+        others = [
+            f"{s.label}: {total[s.column]:,.0f}"
+            for s in by_column.values()
+            if s is not main and s.unit == main.unit and s.column in total
+        ]
+        text = " ".join(filter(None, [main.help, "; ".join(others) + "." if others else ""]))
+        metrics.append(Metric(spec.title, _figure(total[main.column], main.unit), text))
+    return metrics
 
 
 @dataclass(frozen=True)

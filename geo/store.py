@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from geo import schema, settings
+from geo.layers import layer_names
 
 BUILD_COMMAND = "python -m geo build-default"
 # zstd level of every GeoParquet write. Measured on the embedded layers: level 9 instead of the
@@ -186,7 +187,7 @@ def stored_areas(layer: str | None = None, store_dir: Path | None = None) -> lis
     so the caller can report it and refetch.
     """
     root = Path(store_dir or settings.STORE_DIR)
-    layers = [layer] if layer else list(schema.LAYERS)
+    layers = [layer] if layer else list(layer_names())
     records = []
     for name in layers:
         for parquet in sorted((root / name).glob("*__*.parquet")):

@@ -32,7 +32,7 @@ def test_country_filter_changes_the_statistics_and_the_url():
     poland = _metrics(app)
     assert not app.exception
     assert poland["Ports"] != europe["Ports"]
-    assert poland["Rail"] != europe["Rail"]
+    assert poland["Railways"] != europe["Railways"]
     assert url_param(app, "countries") == "PL"
 
 
@@ -131,5 +131,5 @@ def test_norway_gets_a_share_and_ferries_are_counted_apart():
     app = _run(countries="NO")
     metric = next(m for m in app.metric if m.label == "Electrified rail")
     assert metric.value.endswith("%")
-    rail = next(m for m in app.metric if m.label == "Rail")
-    assert "rail ferries are not counted" in rail.help
+    rail = next(m for m in app.metric if m.label == "Railways")
+    assert "rail ferries are counted apart" in rail.help and "Rail ferry km: " in rail.help

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import cli, lod, schema, search, settings, store
+from geo import cli, levels, search, settings, store
 from geo.build import build_default
+from geo.layers import layer_names, layers_with_levels
 from geo.sources import MissingInputError, gisco_ports, natural_earth_rail, osm_roads_2021, world_port_index
 
 ROADS_SUBSET_BBOX = (3.3, 50.7, 7.3, 53.6)  # the Netherlands with parts of BE and DE
@@ -49,13 +50,13 @@ def built(data_dir, tmp_path_factory):
 
 def test_build_writes_every_file_and_reports_it(built):
     out_dir, summary, lines = built
-    levels = {f"{layer}_lod{level.number}" for layer in lod.LINE_LAYERS for level in lod.LEVELS}
-    assert set(summary) == {"ports", "rail", "roads", "countries", "places", "eu_law_suspended"} | levels
+    lods = {f"{layer}_lod{level.number}" for layer in layers_with_levels() for level in levels.LEVELS}
+    assert set(summary) == {"ports", "rail", "roads", "countries", "places", "eu_law_suspended"} | lods
     for name, entry in summary.items():
         path = out_dir / f"{name}.parquet"
         assert entry["path"] == str(path) and entry["bytes"] == path.stat().st_size > 0
         assert any(line.strip().startswith(name) for line in lines)
-    for layer in schema.LAYERS:
+    for layer in layer_names():
         frame = store.read_layer_file(out_dir / f"{layer}.parquet", layer)  # validates the schema
         assert len(frame) == summary[layer]["features"]
         assert frame["retrieved_at"].nunique() == 1

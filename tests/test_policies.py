@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from geo import policies, schema, settings, store
+from geo import policies, settings, store
+from geo.layers import UnknownLayerError, layer_names
 from tests.policy_support import CATALOGUE_PATH, OFFICIAL_HOSTS, document_entry, read_raw_catalogue, write_variant
 
 REFERENCE_PATH = settings.SHARED_DATA_DIR.parent / "reference" / "policies.yaml"
@@ -83,7 +84,7 @@ def test_repealed_and_superseded_documents_name_a_successor_in_force(catalogue):
 
 
 def test_every_layer_has_documents_linked(catalogue):
-    for layer in schema.LAYERS:
+    for layer in layer_names():
         documents = policies.documents_for_selection([layer], ["DE"], catalogue)
         layer_modes = {"ports": "maritime_ports", "rail": "rail", "roads": "road"}[layer]
         assert any(layer_modes in d.modes and d.type != "corridor" for d in documents), layer
@@ -367,7 +368,7 @@ def test_selection_filters_by_country(catalogue):
     assert in_poland >= CORRIDORS_THROUGH_POLAND
     assert not CORRIDORS_THROUGH_POLAND & in_spain
     assert "etc-mediterranean" in in_spain  # as an unverified pre-2024 link
-    with pytest.raises(schema.SchemaError):
+    with pytest.raises(UnknownLayerError, match="unknown layer 'ships'"):
         policies.documents_for_selection(["ships"], None, catalogue)
 
 
@@ -470,7 +471,7 @@ def test_a_polish_railway_links_to_rail_acts_and_corridors_through_poland(catalo
 
 
 def test_every_layer_of_the_real_data_gets_documents(catalogue):
-    for layer in schema.LAYERS:
+    for layer in layer_names():
         frame = store.read_embedded(layer)
         in_eu = frame[frame["country"].isin(policies.country_group("EU27", catalogue))]
         linked = policies.documents_for(in_eu, catalogue)

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import countries, lod, render, schema, seed_ports, select, settings, store
+from geo import countries, levels, render, seed_ports, select, settings, store
+from geo.layers import layer_names
 from tests.map_support import features
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -51,23 +52,6 @@ def _decode(path: list[int], decimals: int) -> np.ndarray:
     return np.cumsum(np.asarray(path).reshape(-1, 2), axis=0) / 10**decimals
 
 
-def test_encode_geometries_round_trips_lines_and_drops_collapsed_features():
-    rail = _rail()
-    encoded = render.encode_geometries(rail.geometry.values, 3)
-    assert len(encoded) == 3
-    assert np.allclose(_decode(encoded[0][0], 3), [(18.0, 54.0), (18.1, 54.05), (18.2, 54.1)])
-    assert [len(part) for part in encoded[1]] == [4, 4]  # two 2-point parts
-    assert np.allclose(_decode(encoded[1][1], 3), [(17.6, 53.6), (17.7, 53.7)])
-    assert render.encode_geometries(rail.geometry.values, 2)[2] == []  # both points round to one
-
-
-def test_encode_geometries_polygons_keep_rings():
-    square = shapely.Polygon([(0, 0), (1, 0), (1, 1), (0, 1)], holes=[[(0.2, 0.2), (0.4, 0.2), (0.4, 0.4)]])
-    (feature,) = render.encode_geometries([shapely.MultiPolygon([square])], 1)
-    assert len(feature) == 1 and len(feature[0]) == 2  # one polygon, outer ring plus one hole
-    assert np.allclose(_decode(feature[0][0], 1)[:4], [(0, 0), (1, 0), (1, 1), (0, 1)])
-
-
 def test_full_detail_lines_keep_their_precision_at_a_coarse_level():
     rail = _rail()
     fine = pd.Series([False, True, True], index=rail.index)
@@ -77,33 +61,9 @@ def test_full_detail_lines_keep_their_precision_at_a_coarse_level():
     assert "qs" not in render.layer_payload(rail, "rail", 1).data
 
 
-def test_script_json_cannot_close_the_script_element():
-    text = render.script_json({"name": "</script><script>alert(1)</script>", "x": "a\u2028b"})
-    assert "</script" not in text and "<" not in text and "\u2028" not in text
-    assert json.loads(text) == {"name": "</script><script>alert(1)</script>", "x": "a\u2028b"}
-
-
-def test_property_table_dictionary_encodes_and_spreads_tags():
-    rail = _rail()
-    table = render.property_table(rail, ["id", "kind", "electrified", "length_km", "tags"])
-    assert table["data"]["id"] == {"r": ["osm:way/1", "osm:way/2", "osm:way/3"]}
-    assert table["data"]["kind"] == {"v": ["rail"], "c": [0, 0, 0]}
-    assert table["data"]["length_km"]["r"] == ["10", "5", "1"]
-    assert "tags" not in table["data"] and table["tags"]["keys"] == []
-    ports = _ports()
-    tags = render.property_table(ports, ["tags"])["tags"]
-    assert tags["keys"] == ["depth", "note"]
-    assert tags["data"]["note"] == {"v": [HOSTILE], "c": [0, 0]}
-
-
-def test_line_classes_follow_electrification_and_road_class():
-    assert render.line_classes(_rail(), "rail").tolist() == ["yes", "no", "unknown"]
-
-
 def test_rail_ferries_are_their_own_class_with_a_legend_entry():
     rail = _rail()
     rail.loc[1, "kind"] = "ferry"
-    assert render.line_classes(rail, "rail").tolist() == ["yes", "ferry", "unknown"]
     payload = render.layer_payload(rail, "rail", 3).data
     ferry = payload["styles"][payload["cls"][1]]
     assert ferry["label"] == "Rail ferry" and ferry["dash"], "drawn dashed, unlike any track"
@@ -132,7 +92,7 @@ def test_natural_earth_rail_says_its_attributes_are_dated():
 
 
 def test_lines_merged_for_a_coarse_zoom_are_titled_by_what_they_stand_for():
-    roads = lod.read_level("roads", 1)
+    roads = levels.read_level("roads", 1)
     poland = roads[roads["country"].eq("PL")].head(20)
     payload = render.layer_payload(poland, "roads", 2, country_names={"PL": "Poland"}).data
     names = payload["props"]["data"]["name"]
@@ -199,7 +159,7 @@ def loaded() -> select.Layers:
 def test_europe_page_with_every_layer_stays_within_budget(loaded):
     request = render.plan_request(
         loaded,
-        schema.LAYERS,
+        layer_names(),
         outlines=countries.load_countries(),
         seed_ports=seed_ports.load_seed_ports(),
         show_seed=True,
@@ -207,7 +167,7 @@ def test_europe_page_with_every_layer_stays_within_budget(loaded):
     page = render.render_html(request)
     assert len(page.encode()) < 3_000_000
     assert len(request.frames["ports"]) == len(loaded["ports"])
-    for layer in schema.LAYERS:
+    for layer in layer_names():
         assert f'corridorAtlas.addLayer("{layer}"' in page
     assert "Made with Natural Earth" in page and render.ODBL_URL in page
     assert "Source: GISCO" in page
@@ -215,7 +175,7 @@ def test_europe_page_with_every_layer_stays_within_budget(loaded):
 
 
 def test_country_selection_narrows_every_layer(loaded):
-    request = render.plan_request(loaded, schema.LAYERS, ["PL"], outlines=countries.load_countries())
+    request = render.plan_request(loaded, layer_names(), ["PL"], outlines=countries.load_countries())
     for layer, frame in request.frames.items():
         assert len(frame) > 0, layer
         assert set(frame["country"].dropna()) == {"PL"}, layer
@@ -252,11 +212,13 @@ def test_port_popups_never_say_not_ten_t_and_carry_type_and_match(loaded):
             return encoded["r"][i]
         return None if encoded["c"][i] < 0 else encoded["v"][encoded["c"][i]]
 
-    assert shown("port_type", "gisco:DEDUI") == "inland" and shown("ten_t_code", "gisco:HRRJK") == "0"
+    # The page words a 0 code and an unknown type, and the labels say what the code is.
+    assert shown("port_type", "gisco:DEDUI") == "inland" and shown("ten_t_code", "gisco:HRRJK") == "none recorded"
     assert shown("wpi_match", "gisco:HRRJK") == "UN/LOCODE" and float(shown("wpi_match_km", "gisco:HRRJK")) < 5
-    # The page words a 0 code and an unknown type; the labels say what the code is.
-    for text in ('"TEN-T port code (GISCO 2013)"', '"none recorded"', '"Port type"', '"not known"'):
-        assert text in render._RUNTIME_JS
+    unknown = request.frames["ports"]["port_type"].isna().to_numpy()
+    assert unknown.any() and shown("port_type", ids[unknown.argmax()]) == "not known"
+    assert payload["labels"]["ten_t_code"] == "TEN-T port code (GISCO 2013)"
+    assert payload["labels"]["port_type"] == "Port type"
 
 
 def test_attribution_lists_each_credit_once_with_its_own_licence():
@@ -297,7 +259,7 @@ def test_popups_say_how_sure_each_match_is_and_why(loaded):
             assert match.startswith("applies: unverified"), (locode, doc)
             assert "north of Cyprus" in reason
     limassol = {doc: match for doc, match, _ in decoded["CYLMS"]}
-    assert limassol["ports-strategy-2026"] == "applies: verified, by country"
+    assert limassol["ports-strategy-2026"] == "applies: probable, matched on the feature"
     assert table["documents"]["ports-strategy-2026"]["a"] == "no official address"
     page = render.render_html(render.plan_request(loaded, ["ports"], ["CY"], outlines=countries.load_countries()))
     assert "link verified" not in page

@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from geo import schema
+from geo.layers import UnknownLayerError
 
 PROVENANCE = schema.Provenance("test", "public domain", "Test data", "2024-01", "2024-02-01T00:00:00Z")
 
@@ -96,9 +97,10 @@ def test_validate_rejects_invalid_empty_and_wrong_type_geometry():
         schema.validate(ports.set_geometry([line, ports.geometry.iloc[1]], crs=schema.CRS), "ports")
 
 
-def test_unknown_layer_is_a_schema_error():
-    with pytest.raises(schema.SchemaError, match="unknown layer"):
+def test_unknown_layer_names_the_known_ones():
+    with pytest.raises(UnknownLayerError, match="unknown layer 'canals'; choose one of: ports, rail, roads"):
         schema.columns("canals")
+    assert issubclass(UnknownLayerError, ValueError)
 
 
 def test_encode_tags_drops_nulls_and_keeps_unicode():

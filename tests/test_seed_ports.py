@@ -59,7 +59,7 @@ def test_popup_reasons_read_as_plain_english(seeds, ports):
         assert "requested" not in reason.lower() and "lookup" not in reason.lower()
     page = render.render_html(render.MapRequest(frames={"ports": ports}, seed_ports=seeds, documents=False))
     assert "requested ports lookup" not in page.lower() and "In the requested" not in page
-    assert '"entry_port"' in page and 'entry_port: "Entry port list"' in render._RUNTIME_JS
+    assert '"entry_port":"Entry port list"' in page, "the popup row's label travels with the layer"
     assert "Debate entry port:" not in page
 
 

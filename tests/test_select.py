@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo import schema, select, store
+from geo import schema, select, store, view
 from tests.map_support import features
 
 
@@ -80,23 +80,6 @@ def test_load_layers_merges_the_store_and_reports_corrupt_files(tmp_path):
     assert len(loaded.problems) == 1 and "broken" in loaded.problems[0]
 
 
-def test_stored_line_detail_is_drawn_over_every_level(tmp_path):
-    rail = features(
-        "rail",
-        [shapely.LineString([(15.6, 48.2), (15.7, 48.25)])],
-        id=["osm:way/7"],
-        country="AT",
-        electrified="contact_line",
-        length_km=9.0,
-    )
-    store.write_area(rail, "rail", "overpass", "st-poelten", {"retrieved_at": "2026-01-01"}, store_dir=tmp_path)
-    loaded = select.load_layers(["rail"], store_dir=tmp_path)
-    europe = select.plan_view(loaded, ["rail"])  # the coarsest level of all of Europe
-    assert europe.level == 0
-    assert "osm:way/7" in set(europe.frames["rail"]["id"])
-    assert europe.frames["rail"]["id"].str.startswith("lod0:").sum() == len(europe.frames["rail"]) - 1
-
-
 def test_load_layers_names_the_build_command_when_a_dataset_is_missing(tmp_path, monkeypatch):
     from geo import settings
 
@@ -118,29 +101,6 @@ def test_countries_bbox_and_plan_view_on_the_real_data():
     fr_west, fr_south, fr_east, _ = select.countries_bbox(outlines, ["FR"])
     assert -5.5 < fr_west < -4.5 and 41.0 < fr_south < 41.5 and 9.4 < fr_east < 9.7
     loaded = select.load_layers()
-    view = select.plan_view(loaded, ["ports", "rail"], ["PL"], (west, south, east, north))
-    assert set(view.frames["rail"]["country"]) == {"PL"}
-    assert len(view.frames["ports"]) == len(select.select(loaded["ports"], ["PL"]))
-
-
-@pytest.mark.parametrize(
-    ("country", "outlying"),
-    [
-        ("GR", []),
-        ("ES", ["gisco:ESCEU", "gisco:ESMLN"]),
-        ("FI", ["gisco:FIMHQ", "gisco:FIECK"]),
-        ("NO", ["gisco:NOVAO"]),
-        ("IT", ["gisco:ITLMP"]),
-    ],
-)
-def test_the_map_draws_every_port_the_statistics_count(country, outlying):
-    """Filtering by country never drops coastal, island or exclave ports that the statistics and exports count."""
-    from geo import render, stats
-    from geo.countries import load_countries
-
-    loaded = select.load_layers()
-    request = render.plan_request(loaded, ["ports", "rail"], [country], outlines=load_countries())
-    selected = select.select(loaded["ports"], [country])
-    counted = stats.country_stats(selected, None, None).loc[country, "ports"]
-    assert len(request.frames["ports"]) == len(selected) == counted
-    assert set(outlying) <= set(request.frames["ports"]["id"])
+    planned = view.plan_view(loaded, ["ports", "rail"], ["PL"], (west, south, east, north))
+    assert set(planned.frames["rail"]["country"]) == {"PL"}
+    assert len(planned.frames["ports"]) == len(select.select(loaded["ports"], ["PL"]))

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import schema, select, stats, store
+from geo import layers, select, stats, store
+from geo.layers import layer_names
 from tests.map_support import features
 
 
@@ -39,11 +40,11 @@ def _ports() -> gpd.GeoDataFrame:
 
 def test_electrification_classes():
     values = pd.Series(["contact_line", "no", None, "yes", "unknown", "4th_rail", " No "])
-    assert stats.electrification(values).tolist() == ["yes", "no", "unknown", "yes", "unknown", "yes", "no"]
+    assert layers.electrification(values).tolist() == ["yes", "no", "unknown", "yes", "unknown", "yes", "no"]
 
 
 def test_country_stats_counts_lengths_and_share():
-    table = stats.country_stats(_ports(), _rail(), _roads())
+    table = stats.country_stats({"ports": _ports(), "rail": _rail(), "roads": _roads()})
     pl = table.loc["PL"]
     assert pl["ports"] == 2 and pl["ten_t_ports"] == 1
     assert pl["rail_km"] == 100.0 and pl["rail_electrified_km"] == 10.0 and pl["rail_known_km"] == 40.0
@@ -58,7 +59,7 @@ def test_country_stats_counts_lengths_and_share():
 def test_rail_ferries_are_counted_apart_from_railway_length():
     rail = _rail()
     rail.loc[2, "kind"] = "ferry"  # the 60 km line of unknown electrification
-    pl = stats.country_stats(None, rail, None).loc["PL"]
+    pl = stats.country_stats({"rail": rail}).loc["PL"]
     assert pl["rail_km"] == 40.0 and pl["rail_ferry_km"] == 60.0
     assert pl["rail_known_km"] == 40.0
 
@@ -83,7 +84,7 @@ def test_real_denmark_rail_total_leaves_out_its_ferries():
     denmark = rail[rail["country"] == "DK"]
     ferries = denmark["kind"] == "ferry"
     assert ferries.any(), "Danish rail ferries are in Natural Earth"
-    table = stats.country_stats(None, denmark, None)
+    table = stats.country_stats({"rail": denmark})
     assert table.loc["DK", "rail_km"] == pytest.approx(float(denmark.loc[~ferries, "length_km"].sum()))
     assert table.loc["DK", "rail_ferry_km"] == pytest.approx(float(denmark.loc[ferries, "length_km"].sum()))
     assert table.loc["DK", "rail_ferry_km"] > 100
@@ -91,7 +92,7 @@ def test_real_denmark_rail_total_leaves_out_its_ferries():
 
 def test_real_poland_headline_is_not_a_misleading_share():
     rail = store.read_embedded("rail")
-    total = stats.country_stats(None, rail[rail["country"] == "PL"], None).loc[stats.TOTAL]
+    total = stats.country_stats({"rail": rail[rail["country"] == "PL"]}).loc[stats.TOTAL]
     headline = stats.electrification_headline(total)
     assert total["rail_known_km"] < 0.5 * total["rail_km"]
     assert headline.value.endswith("km known") and headline.caption
@@ -104,16 +105,16 @@ def test_statistics_carry_the_natural_earth_caveat():
 
 
 def test_requested_countries_without_features_get_zero_rows():
-    table = stats.country_stats(_ports(), None, None, countries=["PL", "CZ"])
+    table = stats.country_stats({"ports": _ports()}, countries=["PL", "CZ"])
     assert table.loc["CZ", "ports"] == 0 and table.loc["PL", "ports"] == 2
     assert "rail_km" not in table.columns
 
 
 def test_real_data_selection_changes_the_numbers():
     loaded = select.load_layers()
-    frames = {layer: select.select(loaded[layer], ["PL"]) for layer in schema.LAYERS}
-    poland = stats.country_stats(frames["ports"], frames["rail"], frames["roads"], countries=["PL"])
-    europe = stats.country_stats(loaded["ports"], loaded["rail"], loaded["roads"])
+    frames = {layer: select.select(loaded[layer], ["PL"]) for layer in layer_names()}
+    poland = stats.country_stats(frames, countries=["PL"])
+    europe = stats.country_stats(loaded.frames)
     assert list(poland.index) == ["PL", stats.TOTAL]
     assert 0 < poland.loc[stats.TOTAL, "rail_km"] < europe.loc[stats.TOTAL, "rail_km"]
     assert poland.loc["PL", "ports"] == len(frames["ports"])

@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from geo import schema
-from geo.layers import Layer, get_layer
+from geo.layers import LayerSpec, get_layer
 from geo.sources._geometry import geodesic_length_km
 from geo.store import DatasetError
 
@@ -88,7 +88,7 @@ def file_area_key(path: Path) -> str:
     return re.sub(r"[^a-z0-9_.-]+", "-", stem.lower()).strip("-.")[:80] or "extract"
 
 
-def filter_matches(layer: Layer, element_type: str, tags: dict) -> str | None:
+def filter_matches(layer: LayerSpec, element_type: str, tags: dict) -> str | None:
     """The feature kind if an element of `element_type` with `tags` belongs to `layer`, else None.
 
     A filter value "construction" matches only when the `construction` tag names one of the
@@ -110,7 +110,7 @@ def filter_matches(layer: Layer, element_type: str, tags: dict) -> str | None:
             built = tags.get("construction")
             if built not in osm_filter.values or built == "construction":
                 continue
-            return built if layer.name == "roads" else value
+            return built if osm_filter.construction_kind == "built" else value
         return value
     return None
 
@@ -122,8 +122,9 @@ def _lines_for_layer(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return geometry, keep
 
 
-def _areas_for_ports(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ports: closed ways become polygons, open ways their point on the line; invalid areas are repaired."""
+def _points_and_areas(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Point layers (ports): closed ways become polygons, open ways their point on the line; invalid areas
+    are repaired."""
     geometry = geometry.copy()
     type_id = shapely.get_type_id(geometry)
     lines = type_id == 1
@@ -150,7 +151,7 @@ def _areas_for_ports(geometry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return geometry, keep
 
 
-def _tag_keeper(layer: Layer) -> Callable[[dict], dict]:
+def _tag_keeper(layer: LayerSpec) -> Callable[[dict], dict]:
     """A function returning the tags worth keeping in the `tags` column: filter keys, layer prefixes, a few extras."""
     keys = ({f.key for f in layer.osm_filters} | set(EXTRA_TAGS)) - set(layer.osm_columns)
     prefixes = layer.osm_tag_prefixes
@@ -179,7 +180,7 @@ def normalise(
     matched = np.array([k is not None for k in kinds], dtype=bool)
     notes: list[str] = []
     geometry = elements.geometry[matched] if len(elements) else elements.geometry
-    shaper = _areas_for_ports if layer.name == "ports" else _lines_for_layer
+    shaper = _points_and_areas if layer.geometry == "point" else _lines_for_layer
     geometry, keep = shaper(geometry)
     if (~keep).any():
         notes.append(f"{layer.name}: dropped {int((~keep).sum())} features with unusable geometry")
@@ -201,9 +202,10 @@ def normalise(
     )
     for key, column in layer.osm_columns.items():
         frame[column] = [t.get(key) for t in tags]
-    if layer.name == "roads":
-        frame["construction"] = [t.get("highway") == "construction" for t in tags]
-    if layer.name in ("rail", "roads"):
+    if "construction" in layer.columns:  # the filter key says "construction" (highway=construction)
+        keys = [f.key for f in layer.osm_filters]
+        frame["construction"] = [any(t.get(key) == "construction" for key in keys) for t in tags]
+    if "length_km" in layer.columns:
         frame["length_km"] = geodesic_length_km(geometry)
     keeper = _tag_keeper(layer)
     frame["tags"] = pd.Series(

@@ -31,7 +31,7 @@ import orjson
 import shapely
 
 from geo import schema, settings, store
-from geo.layers import Layer, get_layer
+from geo.layers import LayerSpec, get_layer
 from geo.sources import _http
 from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, file_area_key, normalise, provenance
 
@@ -135,7 +135,7 @@ def _quoted(text: str) -> str:
     return f'"{text}"'
 
 
-def _filter_statements(layer: Layer) -> list[str]:
+def _filter_statements(layer: LayerSpec) -> list[str]:
     """One Overpass QL statement per element type and catalogue filter."""
     statements = []
     for osm_filter in layer.osm_filters:

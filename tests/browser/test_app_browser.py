@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from geo import render, schema, select
+from geo import select
+from geo.layers import get_layer, layer_names
 
 from .app_controls import pick_countries
 from .leaflet_probe import map_frame, summary, wait_for_count
@@ -23,18 +24,18 @@ def test_app_shows_three_layers_over_europe_on_canvas(app_page: Page, router) ->
     result = summary(frame)
     groups = result["groups"]
 
-    assert set(schema.LAYERS) <= set(groups), groups.keys()
+    assert set(layer_names()) <= set(groups), groups.keys()
     assert groups["ports"]["points"] > 100
     # Lines are merged per level of detail at the Europe view, so there are fewer of them.
     assert groups["rail"]["lines"] > 20
     assert groups["roads"]["lines"] > 20
-    for layer in schema.LAYERS:
+    for layer in layer_names():
         group = groups[layer]
         # Everything drawn is inside Europe's bounds, and on the canvas renderer.
         assert group["inside"] == group["total"], (layer, group)
         assert group["canvas"] == group["total"], (layer, group)
     assert result["canvases"] >= 1
-    for title in (render.LAYER_TITLES[layer] for layer in schema.LAYERS):
+    for title in (get_layer(layer).title for layer in layer_names()):
         assert title in result["overlays"]
     assert frame.evaluate("() => corridorAtlas.counts().ports") == groups["ports"]["points"]
 

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Download, Frame, Locator, Page, expect
 
 from geo import export, policies, schema, select, store
+from geo.layers import layer_names
 
 from .app_controls import choose_option, pick_countries
 from .leaflet_probe import map_frame, wait_for_count
@@ -168,11 +169,11 @@ def test_rail_download_reads_back_as_the_selected_features(poland_geopackage: Pa
 
 def test_bundle_download_holds_readme_metadata_and_licences(poland_geopackage: Page, tmp_path: Path) -> None:
     start = datetime.now(UTC)
-    frames = {layer: polish(layer) for layer in schema.LAYERS}
+    frames = {layer: polish(layer) for layer in layer_names()}
 
     done, path = download(poland_geopackage, "bundle", tmp_path)
 
-    layers = "-".join(schema.LAYERS)
+    layers = "-".join(layer_names())
     match = re.fullmatch(rf"corridor-atlas_{layers}_PL_(\d{{4}}-\d{{2}}-\d{{2}})\.zip", done.suggested_filename)
     assert match, done.suggested_filename
     assert match[1] in dates_during(start)
@@ -183,11 +184,11 @@ def test_bundle_download_holds_readme_metadata_and_licences(poland_geopackage: P
         assert archive.testzip() is None
         names = set(archive.namelist())
         assert {"README.txt", "metadata.json"} <= names
-        assert {f"{layer}.gpkg" for layer in schema.LAYERS} <= names
+        assert {f"{layer}.gpkg" for layer in layer_names()} <= names
         assert set(licences) <= names
         for name, source in licences.items():
             assert archive.read(name) == source.read_bytes(), name
-        assert names == {"README.txt", "metadata.json", *licences, *(f"{layer}.gpkg" for layer in schema.LAYERS)}
+        assert names == {"README.txt", "metadata.json", *licences, *(f"{layer}.gpkg" for layer in layer_names())}
 
         readme = archive.read("README.txt").decode("utf-8")
         metadata = json.loads(archive.read("metadata.json"))
