@@ -33,7 +33,7 @@ import shapely
 from branca.element import Element
 from folium.template import Template
 
-from geo import levels, schema, settings, view, wire
+from geo import levels, policies, policy_views, schema, select, settings, view, wire
 from geo.layers import COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
 from geo.wire import script_json
 
@@ -223,8 +223,6 @@ def documents_payload(ids: Iterable[str]) -> dict:
     `a` says which ("official text", "official site, address not verified", "no official address").
     A fact the catalogue could not verify is labelled so, never shown bare.
     """
-    from geo import policy_views
-
     table = policy_views.documents_table()
     out = {}
     for doc_id in sorted(set(ids)):
@@ -254,8 +252,6 @@ def popup_documents(frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str, pd.Se
     "applies: probable, matched on the feature") and `r` its "reasons" (why it applies). The table's
     "documents" is `documents_payload` of every id used. Work is done once per distinct link list.
     """
-    from geo import policies, policy_views
-
     catalogue = policies.load_catalogue()
     matches: dict[str, int] = {}
     reasons: dict[str, int] = {}
@@ -569,8 +565,6 @@ def plan_request(
     (`geo.view.plan_view`); a coarser level is announced in the request's `notice`. `options` are
     further MapRequest fields (basemap, show_seed, ...).
     """
-    from geo import select
-
     codes = select.normalise_countries(countries) if countries is not None else None
     area = bbox
     if area is None and codes and outlines is not None:

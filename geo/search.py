@@ -27,7 +27,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,12 +35,8 @@ import numpy as np
 import pandas as pd
 
 from geo import schema, store
+from geo.text import fold
 
-# Letters NFKD leaves alone, spelled in ASCII.
-_SPELLED_OUT = str.maketrans(
-    {"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "ı": "i", "ħ": "h"}
-)
-_NON_WORD = re.compile(r"[^a-z0-9]+")
 _LOCODE = re.compile(r"^[A-Za-z]{2}\s?[A-Za-z2-9]{3}$")
 # Tag keys whose values are other names of the same place.
 _NAME_TAG = re.compile(r"(^|[:_])(name|alternate_port_name|main_port_name|name_asci|name_ascii)$", re.IGNORECASE)
@@ -81,17 +76,6 @@ _REASONS = {
 
 class SearchError(ValueError):
     """The query cannot be searched (empty or too long); the message says what to type."""
-
-
-def strip_accents(text: str) -> str:
-    """`text` case-folded, with accents removed and letters such as ł, ø, ß spelled in ASCII."""
-    text = unicodedata.normalize("NFKD", str(text).casefold().translate(_SPELLED_OUT))
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
-
-
-def fold(text: str) -> str:
-    """Lower-case ASCII form of `text` for comparison: accents stripped, punctuation as single spaces."""
-    return _NON_WORD.sub(" ", strip_accents(text)).strip()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import schema, store
+from geo import schema, settings, store
 from geo.layers import layer_names
 
 BBox = tuple[float, float, float, float]
@@ -131,10 +131,6 @@ def countries_bbox(countries: gpd.GeoDataFrame, codes: Iterable[str]) -> BBox | 
     Overseas parts (the Caribbean Netherlands, French Guiana, Réunion) are cut off first, so
     France's box is metropolitan France, not half the world. None if no outline lies in Europe.
     """
-    import shapely
-
-    from geo import settings
-
     outlines = countries[countries["iso2"].isin(normalise_countries(codes))]
     inside = outlines.geometry.intersection(shapely.box(*settings.EUROPE_BBOX))
     inside = inside[~inside.is_empty]

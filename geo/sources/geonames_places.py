@@ -13,7 +13,7 @@ Columns of the output (one row per place, sorted by GeoNames id):
 - `id`: "geonames:<geonameid>"; `name`: the GeoNames name; `country`: ISO 3166-1 alpha-2
   (GeoNames uses ISO codes; the EU's EL and UK would become GR and GB);
 - `population`: GeoNames population (people);
-- `other_names`: the place's other names in Latin script, folded as `geo.search.fold` does
+- `other_names`: the place's other names in Latin script, folded as `geo.text.fold` does
   ("athina", "wien"), de-duplicated, without the name itself. Left out: romanisations GeoNames
   lists in lower case ("dou bai lin" for Dublin), airport codes ("ATH") and other scripts;
 - provenance: `source`, `licence`, `attribution`, `source_date`, `retrieved_at`;
@@ -28,8 +28,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo import countries, schema, search, settings
+from geo import countries, schema, settings
 from geo.sources import MissingInputError, natural_earth_countries, provenance
+from geo.text import fold, strip_accents
 
 SOURCE = "geonames"
 LICENCE = "CC BY 4.0"
@@ -70,16 +71,16 @@ def read_raw() -> list[dict]:
 
 def other_names(name: str, alternates: list[str]) -> list[str]:
     """The folded Latin-script other names of a place worth searching (see the module docstring), sorted."""
-    own = search.fold(name)
+    own = fold(name)
     kept = set()
     for alternate in alternates:
         if not any(ch.isupper() for ch in alternate):
             continue  # a lower-case romanisation of another script
         if alternate.isupper() and len(alternate) <= MAX_CODE_CHARS:
             continue  # an airport code
-        if not all(ch.isascii() for ch in search.strip_accents(alternate) if ch.isalpha()):
+        if not all(ch.isascii() for ch in strip_accents(alternate) if ch.isalpha()):
             continue  # another script (Greek, Cyrillic, IPA ...)
-        folded = search.fold(alternate)
+        folded = fold(alternate)
         if folded and folded != own:
             kept.add(folded)
     return sorted(kept)

@@ -20,7 +20,7 @@ columns `wpi_match` (how) and `wpi_match_km` (how far apart the two positions ar
    whose name spells the code's letters keeps it (UAILK: Illichivsk, not Chornomorske).
 
 Names are similar when they share a distinctive word, or two words are at least
-`NAME_SIMILARITY` alike (difflib ratio), compared folded (`geo.search.fold`) and without generic
+`NAME_SIMILARITY` alike (difflib ratio), compared folded (`geo.text.fold`) and without generic
 harbour words ("port", "porto", "limin"...).
 
 WPI stores 0.0 where a depth or vessel limit is not known: those become null, never 0 m.
@@ -57,8 +57,8 @@ import pandas as pd
 import shapely
 
 from geo import countries, schema
-from geo.search import fold
 from geo.sources import _geometry, gisco_ports, natural_earth_countries, provenance, require_input
+from geo.text import fold
 
 LAYER = "ports"
 SOURCE = "wpi"
@@ -194,7 +194,7 @@ def _distance_km(a: gpd.GeoSeries, b: gpd.GeoSeries) -> np.ndarray:
 
 
 def name_words(name: object) -> frozenset[str]:
-    """The distinctive words of a port name: folded (`geo.search.fold`), generic harbour words and 1-2 letters dropped."""
+    """The distinctive words of a port name: folded (`geo.text.fold`), generic harbour words and 1-2 letters dropped."""
     return frozenset(word for word in fold(str(name)).split() if len(word) > 2 and word not in GENERIC_WORDS)
 
 

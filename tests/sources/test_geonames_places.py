@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo import schema, search, settings
+from geo import schema, search, settings, text
 from geo.sources import MissingInputError, geonames_places
 
 
@@ -58,7 +58,7 @@ def test_athens_and_vienna_keep_the_names_people_type(places):
 
 def test_other_names_are_folded_latin_names_without_codes_or_romanised_scripts(places):
     names = pd.Series([name for names in places["other_names"] for name in names])
-    assert names.map(lambda name: name == search.fold(name)).all()  # folded: lower-case ASCII words
+    assert names.map(lambda name: name == text.fold(name)).all()  # folded: lower-case ASCII words
     dublin = set(_place(places, "Dublin", "IE")["other_names"])
     assert "baile atha cliath" in dublin
     assert "dou bai lin" not in dublin  # GeoNames' lower-case romanisation of the Chinese name
