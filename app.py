@@ -408,6 +408,23 @@ def policy_panel(controls: Controls) -> None:
     )
 
 
+@st.cache_resource
+def about_tables(layer: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(attributes, sources) of a layer: what each attribute means, and where the data comes from and how old it is."""
+    attributes = pd.DataFrame(get_layer(layer).describe()["attributes"])
+    return attributes, export.sources_frame(load_data()[layer], layer)
+
+
+def about_panel(controls: Controls) -> None:
+    """What each visible layer's attributes mean, where they come from and how old they are."""
+    for layer in controls.layers:
+        with st.expander(f"About the data: {get_layer(layer).title}"):
+            attributes, sources = about_tables(layer)
+            st.caption(get_layer(layer).description)
+            st.dataframe(sources, hide_index=True, key=f"about_sources_{layer}")
+            st.dataframe(attributes, hide_index=True, key=f"about_attributes_{layer}")
+
+
 def corridors_panel() -> None:
     """The nine 2024 European Transport Corridors and the entry ports of the public debate."""
     with st.expander("The nine 2024 European Transport Corridors"):
@@ -597,6 +614,7 @@ def main() -> None:
     stats_panel(controls)
     policy_panel(controls)
     corridors_panel()
+    about_panel(controls)
     if limited:
         st.caption("Downloads are paused for a moment: this shared dashboard limits how fast one visitor can act.")
     else:

@@ -237,6 +237,24 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_layers(args: argparse.Namespace) -> int:
+    import json
+
+    from geo.layers import get_layer, layer_names
+
+    described = [get_layer(name).describe() for name in (_split_values(args.layer) or layer_names())]
+    if args.json:
+        print(json.dumps(described, ensure_ascii=False, indent=2))
+        return 0
+    for layer in described:
+        print(f"{layer['name']}: {layer['title']} ({layer['geometry']}s). {layer['description']}")
+        for attribute in layer["attributes"]:
+            print(f"  {attribute['column']:<20} {attribute['label']}: {attribute['meaning']}")
+        for source, caveat in layer["caveats"].items():
+            print(f"  note on {source}: {caveat}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geo", description="Corridor Atlas: data, policies, maps and exports."
@@ -342,6 +360,17 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--store", help="store folder (default: store/)")
     importer.add_argument("--dry-run", action="store_true", help="read and summarise, store nothing")
     importer.set_defaults(handler=_cmd_import)
+
+    layer_list = commands.add_parser(
+        "layers",
+        help="list the map layers and what each attribute means",
+        description="Examples: python -m geo layers | python -m geo layers --layer rail --json",
+    )
+    layer_list.add_argument(
+        "--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate"
+    )
+    layer_list.add_argument("--json", action="store_true", help="print JSON instead of text")
+    layer_list.set_defaults(handler=_cmd_layers)
 
     from geo.render import BASEMAPS
 

@@ -471,6 +471,25 @@ def source_summary(frame: gpd.GeoDataFrame) -> list[dict]:
     return summary
 
 
+def sources_frame(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
+    """One row per source of a layer's features, for readers: features, licence, credit, how old, caveat."""
+    caveats = get_layer(layer).source_caveats
+    return pd.DataFrame(
+        [
+            {
+                "source": record["source"],
+                "features": record["features"],
+                "licence": record["licence"],
+                "credit": record["attribution"],
+                "data date": _range(record["source_date"]) if record["source_date"] else "not stated by the source",
+                "retrieved or built": _range(record["retrieved_at"]),
+                "note": caveats.get(record["source"], ""),
+            }
+            for record in source_summary(frame)
+        ]
+    )
+
+
 def licence_files(frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, Path]:
     """Licence texts in `datasets/licences/` that apply to the frames, by archive name.
 

@@ -172,6 +172,20 @@ class LayerSpec:
     def has_levels(self) -> bool:
         return bool(self.level_keys)
 
+    def describe(self) -> dict:
+        """What the layer is and what each attribute means, JSON-ready (`python -m geo layers`, the app)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "geometry": self.geometry,
+            "attributes": [
+                {"column": name, "label": column.label, "type": column.dtype, "meaning": column.description}
+                for name, column in self.all_columns().items()
+            ],
+            "caveats": dict(self.source_caveats),
+        }
+
 
 # -- reading attributes ---------------------------------------------------------------------------
 

@@ -133,3 +133,13 @@ def test_norway_gets_a_share_and_ferries_are_counted_apart():
     assert metric.value.endswith("%")
     rail = next(m for m in app.metric if m.label == "Railways")
     assert "rail ferries are counted apart" in rail.help and "Rail ferry km: " in rail.help
+
+
+def test_about_the_data_says_what_attributes_mean_where_they_come_from_and_how_old():
+    app = _run(layers="rail")
+    (expander,) = [e for e in app.expander if e.label == "About the data: Railways"]
+    sources, attributes = (frame.value for frame in expander.dataframe)
+    natural_earth = sources.set_index("source").loc["natural_earth"]
+    assert natural_earth["data date"] == "not stated by the source" and "older state" in natural_earth["note"]
+    meaning = attributes.set_index("column").loc["electrified", "meaning"]
+    assert "Natural Earth" in meaning and "older state" in meaning
