@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from geo import layers as layer_catalogue
 from geo import schema, settings, store
+from geo.errors import CatalogueError
 
 DocumentId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -109,10 +110,6 @@ NOT_ESTABLISHED = "not established"
 UNVERIFIED_ADDRESS = "official site, address not verified"
 # libyaml's safe loader when available (about 10x faster), else the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class CatalogueError(ValueError):
-    """The catalogue file is missing or malformed; the message names the entry and the field."""
 
 
 class _Model(BaseModel):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from geo.errors import SchemaError
+
 CRS = "EPSG:4326"
 
 LAYERS = ("ports", "rail", "roads")
@@ -84,10 +86,6 @@ GEOMETRY_TYPES: dict[str, frozenset[str]] = {
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
 REQUIRED_NON_NULL = ("id", "layer", "kind", "source", "licence", "attribution", "retrieved_at")
-
-
-class SchemaError(ValueError):
-    """A frame does not follow the feature schema; the message names layer, column and example ids."""
 
 
 @dataclass(frozen=True)

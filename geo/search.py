@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from geo import schema, store
+from geo.errors import SearchError
 
 # Letters NFKD leaves alone, spelled in ASCII.
 _SPELLED_OUT = str.maketrans(
@@ -77,10 +78,6 @@ _REASONS = {
     SCORE_WORD: "a word of the name starts with the query",
     SCORE_SUBSTRING: "name contains the query",
 }
-
-
-class SearchError(ValueError):
-    """The query cannot be searched (empty or too long); the message says what to type."""
 
 
 def strip_accents(text: str) -> str:

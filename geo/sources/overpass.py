@@ -31,6 +31,7 @@ import orjson
 import shapely
 
 from geo import schema, settings, store
+from geo.errors import OverpassError
 from geo.layers import Layer, get_layer
 from geo.sources import _http
 from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, file_area_key, normalise, provenance
@@ -41,10 +42,6 @@ _SAFE_TAG = re.compile(r"^[a-z0-9_:]+$")
 _OUTPUT = {"body": "out body;\n>;\nout skel qt;", "geom": "out geom qt;"}
 
 Progress = Callable[[int, int | None, str], None]
-
-
-class OverpassError(RuntimeError):
-    """The endpoint answered, but not with usable Overpass JSON (an error remark, HTML, truncated JSON)."""
 
 
 # --- input validation ------------------------------------------------------------------------------
