@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import (
+    areas,
     export,
     policies,
     policy_views,
@@ -270,7 +271,7 @@ def map_panel(controls: Controls, found: search.Result | None) -> None:
     if controls.countries is None:
         st.info("No country selected: the map and the statistics cover all of Europe.")
     document = document_on_map()
-    area = select.area_around(found.lon, found.lat) if found else None
+    area = areas.area_around(found.lon, found.lat) if found else None
     highlight = found.id if found and found.kind == "port" else None
     if found and found.kind == "place":
         st.caption(
@@ -521,7 +522,7 @@ def download_panel(controls: Controls) -> None:
         max_chars=MAX_BBOX_CHARS,
     )
     try:
-        bbox = select.parse_bbox(bbox_text) if bbox_text.strip() else None
+        bbox = areas.parse_bbox(bbox_text) if bbox_text.strip() else None
     except ValueError as exc:
         st.error(str(exc))
         return

@@ -39,7 +39,7 @@ import pandas as pd
 import shapely
 
 from geo import schema, settings, store
-from geo.select import validate_bbox
+from geo.areas import validate_bbox
 from geo.sources import _geometry
 
 LINE_LAYERS = ("rail", "roads")

@@ -719,12 +719,12 @@ def plan_request(
     (`geo.select.plan_view`); a coarser level is announced in the request's `notice`. `options` are
     further MapRequest fields (basemap, show_seed, ...).
     """
-    from geo import select
+    from geo import areas, select
 
-    codes = select.normalise_countries(countries) if countries is not None else None
+    codes = areas.normalise_countries(countries) if countries is not None else None
     area = bbox
     if area is None and codes and outlines is not None:
-        area = select.countries_bbox(outlines, codes)
+        area = areas.countries_bbox(outlines, codes)
     view = select.plan_view(loaded, layers, codes, bbox, extent=area)
     stored = [frame["id"] for frame in loaded.stored.values() if frame is not None]
     return MapRequest(
