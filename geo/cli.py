@@ -32,8 +32,8 @@ def _split_values(values: list[str] | None) -> list[str]:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from geo import export, store
+    from geo.areas import parse_bbox
     from geo.countries import resolve_country
-    from geo.select import parse_bbox
 
     selection = export.Selection(
         countries=tuple(dict.fromkeys(resolve_country(code) for code in _split_values(args.country))),
@@ -201,7 +201,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from geo import render, schema, seed_ports, select, store
+    from geo import areas, render, schema, seed_ports, select, store
     from geo.countries import load_countries, resolve_country
 
     layers = _split_values(args.layer) or list(schema.LAYERS)
@@ -209,7 +209,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         schema.columns(layer)  # SchemaError (a ValueError) names the known layers
     store.check_output(Path(args.out), args.force)
     countries = [resolve_country(name) for name in _split_values(args.country)] or None
-    bbox = select.parse_bbox(args.bbox) if args.bbox else None
+    bbox = areas.parse_bbox(args.bbox) if args.bbox else None
     try:
         request = render.plan_request(
             select.load_layers(layers),
