@@ -28,8 +28,10 @@ from geo import (
     settings,
     stats,
     store,
+    usecases,
 )
-from geo.countries import UnknownCountryError, load_countries, resolve_country
+from geo.countries import load_countries, resolve_country
+from geo.errors import AtlasError, UnknownCountryError
 
 MAP_HEIGHT_PX = 640
 # Typed input is short by nature; the caps keep hostile or accidental megabyte strings out.
@@ -439,8 +441,6 @@ def corridors_panel() -> None:
 @st.fragment  # its widgets rerun this panel only, not the map (issue 6)
 def osm_detail_panel(controls: Controls) -> None:
     """Load detailed OpenStreetMap data for one country or a bbox (local mode), and the age of stored detail."""
-    from geo.sources import overpass
-
     st.subheader("Detailed OpenStreetMap data")
     if "osm_fetch_message" in st.session_state:
         level, text = st.session_state.pop("osm_fetch_message")
@@ -464,17 +464,17 @@ def osm_detail_panel(controls: Controls) -> None:
                 bar.progress(done / total if total else 0.0, text=message)
 
             try:
-                result = overpass.fetch_area(
+                result = usecases.fetch_detail(
                     layer, bbox=bbox.strip() or None, country=None if bbox.strip() else one_country, progress=progress
                 )
-            except ValueError as exc:
+            except AtlasError as exc:
                 st.error(f"{exc}" if bbox.strip() or one_country else "Pick one country or type a bbox W,S,E,N.")
             else:
                 level = "success" if result.ok else ("warning" if result.origin == "stored" else "error")
                 st.session_state["osm_fetch_message"] = (level, result.message)
                 st.cache_resource.clear()  # the map and statistics now include the new detail
                 st.rerun()
-    status = overpass.stored_status()
+    status = usecases.stored_status()
     if not status:
         st.caption("No detailed OpenStreetMap data stored yet.")
     for row in status:
