@@ -884,7 +884,7 @@ def corridors(catalogue: Catalogue | None = None) -> tuple[Corridor, ...]:
 def port_corridors(locode: str, catalogue: Catalogue | None = None) -> list[PortCorridor]:
     """The 2024 corridors a port (UN/LOCODE, e.g. "NLRTM") lies on, verified ones first.
 
-    An empty list means no corridor is established for the port; see `port_corridor_status`.
+    An empty list means no corridor is established for the port (`NOT_ESTABLISHED`).
     """
     catalogue = catalogue or load_catalogue()
     code = locode.replace(" ", "").upper()
@@ -895,12 +895,6 @@ def port_corridors(locode: str, catalogue: Catalogue | None = None) -> list[Port
         if port.locode == code
     ]
     return sorted(found, key=lambda pc: _LINK_RANK[pc.status])
-
-
-def port_corridor_status(locode: str, catalogue: Catalogue | None = None) -> str:
-    """ "verified", "probable" or "not established": the surest corridor membership of a port."""
-    found = port_corridors(locode, catalogue)
-    return found[0].status if found else NOT_ESTABLISHED
 
 
 @dataclass(frozen=True)
