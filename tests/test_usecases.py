@@ -14,26 +14,14 @@ from geo.countries import load_countries
 from geo.errors import AtlasError, HostedModeError, InputError, UnknownCountryError
 from tests.fixtures.local_server import Reply, ScriptedServer
 from tests.fixtures.overpass_from_pbf import overpass_json
+from tests.osm_support import OSM_DIR, SANKT_POELTEN, SANKT_POELTEN_BBOX, fetch_options
 
-OSM_DIR = settings.SHARED_DATA_DIR / "osm"
-SANKT_POELTEN = OSM_DIR / "overpass_railways_sankt_poelten.json"
-SANKT_POELTEN_BBOX = "15.3,47.9,16.0,48.4"
 MONACO = OSM_DIR / "monaco-2020-02.osm.pbf"
 
 
 @pytest.fixture
 def options(tmp_path):
-    """Fast, isolated fetch options: tiny backoff, recorded sleeps, temporary cache and store."""
-    waits: list[float] = []
-    return {
-        "cache_dir": tmp_path / "cache",
-        "store_dir": tmp_path / "store",
-        "retries": 2,
-        "backoff_s": 0.001,
-        "sleep": waits.append,
-        "waits": waits,
-        "assign_country": False,
-    }
+    return fetch_options(tmp_path)
 
 
 def fetch(server: ScriptedServer, options: dict, layer: str = "rail", bbox: str = SANKT_POELTEN_BBOX, **extra):

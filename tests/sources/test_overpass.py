@@ -21,10 +21,7 @@ from geo.layers import get_layer
 from geo.sources import _http, osm_pbf, overpass
 from tests.fixtures.local_server import Reply, ScriptedServer
 from tests.fixtures.overpass_from_pbf import haversine_km, overpass_json
-
-OSM_DIR = settings.SHARED_DATA_DIR / "osm"
-SANKT_POELTEN = OSM_DIR / "overpass_railways_sankt_poelten.json"
-SANKT_POELTEN_BBOX = "15.3,47.9,16.0,48.4"
+from tests.osm_support import OSM_DIR, SANKT_POELTEN, SANKT_POELTEN_BBOX, fetch_options
 
 
 @functools.cache
@@ -36,20 +33,11 @@ def generated(pbf: str, layer: str, shape: str) -> tuple[bytes, dict]:
 
 @pytest.fixture
 def options(tmp_path):
-    """Fast, isolated fetch options: tiny backoff, recorded sleeps, temporary cache."""
-    waits: list[float] = []
-    return {
-        "cache_dir": tmp_path / "cache",
-        "retries": 2,
-        "backoff_s": 0.001,
-        "sleep": waits.append,
-        "waits": waits,
-        "assign_country": False,
-    }
+    return fetch_options(tmp_path)
 
 
 def fetch(server: ScriptedServer, options: dict, layer: str = "rail", bbox: str = SANKT_POELTEN_BBOX, **extra):
-    opts = {k: v for k, v in options.items() if k != "waits"}
+    opts = {k: v for k, v in options.items() if k not in ("waits", "store_dir")}  # a source stores nothing
     box = areas.parse_bbox(bbox)
     return overpass.fetch_layer(layer, box, endpoint=f"{server.url}/api/interpreter", **opts, **extra)
 
@@ -230,7 +218,7 @@ def test_timeout_is_retried_then_reported(options):
 
 def test_an_unknown_host_is_one_plain_sentence(options):
     """Offline, the name of the Overpass server cannot be looked up: say so, without library exceptions."""
-    opts = {key: value for key, value in options.items() if key != "waits"}
+    opts = {key: value for key, value in options.items() if key not in ("waits", "store_dir")}
     with pytest.raises(FetchError) as caught:
         overpass.fetch_layer(
             "rail", (15.6, 48.1, 15.7, 48.2), endpoint="http://overpass.invalid/api/interpreter", **opts
