@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import (
+    areas,
     export,
     policies,
     policy_views,
@@ -26,8 +27,10 @@ from geo import (
     settings,
     stats,
     store,
+    usecases,
 )
-from geo.countries import UnknownCountryError, load_countries, resolve_country
+from geo.countries import load_countries, resolve_country
+from geo.errors import AtlasError, UnknownCountryError
 from geo.layers import get_layer, layer_names
 
 MAP_HEIGHT_PX = 640
@@ -272,7 +275,7 @@ def map_panel(controls: Controls, found: search.Result | None) -> None:
     if controls.countries is None:
         st.info("No country selected: the map and the statistics cover all of Europe.")
     document = document_on_map()
-    area = select.area_around(found.lon, found.lat) if found else None
+    area = areas.area_around(found.lon, found.lat) if found else None
     highlight = found.id if found and found.kind == "port" else None
     if found and found.kind == "place":
         st.caption(
@@ -438,8 +441,6 @@ def corridors_panel() -> None:
 @st.fragment  # its widgets rerun this panel only, not the map (issue 6)
 def osm_detail_panel(controls: Controls) -> None:
     """Load detailed OpenStreetMap data for one country or a bbox (local mode), and the age of stored detail."""
-    from geo.sources import overpass
-
     st.subheader("Detailed OpenStreetMap data")
     if "osm_fetch_message" in st.session_state:
         level, text = st.session_state.pop("osm_fetch_message")
@@ -465,17 +466,17 @@ def osm_detail_panel(controls: Controls) -> None:
                 bar.progress(done / total if total else 0.0, text=message)
 
             try:
-                result = overpass.fetch_area(
+                result = usecases.fetch_detail(
                     layer, bbox=bbox.strip() or None, country=None if bbox.strip() else one_country, progress=progress
                 )
-            except ValueError as exc:
+            except AtlasError as exc:
                 st.error(f"{exc}" if bbox.strip() or one_country else "Pick one country or type a bbox W,S,E,N.")
             else:
                 level = "success" if result.ok else ("warning" if result.origin == "stored" else "error")
                 st.session_state["osm_fetch_message"] = (level, result.message)
                 st.cache_resource.clear()  # the map and statistics now include the new detail
                 st.rerun()
-    status = overpass.stored_status()
+    status = usecases.stored_status()
     if not status:
         st.caption("No detailed OpenStreetMap data stored yet.")
     for row in status:
@@ -523,7 +524,7 @@ def download_panel(controls: Controls) -> None:
         max_chars=MAX_BBOX_CHARS,
     )
     try:
-        bbox = select.parse_bbox(bbox_text) if bbox_text.strip() else None
+        bbox = areas.parse_bbox(bbox_text) if bbox_text.strip() else None
     except ValueError as exc:
         st.error(str(exc))
         return

@@ -23,12 +23,12 @@ from bench_export import machine, timed
 
 from geo import settings, store
 from geo.sources import (
-    build_time,
     geonames_places,
     gisco_ports,
     natural_earth_countries,
     natural_earth_rail,
     osm_roads_2021,
+    utc_timestamp,
     world_port_index,
 )
 
@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=settings.SHARED_DATA_DIR)
     data_dir = parser.parse_args().data_dir
-    stamp = build_time()
+    stamp = utc_timestamp()
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as out:
         out_dir = Path(out)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from bench_export import machine
 
-from geo import policies, policy_views, store
+from geo import policies, store
 
 
 def timed(step: str, features: int, run) -> tuple:
@@ -56,8 +56,6 @@ def main() -> None:
         frames["rail (OSM-like, synthetic)"] = osm_like_rail(args.synthetic)
     for name, frame in frames.items():
         step = timed(f"documents_for: {name}", len(frame), lambda f=frame: policies.documents_for(f, catalogue))
-        results.append((*step[:4], step[4].nunique()))
-        step = timed(f"policy_html: {name}", len(frame), lambda f=frame: policy_views.policy_html(f, catalogue))
         results.append((*step[:4], step[4].nunique()))
     rail = frames["rail"]
     results.append(

@@ -19,13 +19,13 @@ import geopandas as gpd
 from geo import levels, policies, schema, settings, store
 from geo.sources import (
     MissingInputError,
-    build_time,
     geonames_places,
     gisco_ports,
     natural_earth_countries,
     natural_earth_rail,
     osm_roads_2021,
     provenance,
+    utc_timestamp,
     world_port_index,
 )
 
@@ -93,7 +93,7 @@ def build_default(
     out_dir = Path(out_dir or settings.DATASETS_DIR)
     check_inputs(data_dir)
     started = time.monotonic()
-    retrieved_at = build_time()
+    retrieved_at = utc_timestamp()
     progress(f"building the embedded snapshot from {data_dir} into {out_dir}")
     progress("countries: Natural Earth 1:50m ...")
     country_table = with_provenance(natural_earth_countries.load_countries(data_dir), retrieved_at)

@@ -1,7 +1,9 @@
 """Command line: `python -m geo COMMAND ...`. Every command calls the same library functions as the app.
 
-Each command is a small function `_cmd_<name>(args) -> int`; errors a user can fix are printed
-as one clear line on stderr with exit code 2, never as a traceback.
+Each command is a small function `_cmd_<name>(args) -> int` that reads its options, calls
+`geo.usecases` (or the library function the app calls too) and prints the result. Options shared by
+several commands are declared once, as parent parsers. Errors a user can fix (`geo.errors.AtlasError`)
+are printed by `main` as one clear line on stderr with exit code 2, never as a traceback.
 """
 
 from __future__ import annotations
@@ -12,11 +14,8 @@ import sys
 from pathlib import Path
 
 from geo import __version__
+from geo.errors import AtlasError, InputError
 from geo.layers import layer_names
-
-
-class UserError(Exception):
-    """An error caused by the command's input; printed without a traceback."""
 
 
 def _cmd_build_default(args: argparse.Namespace) -> int:
@@ -26,35 +25,45 @@ def _cmd_build_default(args: argparse.Namespace) -> int:
     return 0
 
 
-def _split_values(values: list[str] | None) -> list[str]:
-    """Repeated and comma-separated option values as one list: ["PL,DE", "CZ"] -> ["PL", "DE", "CZ"]."""
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+def _names(value: str) -> list[str]:
+    """One option value, comma-separated, as a list: "PL, DE" -> ["PL", "DE"]."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class _LayerList(argparse.Action):
+    """--layer, repeated or comma-separated, as one list; an unknown layer stops the command while the
+    options are read (`schema.columns` raises SchemaError naming the known layers; `main` prints it)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from geo import schema
+
+        names = _names(values)
+        for name in names:
+            schema.columns(name)
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), *names])
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from geo import export, store
+    from geo import export
+    from geo.areas import parse_bbox
     from geo.countries import resolve_country
-    from geo.select import parse_bbox
 
     selection = export.Selection(
-        countries=tuple(dict.fromkeys(resolve_country(code) for code in _split_values(args.country))),
+        countries=tuple(dict.fromkeys(resolve_country(code) for code in args.country or ())),
         bbox=parse_bbox(args.bbox) if args.bbox is not None else None,
     )
     out = None if args.out is None else args.out if args.out == "-" else Path(args.out)
-    try:
-        result = export.export_layers(
-            _split_values(args.layer),
-            args.format,
-            out,
-            selection,
-            bundle_format=args.bundle_format,
-            with_stored=args.with_stored,
-            stdout=sys.stdout.buffer,
-            max_features=export.export_limit(),
-            overwrite=args.force,
-        )
-    except store.DatasetError as exc:
-        raise UserError(str(exc)) from exc
+    result = export.export_layers(
+        args.layer,
+        args.format,
+        out,
+        selection,
+        bundle_format=args.bundle_format,
+        with_stored=args.with_stored,
+        stdout=sys.stdout.buffer,
+        max_features=export.export_limit(),
+        overwrite=args.force,
+    )
     report = sys.stderr if out == "-" else sys.stdout
     for problem in result.warnings:
         print(f"warning: {problem}", file=sys.stderr)
@@ -62,40 +71,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _find_feature(feature_id: str):
-    """The feature `feature_id` from the embedded snapshot or the user's store (a one-row frame)."""
-    import geopandas as gpd
-
-    from geo import schema, store
-
-    if not schema.ID_PATTERN.match(feature_id):
-        raise UserError(f"feature ids look like 'gisco:NLRTM' or 'osm:way/123', got {feature_id[:80]!r}")
-    for layer in layer_names():
-        paths = [store.embedded_path(layer)] + [Path(r["path"]) for r in store.stored_areas(layer)]
-        for path in paths:
-            if path.exists():
-                frame = gpd.read_parquet(path, filters=[("id", "==", feature_id)])
-                if len(frame):
-                    return frame
-    raise UserError(f"no feature {feature_id!r} in the embedded data or your store; search by name in the app")
-
-
 def _cmd_policies(args: argparse.Namespace) -> int:
     import json
 
-    from geo import policy_views, store
-    from geo.countries import resolve_country
+    from geo import policy_views, usecases
 
     if args.feature and (args.layer or args.country):
-        raise UserError("--feature lists what applies to one feature; use it without --layer and --country")
-    try:
-        if args.feature:
-            report = policy_views.feature_report(_find_feature(args.feature))
-        else:
-            countries = [resolve_country(code) for code in _split_values(args.country)] or None
-            report = policy_views.selection_report(_split_values(args.layer) or None, countries)
-    except store.DatasetError as exc:
-        raise UserError(str(exc)) from exc
+        raise InputError("--feature lists what applies to one feature; use it without --layer and --country")
+    if args.feature:
+        report = usecases.feature_policies(args.feature)
+    else:
+        report = usecases.selection_policies(args.layer, args.country)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else policy_views.report_text(report))
     return 0
 
@@ -103,15 +89,12 @@ def _cmd_policies(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     import json
 
-    from geo import search, select, store
+    from geo import search, select
 
     if args.limit < 1:
-        raise UserError("--limit must be 1 or more")
-    query = search.clean_query(args.query)  # SearchError (a ValueError) says what to type
-    try:
-        index = search.default_index(select.load_layers(("ports",))["ports"])
-    except store.DatasetError as exc:
-        raise UserError(str(exc)) from exc
+        raise InputError("--limit must be 1 or more")
+    query = search.clean_query(args.query)  # SearchError says what to type
+    index = search.default_index(select.load_layers(("ports",))["ports"])
     for note in index.notes:
         print(f"warning: {note}", file=sys.stderr)
     decision = search.decide(index, query, limit=args.limit)
@@ -149,14 +132,13 @@ def _report_osm(result) -> None:
 
 
 def _cmd_fetch_overpass(args: argparse.Namespace) -> int:
-    from geo.sources import overpass
+    from geo import usecases
 
     if args.bbox is None and args.country is None:
-        raise UserError("give --bbox W,S,E,N (degrees) or --country CC")
-    layers = _split_values(args.layer)
+        raise InputError("give --bbox W,S,E,N (degrees) or --country CC")
     status = 0
-    for layer in layers:
-        result = overpass.fetch_area(
+    for layer in args.layer:
+        result = usecases.fetch_detail(
             layer,
             bbox=args.bbox,
             country=args.country,
@@ -171,65 +153,55 @@ def _cmd_fetch_overpass(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch_geofabrik(args: argparse.Namespace) -> int:
-    from geo.sources import _http, osm_pbf
+    from geo import usecases
 
-    try:
-        path = osm_pbf.download_region(args.region, args.dest, base_url=args.base_url, progress=_print_progress)
-    except _http.FetchError as exc:
-        raise UserError(str(exc)) from exc
+    path = usecases.download_extract(args.region, args.dest, base_url=args.base_url, progress=_print_progress)
     print(f"{path} ({path.stat().st_size / 1e6:.1f} MB); import it with: python -m geo import {path}")
     return 0
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from geo.sources import osm_pbf, overpass
+    from geo import usecases
 
-    path = Path(args.file)
-    layers = _split_values(args.layer) or list(layer_names())
-    if path.name.endswith(".pbf"):
-        results = osm_pbf.load(path, tuple(layers), progress=_print_progress)
-    elif path.suffix == ".json":
-        results = {layer: overpass.load_json(path, layer) for layer in layers}
-    else:
-        raise UserError(f"{path.name}: import reads .osm.pbf extracts and Overpass .json responses")
-    store_dir = Path(args.store) if args.store else None
-    for result in results.values():
-        if len(result.frame) and not args.dry_run:
-            result.stored_path = str(osm_pbf.save(result, store_dir))
+    results = usecases.import_file(
+        Path(args.file),
+        args.layer,
+        store_dir=Path(args.store) if args.store else None,
+        dry_run=args.dry_run,
+        progress=_print_progress,
+    )
+    for result in results:
         _report_osm(result)
     return 0
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from geo import render, schema, seed_ports, select, store
+    from geo import areas, render, seed_ports, select, store
     from geo.countries import load_countries, resolve_country
 
-    layers = _split_values(args.layer) or list(layer_names())
-    for layer in layers:
-        schema.columns(layer)  # SchemaError (a ValueError) names the known layers
+    layers = args.layer or list(layer_names())
     store.check_output(Path(args.out), args.force)
-    countries = [resolve_country(name) for name in _split_values(args.country)] or None
-    bbox = select.parse_bbox(args.bbox) if args.bbox else None
-    try:
-        request = render.plan_request(
-            select.load_layers(layers),
-            layers,
-            countries,
-            bbox,
-            outlines=load_countries(),
-            basemap=args.basemap,
-            seed_ports=seed_ports.load_seed_ports(),
-            show_seed=args.seed,
-            highlight=args.highlight,
-            assets="cdn",
-        )
-    except store.DatasetError as exc:
-        raise UserError(str(exc)) from exc
+    countries = [resolve_country(name) for name in args.country or ()] or None
+    bbox = areas.parse_bbox(args.bbox) if args.bbox else None
+    request = render.plan_request(
+        select.load_layers(layers),
+        layers,
+        countries,
+        bbox,
+        outlines=load_countries(),
+        basemap=args.basemap,
+        seed_ports=seed_ports.load_seed_ports(),
+        show_seed=args.seed,
+        highlight=args.highlight,
+        assets="cdn",
+    )
     page = render.render_html(request, inline_assets=not args.cdn)
     try:
         store.write_text_atomic(Path(args.out), page)
     except OSError as exc:
-        raise UserError(f"cannot write {args.out}: {exc.strerror or exc}; choose a folder you can write to") from exc
+        raise store.OutputError(
+            f"cannot write {args.out}: {exc.strerror or exc}; choose a folder you can write to"
+        ) from exc
     shown = ", ".join(f"{len(frame):,} {layer}" for layer, frame in request.frames.items())
     print(f"wrote {args.out} ({len(page.encode()) / 1e6:.2f} MB): {shown}")
     if request.notice:
@@ -240,9 +212,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
 def _cmd_layers(args: argparse.Namespace) -> int:
     import json
 
-    from geo.layers import get_layer, layer_names
+    from geo.layers import get_layer
 
-    described = [get_layer(name).describe() for name in (_split_values(args.layer) or layer_names())]
+    described = [get_layer(name).describe() for name in (args.layer or layer_names())]
     if args.json:
         print(json.dumps(described, ensure_ascii=False, indent=2))
         return 0
@@ -255,12 +227,44 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _option_parents() -> dict[str, argparse.ArgumentParser]:
+    """The options several commands share, each declared once, as parent parsers (`parents=[...]`).
+
+    `--layer` and `--country` may be repeated or comma-separated and arrive as one list.
+    """
+
+    def parent(*names: str, **options) -> argparse.ArgumentParser:
+        shared = argparse.ArgumentParser(add_help=False)
+        shared.add_argument(*names, **options)
+        return shared
+
+    layer_list = {"action": _LayerList, "metavar": "LAYER"}
+    return {
+        "layers": parent("--layer", required=True, help="ports, rail or roads; repeat or comma-separate", **layer_list),
+        "layers_or_all": parent(
+            "--layer", help="ports, rail or roads (default: all); repeat or comma-separate", **layer_list
+        ),
+        "countries": parent(
+            "--country",
+            action="extend",
+            type=_names,
+            metavar="COUNTRY",
+            help="ISO code or name; repeat or comma-separate",
+        ),
+        "bbox": parent("--bbox", help="W,S,E,N in degrees (EPSG:4326); write --bbox=-10,35,5,44 when it starts with -"),
+        "store": parent("--store", help="store folder (default: store/)"),
+        "force": parent("--force", action="store_true", help="replace the --out file if it exists"),
+        "json": parent("--json", action="store_true", help="print JSON instead of text"),
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geo", description="Corridor Atlas: data, policies, maps and exports."
     )
     parser.add_argument("--version", action="version", version=f"corridor-atlas {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    shared = _option_parents()
 
     build = commands.add_parser(
         "build-default", help="build the embedded Europe snapshot in datasets/ from ../shared/data"
@@ -273,13 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export",
+        parents=[shared["layers"], shared["countries"], shared["bbox"], shared["force"]],
         help="write layers, clipped by country or bbox, as GIS files with licence and attribution",
         description="Examples: python -m geo export --layer rail --country PL --format gpkg --out rail_pl.gpkg | "
         "python -m geo export --layer rail --layer roads --format bundle --bbox=-10,35,5,44 | "
-        "python -m geo export --layer ports --format geojson --out -",
-    )
-    export.add_argument(
-        "--layer", action="append", required=True, help="ports, rail or roads; repeat or comma-separate for a bundle"
+        "python -m geo export --layer ports --format geojson --out -. Several layers need --format bundle.",
     )
     export.add_argument("--format", default="gpkg", choices=[*FORMATS, BUNDLE], help="file format (default: gpkg)")
     export.add_argument(
@@ -288,39 +290,32 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(FORMATS),
         help="format of each layer inside a bundle (default: gpkg)",
     )
-    export.add_argument("--country", action="append", help="ISO code or name; repeat or comma-separate")
-    export.add_argument("--bbox", help="W,S,E,N in degrees (EPSG:4326); write --bbox=-10,35,5,44 when it starts with -")
     export.add_argument(
         "--out", help="file, existing folder, or - for standard output (geojson, csv, kml); default: a named file here"
     )
     export.add_argument("--with-stored", action="store_true", help="add the OSM detail you fetched or imported")
-    export.add_argument("--force", action="store_true", help="replace the --out file if it exists")
     export.set_defaults(handler=_cmd_export)
 
     policy = commands.add_parser(
         "policies",
+        parents=[shared["layers_or_all"], shared["countries"], shared["json"]],
         help="list the EU documents that apply to layers, countries or one feature",
         description="Examples: python -m geo policies --layer rail --country PL | "
         "python -m geo policies --feature gisco:NLRTM --json",
     )
-    policy.add_argument(
-        "--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate"
-    )
-    policy.add_argument("--country", action="append", help="ISO code or name; repeat or comma-separate")
     policy.add_argument("--feature", help="a feature id, e.g. gisco:NLRTM; lists what applies to that feature")
-    policy.add_argument("--json", action="store_true", help="print JSON instead of text")
     policy.set_defaults(handler=_cmd_policies)
 
     finder = commands.add_parser(
         "search",
+        parents=[shared["json"]],
         help="find ports and places by name, UN/LOCODE or feature id",
         description="Prints one clear answer (marked *), or the choices when the query is ambiguous or only "
-        "close; exit code 1 when nothing matches. Examples: python -m geo search Wien | "
-        "python -m geo search NLRTM --json | python -m geo search Frankfurt --limit 5. "
+        "close; exit code 1 when nothing matches. With --json, the decision and the results. Examples: "
+        "python -m geo search Wien | python -m geo search NLRTM --json | python -m geo search Frankfurt --limit 5. "
         "Places: GeoNames (geonames.org), CC BY 4.0.",
     )
     finder.add_argument("query", help="a port or place name (any spelling GeoNames knows), a UN/LOCODE or an id")
-    finder.add_argument("--json", action="store_true", help="print the decision and the results as JSON")
     finder.add_argument("--limit", type=int, default=10, help="most results to list (default: 10)")
     finder.set_defaults(handler=_cmd_search)
 
@@ -328,14 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     sources = fetch.add_subparsers(dest="source", required=True, metavar="SOURCE")
     over = sources.add_parser(
         "overpass",
+        parents=[shared["layers"], shared["bbox"], shared["store"]],
         help="fetch a layer for a bbox or a country from an Overpass API endpoint",
         description="Example: python -m geo fetch overpass --layer rail --bbox=15.3,47.9,16.0,48.4",
     )
-    over.add_argument("--layer", action="append", required=True, help="ports, rail or roads; repeat or comma-separate")
-    over.add_argument("--bbox", help="W,S,E,N in degrees; write --bbox=-10,35,-9,36 when it starts with -")
+    # One country, not a list: its box is what is fetched.
     over.add_argument("--country", help="ISO code or name: fetch its bbox (with --bbox: their overlap)")
     over.add_argument("--endpoint", help="Overpass API URL (default: $CORRIDOR_ATLAS_OVERPASS_URL or overpass-api.de)")
-    over.add_argument("--store", help="store folder (default: store/)")
     over.add_argument("--no-cache", action="store_true", help="ignore cached responses")
     over.set_defaults(handler=_cmd_fetch_overpass)
     geofabrik = sources.add_parser(
@@ -350,14 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     importer = commands.add_parser(
         "import",
+        parents=[shared["layers_or_all"], shared["store"]],
         help="import an .osm.pbf extract or a saved Overpass .json response into your store",
         description="Example: python -m geo import monaco-latest.osm.pbf --layer rail --layer ports",
     )
     importer.add_argument("file", help=".osm.pbf or Overpass .json file")
-    importer.add_argument(
-        "--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate"
-    )
-    importer.add_argument("--store", help="store folder (default: store/)")
     importer.add_argument("--dry-run", action="store_true", help="read and summarise, store nothing")
     importer.set_defaults(handler=_cmd_import)
 
@@ -365,47 +356,42 @@ def build_parser() -> argparse.ArgumentParser:
         "layers",
         help="list the map layers and what each attribute means",
         description="Examples: python -m geo layers | python -m geo layers --layer rail --json",
+        parents=[shared["layers_or_all"], shared["json"]],
     )
-    layer_list.add_argument(
-        "--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate"
-    )
-    layer_list.add_argument("--json", action="store_true", help="print JSON instead of text")
     layer_list.set_defaults(handler=_cmd_layers)
 
     from geo.render import BASEMAPS
 
     render = commands.add_parser(
         "render",
+        parents=[shared["layers_or_all"], shared["countries"], shared["bbox"], shared["force"]],
         help="write the map as a standalone HTML page (works offline: Leaflet is embedded)",
         description="Examples: python -m geo render --out map.html | "
         "python -m geo render --out pl.html --layer rail,ports --country PL --basemap osm",
     )
     render.add_argument("--out", required=True, help="HTML file to write")
-    render.add_argument(
-        "--layer", action="append", help="ports, rail or roads (default: all); repeat or comma-separate"
-    )
-    render.add_argument("--country", action="append", help="ISO code or name; repeat or comma-separate")
-    render.add_argument("--bbox", help="W,S,E,N in degrees (EPSG:4326); write --bbox=-10,35,5,44 when it starts with -")
     render.add_argument("--basemap", default="outlines", choices=BASEMAPS, help="initial basemap (default: outlines)")
     render.add_argument("--seed", action="store_true", help="show the debate entry ports")
     render.add_argument("--highlight", help="a feature id to zoom to and open, e.g. gisco:PLGDN")
     render.add_argument("--cdn", action="store_true", help="link Leaflet from its CDN instead of embedding it")
-    render.add_argument("--force", action="store_true", help="replace the --out file if it exists")
     render.set_defaults(handler=_cmd_render)
 
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the CLI; returns the process exit code.
+
+    Errors a user can fix (`AtlasError`, also a bad setting found while the commands load) and OS
+    errors (a file that cannot be read or written) are printed as one line, exit code 2.
+    """
     try:
+        args = build_parser().parse_args(argv)
         return args.handler(args)
     except BrokenPipeError:
         # The reader of standard output stopped early (e.g. `| head`); silence the final flush too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (UserError, ValueError, LookupError, OSError) as exc:
+    except (AtlasError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

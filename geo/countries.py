@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo import schema, store
+from geo.errors import UnknownCountryError
 
 # Codes used by EU institutions (Eurostat, GISCO) that differ from ISO 3166-1.
 EU_CODE_ALIASES = {"EL": "GR", "UK": "GB"}
@@ -38,10 +39,6 @@ NAME_ALIASES = {
 }
 # Equal-area projection for Europe (metres), used for nearest-country distances.
 EUROPE_LAEA = "EPSG:3035"
-
-
-class UnknownCountryError(ValueError):
-    """A country name or code could not be resolved to an ISO 3166-1 alpha-2 code."""
 
 
 def countries_path() -> Path:

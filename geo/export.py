@@ -36,6 +36,7 @@ import pyogrio
 import shapely
 
 from geo import __version__, schema, settings, store
+from geo.errors import ExportError
 from geo.layers import get_layer
 from geo.select import load_layers, select
 
@@ -62,10 +63,6 @@ ODBL_TEXT_FILE = "ODbL-1.0.txt"
 _FORMULA_START = re.compile(r"[=+\-@\t\r]")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
-
-
-class ExportError(ValueError):
-    """An export cannot be made as asked (empty selection, unknown format, too many features...)."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ sources, levels of detail, map, legend, popups, statistics, exports and policy r
 the browser receives its part as configuration. Adding a layer means adding one `LayerSpec` to
 `LAYERS` (or calling `register`).
 
-This module is the bottom of the package: it imports nothing from `geo`.
+This module is the bottom of the package: it imports only `geo.errors`.
 Geometry is EPSG:4326 (lon/lat degrees); lengths are kilometres, depths metres.
 """
 
@@ -21,6 +21,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from geo.errors import UnknownLayerError
 
 GeometryKind = Literal["point", "line"]
 
@@ -500,10 +502,6 @@ ROADS = LayerSpec(
 # Every layer, in the order controls and exports list them. Read it through `layer_names()`
 # and `get_layer()` at call time, so a layer registered later is seen everywhere.
 LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (PORTS, RAIL, ROADS)}
-
-
-class UnknownLayerError(ValueError):
-    """A layer name that no specification defines; the message lists the known layers."""
 
 
 def get_layer(name: str) -> LayerSpec:

@@ -35,6 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from geo import settings, store
+from geo.errors import CatalogueError
 from geo.layers import get_layer, layer_names
 
 DocumentId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
@@ -109,10 +110,6 @@ NOT_ESTABLISHED = "not established"
 UNVERIFIED_ADDRESS = "official site, address not verified"
 # libyaml's safe loader when available (about 10x faster), else the pure-Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class CatalogueError(ValueError):
-    """The catalogue file is missing or malformed; the message names the entry and the field."""
 
 
 class _Model(BaseModel):
@@ -897,7 +894,7 @@ def corridors(catalogue: Catalogue | None = None) -> tuple[Corridor, ...]:
 def port_corridors(locode: str, catalogue: Catalogue | None = None) -> list[PortCorridor]:
     """The 2024 corridors a port (UN/LOCODE, e.g. "NLRTM") lies on, verified ones first.
 
-    An empty list means no corridor is established for the port; see `port_corridor_status`.
+    An empty list means no corridor is established for the port (`NOT_ESTABLISHED`).
     """
     catalogue = catalogue or load_catalogue()
     code = locode.replace(" ", "").upper()
@@ -908,12 +905,6 @@ def port_corridors(locode: str, catalogue: Catalogue | None = None) -> list[Port
         if port.locode == code
     ]
     return sorted(found, key=lambda pc: _LINK_RANK[pc.status])
-
-
-def port_corridor_status(locode: str, catalogue: Catalogue | None = None) -> str:
-    """ "verified", "probable" or "not established": the surest corridor membership of a port."""
-    found = port_corridors(locode, catalogue)
-    return found[0].status if found else NOT_ESTABLISHED
 
 
 @dataclass(frozen=True)

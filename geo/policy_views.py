@@ -1,12 +1,13 @@
-"""Policy catalogue output: JSON records, popup HTML, tables for the app and text for the CLI.
+"""Policy catalogue output: JSON records (also what the map's popups show), tables for the app and text
+for the CLI.
 
-Built on `geo.policies` (catalogue, matching, corridors). All catalogue text that reaches HTML
-goes through `html.escape`; tables are plain data for `st.dataframe`, which does not render HTML.
+Built on `geo.policies` (catalogue, matching, corridors). What the reference could not verify is worded
+by the functions here only (`applies_text`, `with_unverified_flag`, `certainty_text`, `status_text`),
+wherever it is shown. Tables are plain data for `st.dataframe`, which does not render HTML.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -21,11 +22,9 @@ from geo.policies import (
     UNVERIFIED_ADDRESS,
     Catalogue,
     Document,
-    Link,
     documents_for_selection,
     entry_ports,
     features_for_document,
-    link_patterns,
     links_for,
     load_catalogue,
     port_corridors,
@@ -103,38 +102,6 @@ def documents_table(catalogue: Catalogue | None = None) -> dict[str, dict]:
     return {doc_id: document_record(doc, catalogue) for doc_id, doc in catalogue.documents.items()}
 
 
-def links_html(links: Sequence[Link], catalogue: Catalogue | None = None, limit: int = 8) -> str:
-    """An HTML list of documents for a feature popup: escaped titles, official `<a href>` links.
-
-    Shows up to `limit` documents, then a count of the rest. All catalogue text is escaped.
-    """
-    catalogue = catalogue or load_catalogue()
-    if not links:
-        return '<div class="ca-docs"><em>No document in the policy catalogue is linked to this feature.</em></div>'
-    items = []
-    for link in links[:limit]:
-        record = document_record(catalogue.document(link.document), catalogue)
-        title = html.escape(record["short_title"])
-        url = record["url"] or record["unverified_url"]
-        if url:
-            title = (
-                f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer" '
-                f'title="{html.escape(record["address"], quote=True)}">{title}</a>'
-            )
-        status = with_unverified_flag(record["status_label"], record["status_unverified"])
-        if record["certainty"] == "news_only":
-            status = f"{status}, news reports only"
-        match = f"{applies_text(link.certainty, link.basis)}; {record['address']}"
-        items.append(
-            f"<li>{title} <small>({html.escape(status)})</small>"
-            f"<br><small>{html.escape(match)}</small>"
-            f'<br><small title="why">{html.escape(link.reason)}</small></li>'
-        )
-    rest = len(links) - limit
-    more = f"<li><small>and {rest} more in the policy panel</small></li>" if rest > 0 else ""
-    return f'<div class="ca-docs"><b>Policy documents</b><ul>{"".join(items)}{more}</ul></div>'
-
-
 # --------------------------------------------------------------------------- reports (CLI, JSON)
 
 
@@ -203,10 +170,7 @@ def report_text(report: dict) -> str:
         )
         lines.append(f"2024 corridors: {text}")
     for record in records:
-        flags = [with_unverified_flag(record["status_label"], record["status_unverified"])]
-        if record["certainty"] != "verified":
-            flags.append(f"reference: {record['certainty']}")
-        lines.append(f"- {record['id']}: {record['short_title']} [{', '.join(flags)}]")
+        lines.append(f"- {record['id']}: {record['short_title']} [{status_text(record)}]")
         if "applies" in record:
             lines.append(f"    {record['applies']}; why: {record['reason']}")
         url = record["url"] or record["unverified_url"]
@@ -215,17 +179,6 @@ def report_text(report: dict) -> str:
 
 
 # --------------------------------------------------------------------------- per-feature popups and app tables
-
-
-def policy_html(frame: pd.DataFrame, catalogue: Catalogue | None = None, limit: int = 8) -> pd.Series:
-    """Per feature of `frame`, the escaped HTML list of its documents (see `links_html`) for popups.
-
-    The HTML is built once per distinct link list, so this stays fast on large layers.
-    """
-    catalogue = catalogue or load_catalogue()
-    patterns, inverse = link_patterns(frame, catalogue)
-    markup = np.array([links_html(links, catalogue, limit) for links in patterns], dtype=object)
-    return pd.Series(markup[inverse] if len(patterns) else [], index=frame.index, dtype="object")
 
 
 def document_view(
@@ -268,6 +221,19 @@ def with_unverified_flag(value: str | None, unverified: bool) -> str | None:
     return f"{value} (unverified)" if value and unverified else value
 
 
+def certainty_text(certainty: str) -> str:
+    """How far the reference verified a document, in words: "verified", "partly verified", "news reports only"."""
+    return _CERTAINTY_LABELS[certainty]
+
+
+def status_text(record: Mapping) -> str:
+    """A document record's status as every view shows it: flagged "(unverified)" when the reference could
+    not verify it, followed by how far the document is verified unless it is fully, e.g. "in force",
+    "in force, partly verified", "completed (unverified), news reports only"."""
+    status = with_unverified_flag(record["status_label"], record["status_unverified"])
+    return status if record["certainty"] == "verified" else f"{status}, {certainty_text(record['certainty'])}"
+
+
 def dated(record: Mapping) -> str | None:
     """A document record's main date with its kind, e.g. "adopted 2024-06-13", "announced 2024-01-18 (unverified)"."""
     if not record["date"]:
@@ -294,7 +260,7 @@ def documents_frame(documents: Sequence[Document], catalogue: Catalogue | None =
                 "date": dated(record),
                 "status": with_unverified_flag(record["status_label"], record["status_unverified"]),
                 "modes": ", ".join(m.replace("_", " ") for m in doc.modes),
-                "facts": _CERTAINTY_LABELS[doc.certainty]
+                "facts": certainty_text(doc.certainty)
                 + (f"; unverified: {', '.join(doc.unverified)}" if doc.unverified else ""),
                 "address": record["address"],
                 "official text": record["url"],

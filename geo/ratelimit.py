@@ -12,14 +12,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 
 from geo import settings
-
-
-class RateLimitExceeded(RuntimeError):
-    """Raised when a visitor has used up its allowance; `retry_after_s` says when to try again."""
-
-    def __init__(self, retry_after_s: float):
-        super().__init__(f"Too many requests: please wait {retry_after_s:.0f} s and try again.")
-        self.retry_after_s = retry_after_s
+from geo.errors import RateLimitExceeded
 
 
 class SlidingWindowLimiter:

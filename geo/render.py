@@ -33,7 +33,7 @@ import shapely
 from branca.element import Element
 from folium.template import Template
 
-from geo import levels, policies, policy_views, schema, select, settings, view, wire
+from geo import areas, levels, policies, policy_views, schema, settings, view, wire
 from geo.layers import COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
 from geo.wire import script_json
 
@@ -565,10 +565,10 @@ def plan_request(
     (`geo.view.plan_view`); a coarser level is announced in the request's `notice`. `options` are
     further MapRequest fields (basemap, show_seed, ...).
     """
-    codes = select.normalise_countries(countries) if countries is not None else None
+    codes = areas.normalise_countries(countries) if countries is not None else None
     area = bbox
     if area is None and codes and outlines is not None:
-        area = select.countries_bbox(outlines, codes)
+        area = areas.countries_bbox(outlines, codes)
     planned = view.plan_view(loaded, layers, codes, bbox, extent=area)
     stored = [frame["id"] for frame in loaded.stored.values() if frame is not None]
     return MapRequest(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from geo.errors import SchemaError
 from geo.layers import get_layer
 
 CRS = "EPSG:4326"
@@ -22,10 +23,6 @@ CRS = "EPSG:4326"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
 REQUIRED_NON_NULL = ("id", "layer", "kind", "source", "licence", "attribution", "retrieved_at")
-
-
-class SchemaError(ValueError):
-    """A frame does not follow the feature schema; the message names layer, column and example ids."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geo import schema, store
+from geo.errors import SearchError
 from geo.text import fold
 
 _LOCODE = re.compile(r"^[A-Za-z]{2}\s?[A-Za-z2-9]{3}$")
@@ -72,10 +73,6 @@ _REASONS = {
     SCORE_WORD: "a word of the name starts with the query",
     SCORE_SUBSTRING: "name contains the query",
 }
-
-
-class SearchError(ValueError):
-    """The query cannot be searched (empty or too long); the message says what to type."""
 
 
 @dataclass(frozen=True)

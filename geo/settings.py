@@ -1,13 +1,38 @@
 """Every setting of Corridor Atlas, in one place.
 
 Each value can be overridden by an environment variable named in its comment, so the
-hosted dashboard, CI and a local user can differ without code changes.
+hosted dashboard, CI and a local user can differ without code changes. Values from the
+environment are checked here, at import: a bad one stops the program with one error naming the
+variable (`geo.errors.SettingsError`). The settings are plain module attributes, read by every
+function when it runs, so a program (or a test) may change them at run time:
+`settings.HTTP_RETRIES = 0` applies to the next request.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from geo.errors import SettingsError
+
+
+def _choice(variable: str, default: str, choices: tuple[str, ...]) -> str:
+    """The value of environment `variable` (or `default`), which must be one of `choices`."""
+    value = os.environ.get(variable, default)
+    if value not in choices:
+        allowed = " or ".join(f'"{choice}"' for choice in choices)
+        raise SettingsError(f"{variable} must be {allowed}, got {value[:40]!r}; set it to one of them or unset it")
+    return value
+
+
+def _url(variable: str, default: str) -> str:
+    """The value of environment `variable` (or `default`), which must be an http(s) URL."""
+    value = os.environ.get(variable, default)
+    if not re.match(r"^https?://[^\s/]+\S*$", value):
+        raise SettingsError(f"{variable} must be an http(s) URL, got {value[:80]!r}; correct it or unset it")
+    return value
+
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -18,14 +43,15 @@ DATASETS_DIR = Path(os.environ.get("CORRIDOR_ATLAS_DATASETS", REPO_DIR / "datase
 SHARED_DATA_DIR = Path(os.environ.get("CORRIDOR_ATLAS_SHARED_DATA", REPO_DIR.parent / "shared" / "data"))
 # Where fetched and imported detail is stored (GeoParquet + a JSON metadata record per area).
 STORE_DIR = Path(os.environ.get("CORRIDOR_ATLAS_STORE", REPO_DIR / "store"))
-# HTTP response cache for live sources.
-CACHE_DIR = Path(os.environ.get("CORRIDOR_ATLAS_CACHE", STORE_DIR / "http-cache"))
+# HTTP response cache for live sources. None (CORRIDOR_ATLAS_CACHE unset): the `http-cache` folder of
+# the store in use, so a store named with `--store DIR` holds its own cache (see `cache_dir`).
+CACHE_DIR: Path | None = Path(os.environ["CORRIDOR_ATLAS_CACHE"]) if os.environ.get("CORRIDOR_ATLAS_CACHE") else None
 
 # "local" lets the user fetch live data; "hosted" serves only the prebuilt store and applies limits.
-MODE = os.environ.get("CORRIDOR_ATLAS_MODE", "local")
+MODE = _choice("CORRIDOR_ATLAS_MODE", "local", ("local", "hosted"))
 
-OVERPASS_URL = os.environ.get("CORRIDOR_ATLAS_OVERPASS_URL", "https://overpass-api.de/api/interpreter")
-GEOFABRIK_URL = os.environ.get("CORRIDOR_ATLAS_GEOFABRIK_URL", "https://download.geofabrik.de")
+OVERPASS_URL = _url("CORRIDOR_ATLAS_OVERPASS_URL", "https://overpass-api.de/api/interpreter")
+GEOFABRIK_URL = _url("CORRIDOR_ATLAS_GEOFABRIK_URL", "https://download.geofabrik.de")
 USER_AGENT = "CorridorAtlas/0.1 (+https://github.com/corridor-atlas/corridor-atlas)"
 OVERPASS_TIMEOUT_S = 180
 OVERPASS_MAXSIZE_BYTES = 512 * 1024 * 1024
@@ -55,3 +81,10 @@ LEAFLET_VERSION = "1.9.4"
 LEAFLET_APP_URL = "/app/static/vendor/leaflet/"
 LEAFLET_CDN_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/"
 LEAFLET_VENDOR_DIR = REPO_DIR / "static" / "vendor" / "leaflet"
+
+
+def cache_dir(store_dir: Path | None = None) -> Path:
+    """The HTTP cache folder: `CACHE_DIR` when set, else `<store_dir or STORE_DIR>/http-cache`."""
+    if CACHE_DIR is not None:
+        return Path(CACHE_DIR)
+    return Path(store_dir or STORE_DIR) / "http-cache"

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from geo import schema, settings
+from geo.errors import DatasetError, OutputError
 from geo.layers import layer_names
 
 BUILD_COMMAND = "python -m geo build-default"
@@ -35,14 +36,6 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 _NEW_FILE_MODE = 0o666 & ~_UMASK
 _AREA_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
-
-
-class DatasetError(RuntimeError):
-    """A dataset file is missing or unreadable; the message says how to fix it."""
-
-
-class OutputError(ValueError):
-    """A file cannot be written where the user asked; the message says why and what to do."""
 
 
 def check_output(path: Path, overwrite: bool) -> None:

@@ -21,8 +21,9 @@ import geopandas as gpd
 import shapely
 
 from geo import levels, settings, wire
+from geo.areas import normalise_countries, validate_bbox
 from geo.layers import get_layer
-from geo.select import Layers, merge_stored, normalise_countries, select, validate_bbox
+from geo.select import Layers, merge_stored, select
 
 # Largest map page we send to a browser, in bytes (the goal of issue 6; see benchmarks/README.md).
 PAGE_BUDGET_BYTES = 3_000_000

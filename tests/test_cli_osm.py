@@ -45,3 +45,14 @@ def test_bad_input_exits_2_before_any_request(tmp_path, capsys):
     assert code == 2 and "inverted" in capsys.readouterr().err
     assert server.requests == []
     assert cli.main(["import", str(tmp_path / "notes.txt")]) == 2
+
+
+def test_fetch_keeps_its_http_cache_in_the_store_it_is_given(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(settings, "CACHE_DIR", None)  # CORRIDOR_ATLAS_CACHE unset
+    monkeypatch.setattr(settings, "STORE_DIR", tmp_path / "default-store")
+    body = (OSM_DIR / "overpass_railways_sankt_poelten.json").read_bytes()
+    with ScriptedServer([Reply(body=body)]) as server:
+        args = ["fetch", "overpass", "--layer", "rail", "--bbox", "15.3,47.9,16.0,48.4", "--endpoint", server.url]
+        assert cli.main([*args, "--store", str(tmp_path / "mine")]) == 0
+    assert list((tmp_path / "mine" / "http-cache" / "overpass").glob("*.body"))
+    assert not (tmp_path / "default-store").exists()

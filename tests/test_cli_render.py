@@ -54,11 +54,18 @@ def test_render_below_a_file_is_one_plain_sentence(tmp_path, capsys):
     assert "is a file, not a folder" in err and "Errno" not in err and blocker.read_text() == "mine"
 
 
-@pytest.mark.parametrize("command", ["export", "render", "policies", "import"])
+@pytest.mark.parametrize("command", ["export", "render", "policies", "import", "fetch"])
 def test_every_command_takes_layers_the_same_way(command):
     from geo.cli import build_parser
 
     parser = build_parser()
-    args = {"export": ["--out", "x"], "render": ["--out", "x"], "policies": [], "import": ["x.pbf"]}[command]
-    parsed = parser.parse_args([command, *args, "--layer", "rail,ports", "--layer", "roads"])
-    assert parsed.layer == ["rail,ports", "roads"]
+    args = {"export": ["--out", "x"], "render": ["--out", "x"], "policies": [], "import": ["x.pbf"]}.get(command, [])
+    command = ["fetch", "overpass"] if command == "fetch" else [command]
+    parsed = parser.parse_args([*command, *args, "--layer", "rail, ports", "--layer", "roads"])
+    assert parsed.layer == ["rail", "ports", "roads"]
+
+
+@pytest.mark.parametrize("command", [["export"], ["render", "--out", "x"], ["policies"], ["fetch", "overpass"]])
+def test_an_unknown_layer_is_one_line_for_every_command(command, capsys):
+    assert main([*command, "--layer", "rail,canals"]) == 2
+    assert capsys.readouterr().err == "error: unknown layer 'canals'; choose one of: ports, rail, roads\n"

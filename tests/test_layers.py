@@ -13,6 +13,7 @@ import pytest
 import shapely
 
 from geo import cli, export, layers, levels, policies, render, schema, stats, store
+from geo.errors import UnknownLayerError
 from geo.layers import Column, LayerSpec, LineStyle, PointStyle, Statistic
 from tests.map_support import PROVENANCE
 
@@ -153,7 +154,7 @@ def test_every_real_column_says_what_it_means():
 
 
 def test_unknown_layers_are_refused_with_the_known_names():
-    with pytest.raises(layers.UnknownLayerError, match="choose one of: ports, rail, roads"):
+    with pytest.raises(UnknownLayerError, match="choose one of: ports, rail, roads"):
         layers.get_layer("trains")
     with pytest.raises(ValueError):
         store.area_path("trains", "osm", "x")

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from geo import policies, settings, store
-from geo.layers import UnknownLayerError, layer_names
+from geo.errors import UnknownLayerError
+from geo.layers import layer_names
 from tests.policy_support import CATALOGUE_PATH, OFFICIAL_HOSTS, document_entry, read_raw_catalogue, write_variant
 
 REFERENCE_PATH = settings.SHARED_DATA_DIR.parent / "reference" / "policies.yaml"
@@ -406,7 +407,7 @@ def test_bergen_shows_no_ten_t_status_it_does_not_have(catalogue, ports):
     linked = set(policies.documents_for(bergen, catalogue).iloc[0])
     assert not linked & {"tent-2024", "tent-2013", "ports-2017", "cef-2021"}
     assert not any(doc_id.startswith("etc-") for doc_id in linked)
-    assert policies.port_corridor_status("NOBGO", catalogue) == policies.NOT_ESTABLISHED
+    assert policies.port_corridors("NOBGO", catalogue) == []  # no corridor established
 
 
 MARITIME_ONLY = ("ports-2017", "mos-ems-dip-2020")

@@ -1,16 +1,11 @@
-"""Policy output: popup HTML (escaped, official links), app tables, reports."""
+"""Policy output: document records, the wording of what is unverified, app tables, reports."""
 
 from __future__ import annotations
-
-import html
-import re
-from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
 
 from geo import policies, policy_views, store
-from tests.policy_support import OFFICIAL_HOSTS, document_entry, read_raw_catalogue, write_variant
 
 
 @pytest.fixture(scope="module")
@@ -21,50 +16,6 @@ def catalogue() -> policies.Catalogue:
 @pytest.fixture(scope="module")
 def ports() -> pd.DataFrame:
     return store.read_embedded("ports")
-
-
-def test_popup_links_are_anchors_with_official_urls(catalogue, ports):
-    rotterdam = ports[ports["id"] == "gisco:NLRTM"]
-    markup = policy_views.policy_html(rotterdam, catalogue).iloc[0]
-    hrefs = [html.unescape(h) for h in re.findall(r'<a href="([^"]+)"', markup)]
-    assert hrefs
-    assert all(urlsplit(h).hostname in OFFICIAL_HOSTS for h in hrefs)
-    assert "https://eur-lex.europa.eu/eli/reg/2024/1679/oj" in hrefs
-    assert 'rel="noopener noreferrer"' in markup
-
-
-def test_documents_without_a_verified_address_are_not_links(catalogue):
-    links = [policies.Link("milmob-report-2025", 50, "verified", "country", "r")]
-    markup = policy_views.links_html(links, catalogue)
-    assert "<a " not in markup and "Second progress report" in markup
-
-
-def test_catalogue_text_is_escaped_in_html(tmp_path):
-    hostile = '<script>alert("x")</script>'
-
-    def poison(data):
-        document_entry(data, "ports-2017")["short_title"] = hostile
-        data["rules"][2]["reason"] = '<img src=x onerror="alert(1)">'
-
-    catalogue = policies.load_catalogue(write_variant(tmp_path, read_raw_catalogue(), poison))
-    frame = pd.DataFrame(
-        {"id": ["t:1"], "layer": ["ports"], "country": ["NL"], "ten_t_code": [5], "locode": [None], "tags": ["{}"]}
-    )
-    markup = policy_views.policy_html(frame, catalogue, limit=50).iloc[0]
-    assert "<script>" not in markup and "<img" not in markup
-    assert html.escape(hostile) in markup
-
-
-def test_popup_html_lists_at_most_limit_documents(catalogue, ports):
-    rotterdam = ports[ports["id"] == "gisco:NLRTM"]
-    markup = policy_views.policy_html(rotterdam, catalogue, limit=3).iloc[0]
-    assert markup.count("<li>") == 4  # three documents and the "and N more" line
-    assert "more in the policy panel" in markup
-
-
-def test_features_with_no_documents_say_so(catalogue):
-    frame = pd.DataFrame({"id": ["t:1"], "layer": ["rail"], "country": ["US"], "tags": ["{}"]})
-    assert "No document" in policy_views.policy_html(frame, catalogue).iloc[0]
 
 
 def test_filter_documents_by_mode_and_status(catalogue):
@@ -128,9 +79,8 @@ def test_inferred_addresses_are_flagged_in_popups_and_kept_out_of_the_official_u
     record = policy_views.document_record(catalogue.document("milmob-join-2017"), catalogue)
     assert record["url"] is None
     assert record["unverified_url"] == "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:52017JC0041"
-    markup = policy_views.links_html([policies.Link("milmob-join-2017", 10, "verified", "country", "r")], catalogue)
-    assert "applies: verified, by country; official site, address not verified" in markup
-    assert record["address"] == policies.UNVERIFIED_ADDRESS
+    assert record["address"] == policies.UNVERIFIED_ADDRESS == "official site, address not verified"
+    assert policy_views.applies_text("verified", "country") == "applies: verified, by country"
     assert (
         policy_views.documents_table(catalogue)["tent-2024"]["url"] == "https://eur-lex.europa.eu/eli/reg/2024/1679/oj"
     )
@@ -150,9 +100,12 @@ def test_document_view_keeps_only_what_the_document_applies_to(catalogue, ports)
 def test_no_document_without_an_address_is_called_a_verified_link(catalogue, ports):
     """How sure a match is and what the web address is are said apart, and "no official address" is said."""
     rotterdam = ports[ports["id"] == "gisco:NLRTM"]
-    markup = policy_views.policy_html(rotterdam, catalogue, limit=50).iloc[0]
-    assert "link verified" not in markup and "link probable" not in markup
-    assert "applies: verified, matched on the feature; official text" in markup
+    report = policy_views.feature_report(rotterdam, catalogue)
+    applies = {record["applies"] for record in report["documents"]}
+    assert "applies: verified, matched on the feature" in applies
+    assert not any("link" in text for text in applies)
+    tent = next(record for record in report["documents"] if record["id"] == "tent-2024")
+    assert tent["address"] == "official text"
     without_address = [
         link
         for link in policies.links_for(rotterdam, catalogue).iloc[0]
@@ -164,4 +117,26 @@ def test_no_document_without_an_address_is_called_a_verified_link(catalogue, por
             policy_views.document_record(catalogue.document(link.document), catalogue)["address"]
             == "no official address"
         )
-    assert markup.count("no official address") == len(without_address)
+    assert sum(record["address"] == "no official address" for record in report["documents"]) == len(without_address)
+
+
+@pytest.mark.parametrize(
+    ("doc_id", "status"),
+    [
+        ("tent-2024", "in force"),
+        ("milmob-join-2017", "adopted, partly verified"),
+        ("milmob-joincomm-2025", "adopted (unverified), news reports only"),
+        ("nato-steadfast-defender-2024", "completed (unverified), news reports only"),
+    ],
+)
+def test_status_text_says_what_the_reference_left_unverified(catalogue, doc_id, status):
+    doc = catalogue.document(doc_id)
+    record = policy_views.document_record(doc, catalogue)
+    assert policy_views.status_text(record) == status
+
+
+def test_the_cli_report_uses_the_same_status_wording(catalogue):
+    report = policy_views.selection_report(["ports"], None, catalogue)
+    text = policy_views.report_text(report)
+    for record in report["documents"]:
+        assert f"- {record['id']}: {record['short_title']} [{policy_views.status_text(record)}]" in text

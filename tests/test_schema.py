@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from geo import schema
-from geo.layers import UnknownLayerError
+from geo.errors import UnknownLayerError
 
 PROVENANCE = schema.Provenance("test", "public domain", "Test data", "2024-01", "2024-02-01T00:00:00Z")
 

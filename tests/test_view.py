@@ -6,8 +6,10 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo import levels, render, select, stats, store, view, wire
-from geo.layers import UnknownLayerError, layers_with_levels
+from geo import areas, levels, render, select, stats, store, view, wire
+from geo.countries import load_countries
+from geo.errors import UnknownLayerError
+from geo.layers import layers_with_levels
 from tests.map_support import features
 
 # Netherlands and Belgium, where dual carriageways and dense rail make generalising matter.
@@ -169,3 +171,11 @@ def test_the_map_draws_every_port_the_statistics_count(country, outlying):
     counted = stats.country_stats({"ports": selected}).loc[country, "ports"]
     assert len(request.frames["ports"]) == len(selected) == counted
     assert set(outlying) <= set(request.frames["ports"]["id"])
+
+
+def test_plan_view_narrows_to_the_countries_on_the_real_data():
+    box = areas.countries_bbox(load_countries(), ["PL"])
+    loaded = select.load_layers()
+    planned = view.plan_view(loaded, ["ports", "rail"], ["PL"], box)
+    assert set(planned.frames["rail"]["country"]) == {"PL"}
+    assert len(planned.frames["ports"]) == len(select.select(loaded["ports"], ["PL"]))

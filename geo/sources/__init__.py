@@ -7,13 +7,13 @@ Every file-based source module (the embedded snapshot's inputs) follows one smal
 - `INPUTS`: the raw files it reads, relative to the raw data folder (`settings.SHARED_DATA_DIR`).
 - `load(data_dir: Path, *, retrieved_at: str | None = None) -> geopandas.GeoDataFrame`: the
   features, already passed through `schema.conform(frame, LAYER)` (EPSG:4326, ids, provenance).
-  `retrieved_at` defaults to the current UTC time (`build_time()`); the build passes one value
+  `retrieved_at` defaults to the current UTC time (`utc_timestamp()`); the build passes one value
   to every source so a whole build shares one time stamp.
 
 Live sources (Overpass, .osm.pbf) keep the same constants and return conformed frames as well,
 but take an area instead of a data folder.
 
-Helpers shared by the source modules live here: `require_input`, `provenance`, `build_time`.
+Helpers shared by the source modules live here: `require_input`, `provenance`, `utc_timestamp`.
 """
 
 from __future__ import annotations
@@ -23,15 +23,19 @@ from pathlib import Path
 from types import ModuleType
 
 from geo import schema
+from geo.errors import MissingInputError
 
 
-class MissingInputError(FileNotFoundError):
-    """A raw input file of the embedded build is missing; the message names it."""
-
-
-def build_time() -> str:
-    """The current UTC time, ISO 8601 to the second (e.g. "2026-11-22T00:10:00Z")."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def utc_timestamp(when: datetime | float | None = None) -> str:
+    """`when` (a datetime, or POSIX seconds such as a file's mtime; default: now) as UTC ISO 8601 to the
+    second, e.g. "2026-11-22T00:10:00Z". A datetime without a time zone is taken as UTC."""
+    if when is None:
+        when = datetime.now(UTC)
+    elif not isinstance(when, datetime):
+        when = datetime.fromtimestamp(when, UTC)
+    elif when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def require_input(data_dir: Path, relative: str) -> Path:
@@ -52,5 +56,5 @@ def provenance(module: ModuleType, retrieved_at: str | None = None) -> schema.Pr
         licence=module.LICENCE,
         attribution=module.ATTRIBUTION,
         source_date=module.SOURCE_DATE,
-        retrieved_at=retrieved_at or build_time(),
+        retrieved_at=retrieved_at or utc_timestamp(),
     )

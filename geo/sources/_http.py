@@ -2,7 +2,7 @@
 
 - Retries with exponential backoff on 429/502/503/504, timeouts and dropped connections, honouring
   `Retry-After` (seconds or an HTTP date). Other HTTP errors fail at once with the server's reason.
-- The cache keeps one body per (method, url, payload) under `settings.CACHE_DIR/<namespace>/`, with a
+- The cache keeps one body per (method, url, payload) under `settings.cache_dir()/<namespace>/`, with a
   JSON record holding its SHA-256; a body that no longer matches is reported and refetched. Only
   responses the caller's `validate` accepts are cached, so an error page is never replayed.
 - `download` streams a file to disk with a progress callback and resumes a partial `.part` file with
@@ -19,13 +19,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 
 from geo import settings
+from geo.errors import DownloadInterrupted, FetchError
+from geo.sources import utc_timestamp
 from geo.store import atomic_write, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,6 @@ MAX_RETRY_WAIT_S = 300.0
 Progress = Callable[[int, int | None, str], None]
 
 
-class FetchError(RuntimeError):
-    """A request failed for good (after retries); the message says what the server answered."""
-
-
 @dataclass
 class Response:
     """A response body and where it came from."""
@@ -52,11 +49,6 @@ class Response:
     from_cache: bool = False
     notes: list[str] = field(default_factory=list)  # e.g. a corrupt cache entry that was refetched
     parsed: object = None  # what `validate` returned for a fresh body (None when served from the cache)
-
-
-def utc_now() -> str:
-    """The current UTC time as ISO 8601 with a `Z` suffix, to the second."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -86,8 +78,8 @@ def request_with_retries(
     data: dict | None = None,
     headers: dict | None = None,
     timeout_s: float = 60.0,
-    retries: int = settings.HTTP_RETRIES,
-    backoff_s: float = settings.HTTP_BACKOFF_S,
+    retries: int | None = None,
+    backoff_s: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
     stream: bool = False,
     session: requests.Session | None = None,
@@ -97,7 +89,10 @@ def request_with_retries(
     Waits `backoff_s * 2**attempt` seconds between attempts, or the server's `Retry-After` when it
     says so (capped at MAX_RETRY_WAIT_S). Raises FetchError with the last reason when all
     `retries + 1` attempts fail, or at once on a non-transient HTTP error (e.g. 400, 404).
+    `retries` and `backoff_s` default to `settings.HTTP_RETRIES` and `settings.HTTP_BACKOFF_S` as they are now.
     """
+    retries = settings.HTTP_RETRIES if retries is None else retries
+    backoff_s = settings.HTTP_BACKOFF_S if backoff_s is None else backoff_s
     session = session or _session()
     last_reason = ""
     for attempt in range(retries + 1):
@@ -149,7 +144,7 @@ def cache_key(method: str, url: str, payload: str = "") -> str:
 
 
 def _cache_paths(namespace: str, key: str, cache_dir: Path | None) -> tuple[Path, Path]:
-    folder = Path(cache_dir or settings.CACHE_DIR) / namespace
+    folder = Path(cache_dir or settings.cache_dir()) / namespace
     return folder / f"{key}.body", folder / f"{key}.json"
 
 
@@ -213,7 +208,7 @@ def cached_post(
         if isinstance(cached, str):
             notes.append(cached)
     http = request_with_retries("POST", url, data=data, **request_options)
-    response = Response(content=http.content, url=url, retrieved_at=utc_now(), notes=notes)
+    response = Response(content=http.content, url=url, retrieved_at=utc_timestamp(), notes=notes)
     if validate is not None:
         response.parsed = validate(response.content)
     if use_cache:
@@ -222,10 +217,6 @@ def cached_post(
 
 
 # --- downloads -------------------------------------------------------------------------------------
-
-
-class DownloadInterrupted(FetchError):
-    """A download stopped part-way; its `.part` file is kept and the next attempt resumes it."""
 
 
 def download(

@@ -3,13 +3,15 @@
 Both readers produce `OsmElements` (parallel arrays of element type, id, tags and a shapely
 geometry in EPSG:4326 lon/lat); `normalise` picks the features of one layer by the layer
 catalogue's tag filters, shapes their geometry for the layer, maps tags to schema columns and
-adds provenance (source "osm", ODbL-1.0, "© OpenStreetMap contributors").
+adds provenance (source "osm", ODbL-1.0, "© OpenStreetMap contributors"). Both return their
+features as a `FetchResult`, so neither source module imports the other.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +23,10 @@ import pandas as pd
 import shapely
 
 from geo import schema
+from geo.errors import DatasetError
 from geo.layers import LayerSpec, get_layer
+from geo.sources import utc_timestamp
 from geo.sources._geometry import geodesic_length_km
-from geo.store import DatasetError
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,79 @@ class OsmElements:
         first = ~keys.duplicated().to_numpy()
         notes = [n for p in parts for n in p.notes]
         return cls(types[first], ids[first], [t for t, k in zip(tags, first, strict=True) if k], geometry[first], notes)
+
+
+@dataclass
+class FetchResult:
+    """Features of one layer and area (EPSG:4326), and what happened while getting them."""
+
+    frame: gpd.GeoDataFrame
+    layer: str
+    area: str  # the store key of the area ("" until a use case names it)
+    bbox: tuple[float, float, float, float]  # W,S,E,N degrees
+    # "network", "cache", "file", "stored" (network failed, stored copy used) or "none"
+    origin: str
+    message: str  # one line for the user
+    query: str = ""
+    source_date: str | None = None
+    retrieved_at: str | None = None
+    seconds: float = 0.0
+    stored_path: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.origin in ("network", "cache")
+
+    @property
+    def km(self) -> float:
+        return float(self.frame["length_km"].sum()) if "length_km" in self.frame else 0.0
+
+
+def summary(result: FetchResult) -> str:
+    """One line: features, km, source, data date, time taken."""
+    where = {"network": "fetched from Overpass", "cache": "from the local cache", "stored": "from the store"}
+    text = f"{len(result.frame)} {result.layer} features"
+    if result.layer != "ports":
+        text += f", {result.km:,.1f} km"
+    text += f", {where.get(result.origin, result.origin)}"
+    if result.source_date:
+        text += f", OSM data of {result.source_date[:10]}"
+    return text + f", {result.seconds:.1f} s"
+
+
+def file_retrieved_at(path: Path) -> str:
+    """When a local file's data was retrieved, as far as we know: its modification time (UTC ISO 8601)."""
+    return utc_timestamp(Path(path).stat().st_mtime)
+
+
+def file_result(
+    path: Path,
+    layer: str,
+    frame: gpd.GeoDataFrame,
+    *,
+    source_date: str | None,
+    retrieved_at: str,
+    started: float,
+    notes: list[str],
+) -> FetchResult:
+    """The FetchResult of features read from a local file (`started`: time.monotonic() at the start)."""
+    path = Path(path)
+    result = FetchResult(
+        frame=frame,
+        layer=layer,
+        area=file_area_key(path),
+        bbox=tuple(frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0),
+        origin="file",
+        message="",
+        query=f"file {path.name}",
+        source_date=source_date,
+        retrieved_at=retrieved_at,
+        seconds=time.monotonic() - started,
+        notes=notes,
+    )
+    result.message = summary(result)
+    return result
 
 
 def provenance(source_date: str | None, retrieved_at: str) -> schema.Provenance:

@@ -7,6 +7,7 @@ the ports layer is asked for). Geometry is decoded in bulk with `shapely.from_wk
 `_osm.normalise` then applies the tag filters, schema and provenance. EPSG:4326 throughout.
 
 `download_region` fetches a Geofabrik extract by region name, resuming an interrupted download.
+This module only reads and downloads; importing into the store is `geo.usecases.import_file`.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ import numpy as np
 import osmium
 import shapely
 
-from geo import settings, store
+from geo import settings
+from geo.errors import FetchError, InputError
 from geo.layers import get_layer
-from geo.sources import _http
-from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, normalise, provenance
-from geo.sources.overpass import FetchResult, Progress, file_result, file_retrieved_at
+from geo.sources import _http, utc_timestamp
+from geo.sources._http import Progress
+from geo.sources._osm import FetchResult, OsmElements, file_result, file_retrieved_at, normalise, provenance
 
-STORE_SOURCE = "osm_pbf"
 # Geofabrik region paths: "europe", "europe/monaco", "europe/germany/bremen".
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,40}(/[a-z][a-z0-9-]{0,40}){0,3}$")
 
@@ -47,14 +48,14 @@ def _timestamp(path: Path, newest_object: datetime | None) -> str:
     if stamp:
         return stamp
     if newest_object is not None:
-        return newest_object.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_timestamp(newest_object)
     return file_retrieved_at(path)
 
 
 def read_elements(path: Path, layers: tuple[str, ...]) -> tuple[OsmElements, datetime | None]:
     """Elements carrying any filter key of `layers`, with geometry, and the newest object timestamp seen.
 
-    Raises ValueError for a file osmium cannot read.
+    Raises InputError (a ValueError) for a file osmium cannot read.
     """
     filters = [f for name in layers for f in get_layer(name).osm_filters]
     keys = sorted({f.key for f in filters})
@@ -114,7 +115,7 @@ def read_elements(path: Path, layers: tuple[str, ...]) -> tuple[OsmElements, dat
             if newest is None or stamp > newest:
                 newest = stamp
     except RuntimeError as exc:
-        raise ValueError(f"{path} is not a readable OSM file: {exc}") from None
+        raise InputError(f"{path} is not a readable OSM file: {exc}") from None
     elements = OsmElements(
         np.array(types, dtype=object),
         np.array(ids, dtype=np.int64),
@@ -135,7 +136,7 @@ def load(
 ) -> dict[str, FetchResult]:
     """Features of each of `layers` in the .osm.pbf at `path`, normalised (EPSG:4326, lengths in km).
 
-    Raises FileNotFoundError for a missing file, ValueError for an unknown layer or unreadable file.
+    Raises FileNotFoundError for a missing file, ValueError for an unknown layer, InputError for an unreadable file.
     """
     path = Path(path)
     for name in layers:
@@ -168,25 +169,10 @@ def load(
     return results
 
 
-def save(result: FetchResult, store_dir: Path | None = None) -> Path:
-    """Write one layer read by `load` (or `overpass.load_json`) to the store, with its metadata record."""
-    metadata = {
-        "source_key": SOURCE,
-        "query": result.query,
-        "bbox": list(result.bbox),
-        "retrieved_at": result.retrieved_at,
-        "source_date": result.source_date,
-        "licence": LICENCE,
-        "attribution": ATTRIBUTION,
-    }
-    source_key = STORE_SOURCE if result.query.endswith(".pbf") else "osm_file"
-    return store.write_area(result.frame, result.layer, source_key, result.area, metadata, store_dir)
-
-
 def region_url(region: str, base_url: str | None = None) -> str:
-    """The Geofabrik download URL of `region` ("europe/monaco"); ValueError for a malformed name."""
+    """The Geofabrik download URL of `region` ("europe/monaco"); InputError for a malformed name."""
     if not _REGION.match(region or ""):
-        raise ValueError(
+        raise InputError(
             f"invalid Geofabrik region {str(region)[:60]!r}: use a path like 'europe/monaco' "
             "(lowercase letters, digits, '-', at most four levels)"
         )
@@ -196,20 +182,20 @@ def region_url(region: str, base_url: str | None = None) -> str:
 
 def download_region(
     region: str,
-    dest_dir: Path | None = None,
+    dest_dir: Path,
     *,
     base_url: str | None = None,
     progress: Progress | None = None,
     **request_options,
 ) -> Path:
-    """Download the Geofabrik extract of `region` into `dest_dir` (default `settings.STORE_DIR/pbf`).
+    """Download the Geofabrik extract of `region` into the folder `dest_dir`; the path of the file.
 
     Resumes a partial download (HTTP Range); the finished file is checked to be a readable .osm.pbf,
-    else removed and ValueError raised. Raises `_http.FetchError` when the download fails.
+    else removed and FetchError raised. Raises FetchError (DownloadInterrupted: run again to resume)
+    when the download fails, InputError for a malformed region name.
     """
     url = region_url(region, base_url)
-    folder = Path(dest_dir or Path(settings.STORE_DIR) / "pbf")
-    destination = folder / f"{region.replace('/', '_')}-latest.osm.pbf"
+    destination = Path(dest_dir) / f"{region.replace('/', '_')}-latest.osm.pbf"
     _http.download(url, destination, progress=progress, **request_options)
     try:
         reader = osmium.io.Reader(str(destination), osmium.osm.osm_entity_bits.NOTHING)
@@ -217,5 +203,5 @@ def download_region(
         reader.close()
     except RuntimeError as exc:
         os.remove(destination)
-        raise ValueError(f"{url} did not give a readable .osm.pbf ({exc}); the file was removed") from None
+        raise FetchError(f"{url} did not give a readable .osm.pbf ({exc}); the file was removed") from None
     return destination

@@ -1,7 +1,11 @@
 """Live OpenStreetMap features from an Overpass API endpoint, for one layer and one area.
 
+This module only reads: it builds the query, fetches it tile by tile and normalises the answer.
+Storing the result, the hosted-mode refusal and the fallback to a stored copy are the use case
+`geo.usecases.fetch_detail`.
+
 Query text is built only from the layer catalogue's tag filters (`geo.layers`) and numbers
-formatted here, after validation; no user text reaches it. Areas larger than
+formatted here, after validation (`geo.areas`); no user text reaches it. Areas larger than
 `settings.OVERPASS_TILE_DEG2` are split into tiles, fetched one by one with a progress callback,
 and merged. Responses are cached on disk (`geo.sources._http`). Both Overpass JSON shapes are
 parsed, vectorised with numpy and shapely 2:
@@ -14,117 +18,28 @@ All geometry is EPSG:4326 (lon/lat degrees); lengths in km.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import chain
 from operator import itemgetter, methodcaller
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import orjson
 import shapely
 
-from geo import schema, settings, store
+from geo import settings
+from geo.areas import BBox, check_area_size, validate_bbox
+from geo.errors import InputError, OverpassError
 from geo.layers import LayerSpec, get_layer
 from geo.sources import _http
-from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, OsmElements, file_area_key, normalise, provenance
+from geo.sources._http import Progress
+from geo.sources._osm import FetchResult, OsmElements, file_result, file_retrieved_at, normalise, provenance, summary
 
-STORE_SOURCE = "osm_overpass"  # the store key of features fetched from Overpass
 SHAPES = ("body", "geom")
 _SAFE_TAG = re.compile(r"^[a-z0-9_:]+$")
 _OUTPUT = {"body": "out body;\n>;\nout skel qt;", "geom": "out geom qt;"}
-
-Progress = Callable[[int, int | None, str], None]
-
-
-class OverpassError(RuntimeError):
-    """The endpoint answered, but not with usable Overpass JSON (an error remark, HTML, truncated JSON)."""
-
-
-# --- input validation ------------------------------------------------------------------------------
-
-
-def parse_bbox(value: str | tuple | list) -> tuple[float, float, float, float]:
-    """Validate a bbox "W,S,E,N" (lon/lat degrees, EPSG:4326) and return it as four floats.
-
-    Raises ValueError when a value is not a finite number, out of range, or the box is inverted or empty.
-    """
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    if len(parts) != 4:
-        raise ValueError(f"bbox needs four numbers W,S,E,N (lon/lat degrees), got {str(value)[:60]!r}")
-    try:
-        west, south, east, north = (float(p) for p in parts)
-    except (TypeError, ValueError):
-        raise ValueError(f"bbox values must be numbers W,S,E,N, got {str(value)[:60]!r}") from None
-    if not all(map(math.isfinite, (west, south, east, north))):
-        raise ValueError("bbox values must be finite numbers")
-    if not (-180 <= west <= 180 and -180 <= east <= 180):
-        raise ValueError(f"bbox longitudes must be within -180..180, got W={west}, E={east}")
-    if not (-90 <= south <= 90 and -90 <= north <= 90):
-        raise ValueError(f"bbox latitudes must be within -90..90, got S={south}, N={north}")
-    if west >= east or south >= north:
-        raise ValueError(f"bbox is inverted or empty: W={west} must be < E={east} and S={south} < N={north}")
-    return west, south, east, north
-
-
-def check_area_size(bbox: tuple[float, float, float, float], limit_deg2: float | None = None) -> None:
-    """ValueError if `bbox` covers more than `limit_deg2` square degrees (default `settings.MAX_FETCH_AREA_DEG2`)."""
-    limit = settings.MAX_FETCH_AREA_DEG2 if limit_deg2 is None else limit_deg2
-    west, south, east, north = bbox
-    size = (east - west) * (north - south)
-    if size > limit:
-        raise ValueError(
-            f"area too large: {size:.1f} square degrees, the limit is {limit:g}; choose a smaller bbox or a country"
-        )
-
-
-def country_bbox(country: str) -> tuple[str, tuple[float, float, float, float]]:
-    """(ISO alpha-2 code, bbox W,S,E,N) of a country code or name, within `settings.EUROPE_BBOX`.
-
-    Raises `geo.countries.UnknownCountryError` (a ValueError) for an unknown country.
-    """
-    from geo import countries
-
-    code = countries.resolve_country(country)
-    table = countries.load_countries()
-    shape = table.loc[table["iso2"] == code, "geometry"].union_all()
-    clipped = shape.intersection(shapely.box(*settings.EUROPE_BBOX))
-    west, south, east, north = (clipped if not clipped.is_empty else shape).bounds
-    return code, (west, south, east, north)
-
-
-def resolve_area(
-    bbox: str | tuple | None = None, country: str | None = None
-) -> tuple[tuple[float, float, float, float], str, str | None]:
-    """Validate what the user asked for: (bbox, store area key, country code or None).
-
-    A country gives its bbox; with both, the intersection is used. Raises ValueError before any request.
-    """
-    if bbox is None and country is None:
-        raise ValueError("give a bbox (W,S,E,N) or a country")
-    box = parse_bbox(bbox) if bbox is not None else None
-    code = None
-    if country is not None:
-        code, country_box = country_bbox(country)
-        if box is not None:
-            west, south = max(box[0], country_box[0]), max(box[1], country_box[1])
-            east, north = min(box[2], country_box[2]), min(box[3], country_box[3])
-            if west >= east or south >= north:
-                raise ValueError(f"bbox {box} does not overlap {code}")
-            box = (west, south, east, north)
-        else:
-            box = country_box
-    assert box is not None
-    check_area_size(box)
-    key = code.lower() if code and bbox is None else "bbox_" + "_".join(f"{v:.3f}" for v in box)
-    return box, key, code
-
 
 # --- query -----------------------------------------------------------------------------------------
 
@@ -155,16 +70,21 @@ def _filter_statements(layer: LayerSpec) -> list[str]:
 
 def build_query(
     layer: str,
-    bbox: tuple[float, float, float, float],
+    bbox: BBox,
     *,
     shape: str = "body",
-    timeout_s: int = settings.OVERPASS_TIMEOUT_S,
-    maxsize_bytes: int = settings.OVERPASS_MAXSIZE_BYTES,
+    timeout_s: int | None = None,
+    maxsize_bytes: int | None = None,
 ) -> str:
-    """Overpass QL for the features of `layer` inside `bbox` (W,S,E,N degrees), in output `shape`."""
+    """Overpass QL for the features of `layer` inside `bbox` (W,S,E,N degrees), in output `shape`.
+
+    `timeout_s` and `maxsize_bytes` default to `settings.OVERPASS_TIMEOUT_S` and `settings.OVERPASS_MAXSIZE_BYTES`.
+    """
     if shape not in SHAPES:
         raise ValueError(f"unknown output shape {shape!r}; choose one of {SHAPES}")
-    west, south, east, north = parse_bbox(bbox)
+    timeout_s = settings.OVERPASS_TIMEOUT_S if timeout_s is None else timeout_s
+    maxsize_bytes = settings.OVERPASS_MAXSIZE_BYTES if maxsize_bytes is None else maxsize_bytes
+    west, south, east, north = validate_bbox(bbox)
     header = (
         f"[out:json][timeout:{int(timeout_s)}][maxsize:{int(maxsize_bytes)}]"
         f"[bbox:{south:.6f},{west:.6f},{north:.6f},{east:.6f}];"
@@ -173,7 +93,7 @@ def build_query(
     return f"{header}\n(\n{body}\n);\n{_OUTPUT[shape]}"
 
 
-def tiles(bbox: tuple[float, float, float, float], tile_deg2: float | None = None) -> list[tuple[float, ...]]:
+def tiles(bbox: BBox, tile_deg2: float | None = None) -> list[tuple[float, ...]]:
     """Split `bbox` into a grid of equal tiles of at most `tile_deg2` square degrees each."""
     limit = settings.OVERPASS_TILE_DEG2 if tile_deg2 is None else tile_deg2
     west, south, east, north = bbox
@@ -362,35 +282,9 @@ def data_timestamp(data: dict) -> str | None:
 # --- fetching --------------------------------------------------------------------------------------
 
 
-@dataclass
-class FetchResult:
-    """Features of one layer and area, and what happened while getting them."""
-
-    frame: gpd.GeoDataFrame
-    layer: str
-    area: str
-    bbox: tuple[float, float, float, float]
-    origin: str  # "network", "cache", "stored" (network failed, stored copy used) or "none"
-    message: str  # one line for the user
-    query: str = ""
-    source_date: str | None = None
-    retrieved_at: str | None = None
-    seconds: float = 0.0
-    stored_path: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.origin in ("network", "cache")
-
-    @property
-    def km(self) -> float:
-        return float(self.frame["length_km"].sum()) if "length_km" in self.frame else 0.0
-
-
 def fetch_layer(
     layer: str,
-    bbox: tuple[float, float, float, float],
+    bbox: BBox,
     *,
     endpoint: str | None = None,
     shape: str = "body",
@@ -401,18 +295,19 @@ def fetch_layer(
     assign_country: bool = True,
     **request_options,
 ) -> FetchResult:
-    """Fetch `layer` inside `bbox` (validated W,S,E,N degrees) from Overpass, tile by tile, and normalise it.
+    """Fetch `layer` inside `bbox` (W,S,E,N degrees) from Overpass, tile by tile, and normalise it.
 
-    Raises ValueError for bad input (before any request), `_http.FetchError` when the endpoint cannot be
-    reached or keeps failing, OverpassError when it answers with an error. `request_options` go to
-    `_http.request_with_retries` (timeout_s, retries, backoff_s, sleep).
+    Raises InputError for bad input (before any request), `FetchError` when the endpoint cannot be
+    reached or keeps failing, OverpassError when it answers with an error. `cache_dir` defaults to
+    `settings.cache_dir()`. `request_options` go to `_http.request_with_retries` (timeout_s, retries,
+    backoff_s, sleep). The result's `area` is left empty; nothing is stored.
     """
     get_layer(layer)
-    bbox = parse_bbox(bbox)
+    bbox = validate_bbox(bbox)
     check_area_size(bbox)
     endpoint = endpoint or settings.OVERPASS_URL
     if not re.match(r"^https?://[^\s/]+", endpoint):
-        raise ValueError(f"endpoint must be an http(s) URL, got {endpoint[:80]!r}")
+        raise InputError(f"endpoint must be an http(s) URL, got {endpoint[:80]!r}")
     request_options.setdefault("timeout_s", settings.OVERPASS_TIMEOUT_S + 30)
     started = time.monotonic()
     boxes = tiles(bbox, tile_deg2)
@@ -472,157 +367,6 @@ def fetch_layer(
 def _remark_note(data: dict) -> list[str]:
     remark = data.get("remark")
     return [f"Overpass remark: {str(remark)[:200]}"] if remark else []
-
-
-def summary(result: FetchResult) -> str:
-    """One line: features, km, source, data date, time taken."""
-    where = {"network": "fetched from Overpass", "cache": "from the local cache", "stored": "from the store"}
-    text = f"{len(result.frame)} {result.layer} features"
-    if result.layer != "ports":
-        text += f", {result.km:,.1f} km"
-    text += f", {where.get(result.origin, result.origin)}"
-    if result.source_date:
-        text += f", OSM data of {result.source_date[:10]}"
-    return text + f", {result.seconds:.1f} s"
-
-
-def fetch_area(
-    layer: str,
-    *,
-    bbox: str | tuple | None = None,
-    country: str | None = None,
-    endpoint: str | None = None,
-    store_dir: Path | None = None,
-    save: bool = True,
-    progress: Progress | None = None,
-    **options,
-) -> FetchResult:
-    """Fetch, store and return `layer` for a bbox or a country; the one call the app and CLI make.
-
-    Bad input raises ValueError before any request; in hosted mode it raises PermissionError. When the network or the endpoint fails, the
-    stored copy of the same area is returned instead (`origin == "stored"`, the message says why),
-    or, with nothing stored, a result with no features (`origin == "none"`). A corrupt stored copy
-    is reported, not used. `options` go to `fetch_layer`.
-    """
-    if settings.MODE == "hosted":
-        raise PermissionError("fetching live OpenStreetMap data is disabled on the hosted dashboard")
-    get_layer(layer)
-    box, area, code = resolve_area(bbox, country)
-    try:
-        result = fetch_layer(layer, box, endpoint=endpoint, progress=progress, **options)
-    except (_http.FetchError, OverpassError) as exc:
-        return _stored_fallback(layer, area, box, store_dir, f"could not fetch fresh data: {exc}")
-    result.area = area
-    if code:
-        in_country = result.frame["country"].isna() | (result.frame["country"] == code)
-        result.frame = result.frame[in_country.to_numpy()].reset_index(drop=True)
-    if save and len(result.frame):
-        metadata = {
-            "source_key": SOURCE,
-            "query": result.query,
-            "endpoint": endpoint or settings.OVERPASS_URL,
-            "bbox": list(box),
-            "country": code,
-            "retrieved_at": result.retrieved_at,
-            "source_date": result.source_date,
-            "licence": LICENCE,
-            "attribution": ATTRIBUTION,
-        }
-        result.stored_path = str(store.write_area(result.frame, layer, STORE_SOURCE, area, metadata, store_dir))
-    if not len(result.frame):
-        result.message = f"no {layer} features in this area ({summary(result)})"
-    else:
-        result.message = summary(result)
-    return result
-
-
-def _stored_fallback(layer: str, area: str, bbox, store_dir: Path | None, reason: str) -> FetchResult:
-    path = store.area_path(layer, STORE_SOURCE, area, store_dir)
-    empty = schema.conform(gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=schema.CRS)), layer)
-    base = {"layer": layer, "area": area, "bbox": bbox}
-    if not path.exists():
-        return FetchResult(frame=empty, origin="none", message=f"{reason}; nothing stored for this area", **base)
-    try:
-        frame = store.read_layer_file(path, layer)
-    except store.DatasetError as exc:
-        return FetchResult(frame=empty, origin="none", message=f"{reason}; the stored copy is unusable ({exc})", **base)
-    record = (
-        json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) if path.with_suffix(".json").exists() else {}
-    )
-    when = record.get("retrieved_at", "an unknown time")
-    return FetchResult(
-        frame=frame,
-        origin="stored",
-        message=f"{reason}; showing the stored copy retrieved {when}",
-        retrieved_at=record.get("retrieved_at"),
-        source_date=record.get("source_date"),
-        stored_path=str(path),
-        **base,
-    )
-
-
-def stored_status(store_dir: Path | None = None, now: datetime | None = None) -> list[dict]:
-    """Every stored area with its age: layer, source, area, retrieved_at, age_days, stale, features, error.
-
-    `stale` is True when the data was retrieved more than `settings.STALE_AFTER_DAYS` days ago, or when
-    its age is unknown; `error` is set for an area whose metadata record is unreadable.
-    """
-    now = now or datetime.now(UTC)
-    rows = []
-    for record in store.stored_areas(store_dir=store_dir):
-        try:
-            retrieved = datetime.fromisoformat(str(record.get("retrieved_at")).replace("Z", "+00:00"))
-            age_days = (now - retrieved).total_seconds() / 86400
-        except ValueError:
-            age_days = None
-        rows.append(
-            {
-                "layer": record.get("layer"),
-                "source": record.get("source"),
-                "area": record.get("area"),
-                "features": record.get("features"),
-                "retrieved_at": record.get("retrieved_at"),
-                "age_days": age_days,
-                "stale": age_days is None or age_days > settings.STALE_AFTER_DAYS,
-                "error": record.get("error"),
-                "path": record["path"],
-            }
-        )
-    return rows
-
-
-def file_retrieved_at(path: Path) -> str:
-    """When a local file's data was retrieved, as far as we know: its modification time (UTC ISO 8601)."""
-    return datetime.fromtimestamp(Path(path).stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def file_result(
-    path: Path,
-    layer: str,
-    frame: gpd.GeoDataFrame,
-    *,
-    source_date: str | None,
-    retrieved_at: str,
-    started: float,
-    notes: list[str],
-) -> FetchResult:
-    """The FetchResult of features read from a local file (`started`: time.monotonic() at the start)."""
-    path = Path(path)
-    result = FetchResult(
-        frame=frame,
-        layer=layer,
-        area=file_area_key(path),
-        bbox=tuple(frame.total_bounds) if len(frame) else (0.0, 0.0, 0.0, 0.0),
-        origin="file",
-        message="",
-        query=f"file {path.name}",
-        source_date=source_date,
-        retrieved_at=retrieved_at,
-        seconds=time.monotonic() - started,
-        notes=notes,
-    )
-    result.message = summary(result)
-    return result
 
 
 def load_json(path: Path, layer: str, *, assign_country: bool = True) -> FetchResult:

@@ -8,9 +8,10 @@ import math
 import pandas as pd
 import pytest
 
-from geo import schema, settings, store
+from geo import schema, settings
+from geo.errors import DownloadInterrupted, FetchError, InputError
 from geo.layers import get_layer
-from geo.sources import _http, osm_pbf
+from geo.sources import osm_pbf
 from tests.fixtures.local_server import ScriptedServer
 from tests.fixtures.overpass_from_pbf import overpass_json
 
@@ -66,20 +67,10 @@ def test_incomplete_ways_at_the_extract_edge_are_dropped_and_reported():
     assert any("without complete geometry" in note for note in helsinki.notes)
 
 
-def test_import_stores_each_layer(tmp_path):
-    result = loaded("monaco-2020-02")["roads"]
-    path = osm_pbf.save(result, tmp_path)
-    assert path.name == "osm_pbf__monaco-2020-02.parquet"
-    (record,) = store.stored_areas("roads", tmp_path)
-    assert record["features"] == len(result.frame) and record["licence"] == "ODbL-1.0"
-    stored, problems = store.read_stored("roads", tmp_path)
-    assert problems == [] and sorted(stored["id"]) == sorted(result.frame["id"])
-
-
 def test_unreadable_or_missing_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "broken.osm.pbf"
     bad.write_bytes((OSM_DIR / "monaco-2020-02.osm.pbf").read_bytes()[:5000])
-    with pytest.raises(ValueError, match="not a readable OSM file"):
+    with pytest.raises(InputError, match="not a readable OSM file"):
         osm_pbf.load(bad, ("rail",), assign_country=False)
     with pytest.raises(FileNotFoundError):
         osm_pbf.load(tmp_path / "absent.osm.pbf")
@@ -107,7 +98,7 @@ def test_download_region_fetches_a_real_extract_with_progress(tmp_path):
 def test_interrupted_download_resumes_with_a_range_request(tmp_path):
     with ScriptedServer(files={PATH: MONACO}) as server:
         server.cut_after = 200_000
-        with pytest.raises(_http.DownloadInterrupted, match="run again to resume"):
+        with pytest.raises(DownloadInterrupted, match="run again to resume"):
             osm_pbf.download_region("europe/monaco", tmp_path, base_url=server.url, retries=0, resumes=0)
         part = tmp_path / "europe_monaco-latest.osm.pbf.part"
         kept = part.stat().st_size
@@ -137,13 +128,16 @@ def test_server_ignoring_range_restarts_the_download(tmp_path):
 
 
 def test_a_download_that_is_not_a_pbf_is_removed(tmp_path):
-    with ScriptedServer(files={PATH: b"<html>Not found, sorry</html>"}) as server, pytest.raises(ValueError):
+    with (
+        ScriptedServer(files={PATH: b"<html>Not found, sorry</html>"}) as server,
+        pytest.raises(FetchError, match=r"did not give a readable \.osm\.pbf"),
+    ):
         osm_pbf.download_region("europe/monaco", tmp_path, base_url=server.url, retries=0)
     assert not list(tmp_path.glob("*.osm.pbf"))
 
 
 @pytest.mark.parametrize("region", ["../etc/passwd", "europe/monaco?x=1", "Europe/Monaco", "", "a/b/c/d/e"])
 def test_invalid_region_names_fail_before_any_request(tmp_path, region):
-    with ScriptedServer(files={PATH: MONACO}) as server, pytest.raises(ValueError, match="invalid Geofabrik region"):
+    with ScriptedServer(files={PATH: MONACO}) as server, pytest.raises(InputError, match="invalid Geofabrik region"):
         osm_pbf.download_region(region, tmp_path, base_url=server.url)
     assert server.requests == []

@@ -1,4 +1,8 @@
-"""Overpass client against a local HTTP server serving real responses (never the internet)."""
+"""Overpass source against a local HTTP server serving real responses (never the internet).
+
+The source only reads: storing, the fallback to a stored copy and the hosted-mode refusal are
+`geo.usecases.fetch_detail`, tested in tests/test_usecases.py.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,18 @@ import email.utils
 import functools
 import json
 import math
-from datetime import datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import shapely
 
-from geo import schema, settings, store
+from geo import areas, schema, settings
+from geo.errors import FetchError, InputError, OverpassError
 from geo.layers import get_layer
 from geo.sources import _http, osm_pbf, overpass
 from tests.fixtures.local_server import Reply, ScriptedServer
 from tests.fixtures.overpass_from_pbf import haversine_km, overpass_json
-
-OSM_DIR = settings.SHARED_DATA_DIR / "osm"
-SANKT_POELTEN = OSM_DIR / "overpass_railways_sankt_poelten.json"
-SANKT_POELTEN_BBOX = "15.3,47.9,16.0,48.4"
+from tests.osm_support import OSM_DIR, SANKT_POELTEN, SANKT_POELTEN_BBOX, fetch_options
 
 
 @functools.cache
@@ -33,22 +33,13 @@ def generated(pbf: str, layer: str, shape: str) -> tuple[bytes, dict]:
 
 @pytest.fixture
 def options(tmp_path):
-    """Fast, isolated fetch options: tiny backoff, recorded sleeps, temporary cache and store."""
-    waits: list[float] = []
-    return {
-        "cache_dir": tmp_path / "cache",
-        "store_dir": tmp_path / "store",
-        "retries": 2,
-        "backoff_s": 0.001,
-        "sleep": waits.append,
-        "waits": waits,
-        "assign_country": False,
-    }
+    return fetch_options(tmp_path)
 
 
 def fetch(server: ScriptedServer, options: dict, layer: str = "rail", bbox: str = SANKT_POELTEN_BBOX, **extra):
-    opts = {k: v for k, v in options.items() if k != "waits"}
-    return overpass.fetch_area(layer, bbox=bbox, endpoint=f"{server.url}/api/interpreter", **opts, **extra)
+    opts = {k: v for k, v in options.items() if k not in ("waits", "store_dir")}  # a source stores nothing
+    box = areas.parse_bbox(bbox)
+    return overpass.fetch_layer(layer, box, endpoint=f"{server.url}/api/interpreter", **opts, **extra)
 
 
 def independent_reading(document: dict) -> tuple[set[str], float]:
@@ -97,23 +88,6 @@ def test_countries_come_from_a_spatial_lookup(options):
     assert set(frame["country"]) == {"AT"}
 
 
-def test_a_country_fetch_queries_its_bbox_and_keeps_its_features(options):
-    options["assign_country"] = True
-    document, expected = generated("monaco-2020-02", "rail", "body")
-    with ScriptedServer([Reply(body=document)]) as server:
-        result = overpass.fetch_area(
-            "rail",
-            country="Monaco",
-            endpoint=server.url,
-            **{k: v for k, v in options.items() if k not in ("waits", "assign_country")},
-        )
-    west, south, east, north = overpass.country_bbox("MC")[1]
-    assert f"[bbox:{south:.6f},{west:.6f},{north:.6f},{east:.6f}]" in server.requests[0].form["data"]
-    assert result.area == "mc" and len(result.frame) > 0
-    assert set(result.frame["country"]) == {"MC"}  # the lines across the border in France are left out
-    assert len(result.frame) < len(expected["ids"])
-
-
 def test_request_is_a_polite_post_with_timeout_and_maxsize(options):
     with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
         fetch(server, options)
@@ -127,19 +101,6 @@ def test_request_is_a_polite_post_with_timeout_and_maxsize(options):
     assert "[bbox:47.900000,15.300000,48.400000,16.000000]" in query
     assert 'way["railway"~"^(rail|light_rail|narrow_gauge|' in query
     assert 'way["railway"="construction"]["construction"~"^(rail|' in query
-
-
-def test_fetch_stores_the_area_with_a_metadata_record(options):
-    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
-        result = fetch(server, options)
-    path = Path(result.stored_path)
-    assert path.exists()
-    (record,) = store.stored_areas("rail", options["store_dir"])
-    assert record["source"] == "osm_overpass" and record["features"] == 1779
-    assert record["licence"] == "ODbL-1.0" and record["bbox"] == [15.3, 47.9, 16.0, 48.4]
-    assert "[out:json]" in record["query"] and record["retrieved_at"] == result.retrieved_at
-    stored, problems = store.read_stored("rail", options["store_dir"])
-    assert problems == [] and len(stored) == 1779
 
 
 @pytest.mark.parametrize(
@@ -203,35 +164,17 @@ def test_429_with_retry_after_is_retried_then_succeeds(options):
     assert len(server.requests) == 2
 
 
-def test_504_retries_with_backoff_then_falls_back_to_nothing_stored(options):
-    with ScriptedServer(
-        [Reply(504, b"<html><body>Gateway Timeout</body></html>", {"Content-Type": "text/html"})]
-    ) as server:
-        result = fetch(server, options)
+def test_504_retries_with_backoff_then_fails_with_the_reason(options):
+    with (
+        ScriptedServer(
+            [Reply(504, b"<html><body>Gateway Timeout</body></html>", {"Content-Type": "text/html"})]
+        ) as server,
+        pytest.raises(FetchError, match="HTTP 504: Gateway Timeout") as caught,
+    ):
+        fetch(server, options)
     assert len(server.requests) == 3  # retries=2
     assert options["waits"] == [0.001, 0.002]
-    assert result.origin == "none" and not result.ok and len(result.frame) == 0
-    assert "HTTP 504" in result.message and "Gateway Timeout" in result.message
-    assert "nothing stored" in result.message
-
-
-def test_network_failure_falls_back_to_the_stored_copy_and_says_so(options):
-    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
-        first = fetch(server, options)
-    with ScriptedServer([Reply(503, b"busy")]) as server:
-        second = fetch(server, options, use_cache=False)
-    assert second.origin == "stored" and len(second.frame) == 1779
-    assert "stored copy retrieved" in second.message and first.retrieved_at in second.message
-
-
-def test_corrupt_stored_copy_is_reported_not_used(options):
-    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
-        first = fetch(server, options)
-    Path(first.stored_path).write_bytes(b"PAR1 this is not parquet")
-    with ScriptedServer([Reply(503, b"busy")]) as server:
-        second = fetch(server, options, use_cache=False)
-    assert second.origin == "none" and len(second.frame) == 0
-    assert "stored copy is unusable" in second.message
+    assert "tried 3 times" in str(caught.value)
 
 
 def test_error_remark_with_http_200_is_an_error(options):
@@ -243,52 +186,47 @@ def test_error_remark_with_http_200_is_an_error(options):
             "remark": 'runtime error: Query timed out in "query" at line 3 after 180 seconds.',
         }
     ).encode()
-    with ScriptedServer([Reply(body=body)]) as server:
-        result = fetch(server, options)
-    assert result.origin == "none" and "Query timed out" in result.message
+    with ScriptedServer([Reply(body=body)]) as server, pytest.raises(OverpassError, match="Query timed out"):
+        fetch(server, options)
     assert not list((options["cache_dir"] / "overpass").glob("*.body"))  # an error is never cached
 
 
 def test_truncated_json_is_a_clear_error(options):
-    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes()[:50_000])]) as server:
-        result = fetch(server, options)
-    assert result.origin == "none" and "not valid JSON" in result.message
+    with (
+        ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes()[:50_000])]) as server,
+        pytest.raises(OverpassError, match="not valid JSON"),
+    ):
+        fetch(server, options)
 
 
 def test_html_instead_of_json_is_a_clear_error(options):
     html = b"<html><body><p><strong>Error</strong>: line 1: parse error: Unknown type</p></body></html>"
-    with ScriptedServer([Reply(body=html, headers={"Content-Type": "text/html"})]) as server:
-        result = fetch(server, options)
-    assert result.origin == "none" and "HTML instead of JSON" in result.message and "parse error" in result.message
-
-
-def test_empty_result_gives_no_features_and_stores_nothing(options):
-    body = json.dumps({"version": 0.6, "osm3s": {"timestamp_osm_base": "2024-04-07T19:24:22Z"}, "elements": []})
-    with ScriptedServer([Reply(body=body.encode())]) as server:
-        result = fetch(server, options)
-    assert result.ok and len(result.frame) == 0 and result.stored_path is None
-    assert result.message.startswith("no rail features")
-    assert store.stored_areas("rail", options["store_dir"]) == []
+    with (
+        ScriptedServer([Reply(body=html, headers={"Content-Type": "text/html"})]) as server,
+        pytest.raises(OverpassError, match="HTML instead of JSON: Error : line 1: parse error"),
+    ):
+        fetch(server, options)
 
 
 def test_timeout_is_retried_then_reported(options):
-    with ScriptedServer([Reply(body=b"{}", delay_s=1.0)]) as server:
-        result = fetch(server, options, timeout_s=0.2)
+    with ScriptedServer([Reply(body=b"{}", delay_s=1.0)]) as server, pytest.raises(FetchError) as caught:
+        fetch(server, options, timeout_s=0.2)
     assert len(server.requests) == 3
-    assert result.origin == "none" and "tried 3 times" in result.message
-    assert "127.0.0.1 did not answer within 0.2 s" in result.message
-    assert "Timeout" not in result.message and "Error" not in result.message, "no library internals for the user"
+    message = str(caught.value)
+    assert message == "127.0.0.1 did not answer within 0.2 s (tried 3 times)", "no library internals for the user"
 
 
 def test_an_unknown_host_is_one_plain_sentence(options):
     """Offline, the name of the Overpass server cannot be looked up: say so, without library exceptions."""
-    opts = {key: value for key, value in options.items() if key != "waits"}
-    result = overpass.fetch_area(
-        "rail", bbox="15.6,48.1,15.7,48.2", endpoint="http://overpass.invalid/api/interpreter", **opts
+    opts = {key: value for key, value in options.items() if key not in ("waits", "store_dir")}
+    with pytest.raises(FetchError) as caught:
+        overpass.fetch_layer(
+            "rail", (15.6, 48.1, 15.7, 48.2), endpoint="http://overpass.invalid/api/interpreter", **opts
+        )
+    assert (
+        str(caught.value)
+        == "the address overpass.invalid could not be looked up (no network connection?) (tried 3 times)"
     )
-    assert result.origin == "none"
-    assert "the address overpass.invalid could not be looked up (no network connection?)" in result.message
-    assert "NameResolution" not in result.message and "HTTPConnectionPool" not in result.message
 
 
 # --- cache and tiles -------------------------------------------------------------------------------
@@ -330,29 +268,19 @@ def test_tiles_cover_the_box_exactly():
     assert math.isclose(union.area, shapely.box(*bbox).area)
 
 
-# --- bad input: a clear error before any request -------------------------------------------------
-
-
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"bbox": "15,48,14,49"}, "inverted"),
-        ({"bbox": "15,48,16,48"}, "inverted or empty"),
-        ({"bbox": "190,48,191,49"}, "longitudes"),
-        ({"bbox": "15,-95,16,49"}, "latitudes"),
-        ({"bbox": "15,48,16"}, "four numbers"),
-        ({"bbox": "15,48,16,nan"}, "finite"),
-        ({"bbox": '15,48,16,49"];out;'}, "numbers"),
-        ({"bbox": "0,30,20,50"}, "area too large"),
-        ({"bbox": "15,48,16,49", "layer": "canals"}, "unknown layer"),
-        ({"country": "Atlantis"}, "unknown country"),
-    ],
+    ("bbox", "message"),
+    [((0, 30, 20, 50), "area too large"), ((15, 48, 14, 49), "inverted"), ((190, 48, 191, 49), "longitudes")],
 )
-def test_bad_input_fails_before_any_request(options, kwargs, message):
-    layer = kwargs.pop("layer", "rail")
-    with ScriptedServer([Reply(body=b"{}")]) as server, pytest.raises(ValueError, match=message):
-        overpass.fetch_area(layer, endpoint=server.url, store_dir=options["store_dir"], **kwargs)
+def test_bad_input_fails_before_any_request(options, bbox, message):
+    with ScriptedServer([Reply(body=b"{}")]) as server, pytest.raises(InputError, match=message):
+        overpass.fetch_layer("rail", bbox, endpoint=server.url, cache_dir=options["cache_dir"])
     assert server.requests == []
+
+
+def test_an_endpoint_that_is_not_http_is_refused(options):
+    with pytest.raises(InputError, match="endpoint must be an http"):
+        overpass.fetch_layer("rail", (15, 48, 16, 49), endpoint="ftp://example.org/api", cache_dir=options["cache_dir"])
 
 
 def test_ports_query_covers_every_catalogue_filter():
@@ -377,39 +305,8 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert _http.retry_after_seconds("soon") is None
 
 
-def test_stored_status_reports_age_and_staleness(options):
-    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
-        result = fetch(server, options)
-    retrieved = datetime.fromisoformat(result.retrieved_at.replace("Z", "+00:00"))
-    fresh = overpass.stored_status(options["store_dir"], now=retrieved + timedelta(days=2))
-    old = overpass.stored_status(options["store_dir"], now=retrieved + timedelta(days=settings.STALE_AFTER_DAYS + 1))
-    assert [(r["layer"], r["area"], r["features"]) for r in fresh] == [
-        ("rail", "bbox_15.300_47.900_16.000_48.400", 1779)
-    ]
-    assert math.isclose(fresh[0]["age_days"], 2.0) and not fresh[0]["stale"]
-    assert old[0]["stale"]
-    Path(result.stored_path).with_suffix(".json").write_text("{broken", encoding="utf-8")
-    (broken,) = overpass.stored_status(options["store_dir"])
-    assert broken["stale"] and "unreadable" in broken["error"]
-
-
-def test_hosted_mode_never_fetches(options, monkeypatch):
-    monkeypatch.setattr(settings, "MODE", "hosted")
-    with ScriptedServer([Reply(body=b"{}")]) as server, pytest.raises(PermissionError, match="hosted"):
-        fetch(server, options)
-    assert server.requests == []
-
-
-def test_fallback_without_data_is_an_empty_frame_in_the_schema(options):
-    with ScriptedServer([Reply(503, b"busy")]) as server:
-        result = fetch(server, options, layer="roads")
-    assert len(result.frame) == 0
-    schema.validate(result.frame, "roads")
-
-
 def test_malformed_elements_are_a_clear_error(options):
     body = json.dumps({"elements": [{"type": "way", "id": 1, "nodes": "not a list"}, "junk"]}).encode()
-    with ScriptedServer([Reply(body=body)]) as server:
-        result = fetch(server, options)
-    assert result.origin == "none" and "malformed elements" in result.message
+    with ScriptedServer([Reply(body=body)]) as server, pytest.raises(OverpassError, match="malformed elements"):
+        fetch(server, options)
     assert not list((options["cache_dir"] / "overpass").glob("*.body"))

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from geo.sources import MissingInputError, build_time, natural_earth_rail, provenance, require_input
+from geo.sources import MissingInputError, natural_earth_rail, provenance, require_input, utc_timestamp
 
 
 def test_require_input_names_the_missing_file(tmp_path):
@@ -27,4 +27,4 @@ def test_provenance_comes_from_the_module_constants():
     )
     assert prov.retrieved_at == "2026-01-01T00:00:00Z"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", provenance(natural_earth_rail).retrieved_at)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", build_time())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", utc_timestamp())

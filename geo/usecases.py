@@ -1,0 +1,249 @@
+"""What a user can do, written once for the app (`app.py`) and the command line (`geo/cli.py`).
+
+Both front ends only read input and present results; each action they offer is one function here,
+which checks the input, calls the library (sources, store, select, policies ...) and returns plain
+results. Errors a user can fix are raised as `geo.errors.AtlasError` subclasses whose message names
+the fix. Areas are EPSG:4326: a bbox is W,S,E,N in degrees of longitude/latitude.
+
+Sections:
+- Detailed OpenStreetMap data: `fetch_detail`, `import_file`, `download_extract`, `stored_status`.
+- Features and policies: `find_feature`, `selection_policies`, `feature_policies`.
+- (to come) Map requests, statistics and downloads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo import areas, countries, policy_views, schema, settings, store
+from geo.errors import DatasetError, FetchError, HostedModeError, InputError, OverpassError
+from geo.layers import get_layer, layer_names
+from geo.sources import osm_pbf, overpass
+from geo.sources._http import Progress
+from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, FetchResult, summary
+
+# The store's source keys of OpenStreetMap detail: fetched from Overpass, imported from a .osm.pbf,
+# imported from a saved Overpass .json response.
+FETCHED = "osm_overpass"
+IMPORTED_PBF = "osm_pbf"
+IMPORTED_JSON = "osm_file"
+
+
+# --- detailed OpenStreetMap data -------------------------------------------------------------------
+
+
+def resolve_area(
+    bbox: str | Sequence[float] | None = None, country: str | None = None
+) -> tuple[areas.BBox, str, str | None]:
+    """What the user asked for, checked: (bbox W,S,E,N degrees, store area key, ISO alpha-2 code or None).
+
+    A country gives its box within Europe's bounds; with both, their overlap is used. Raises
+    InputError (or UnknownCountryError) before any request, also for an area over
+    `settings.MAX_FETCH_AREA_DEG2` square degrees.
+    """
+    if bbox is None and country is None:
+        raise InputError("give a bbox (W,S,E,N) or a country")
+    box = areas.parse_bbox(bbox) if bbox is not None else None
+    code = None
+    if country is not None:
+        code = countries.resolve_country(country)
+        country_box = areas.countries_bbox(countries.load_countries(), [code])
+        if country_box is None:
+            raise InputError(f"{code} has no land within Europe's bounds; give a bbox W,S,E,N instead")
+        if box is not None:
+            west, south = max(box[0], country_box[0]), max(box[1], country_box[1])
+            east, north = min(box[2], country_box[2]), min(box[3], country_box[3])
+            if west >= east or south >= north:
+                raise InputError(f"bbox {box} does not overlap {code}")
+            box = (west, south, east, north)
+        else:
+            box = country_box
+    assert box is not None
+    areas.check_area_size(box)
+    key = code.lower() if code and bbox is None else "bbox_" + "_".join(f"{v:.3f}" for v in box)
+    return box, key, code
+
+
+def fetch_detail(
+    layer: str,
+    *,
+    bbox: str | Sequence[float] | None = None,
+    country: str | None = None,
+    endpoint: str | None = None,
+    store_dir: Path | None = None,
+    save: bool = True,
+    progress: Progress | None = None,
+    **options,
+) -> FetchResult:
+    """Fetch `layer` for a bbox or a country from Overpass, store it, and return it.
+
+    Refused in hosted mode (HostedModeError). Bad input raises InputError before any request. When the
+    network or the endpoint fails, the stored copy of the same area is returned instead
+    (`origin == "stored"`, the message says why), or, with nothing stored, a result with no features
+    (`origin == "none"`). A corrupt stored copy is reported, not used. The HTTP cache is that of the
+    store (`settings.cache_dir(store_dir)`); `options` go to `overpass.fetch_layer`.
+    """
+    if settings.MODE == "hosted":
+        raise HostedModeError("fetching live OpenStreetMap data is disabled on the hosted dashboard")
+    get_layer(layer)
+    box, area, code = resolve_area(bbox, country)
+    options.setdefault("cache_dir", settings.cache_dir(store_dir))
+    try:
+        result = overpass.fetch_layer(layer, box, endpoint=endpoint, progress=progress, **options)
+    except (FetchError, OverpassError) as exc:
+        return _stored_copy(layer, area, box, store_dir, f"could not fetch fresh data: {exc}")
+    result.area = area
+    if code:
+        in_country = result.frame["country"].isna() | (result.frame["country"] == code)
+        result.frame = result.frame[in_country.to_numpy()].reset_index(drop=True)
+    if save and len(result.frame):
+        where = {"endpoint": endpoint or settings.OVERPASS_URL, "country": code}
+        result.stored_path = str(_save(result, FETCHED, store_dir, **where))
+    result.message = summary(result) if len(result.frame) else f"no {layer} features in this area ({summary(result)})"
+    return result
+
+
+def _save(result: FetchResult, source_key: str, store_dir: Path | None, **extra) -> Path:
+    """Write a result to the store with its metadata record (query, bbox, dates, licence)."""
+    metadata = {
+        "source_key": SOURCE,
+        "query": result.query,
+        **extra,
+        "bbox": list(result.bbox),
+        "retrieved_at": result.retrieved_at,
+        "source_date": result.source_date,
+        "licence": LICENCE,
+        "attribution": ATTRIBUTION,
+    }
+    return store.write_area(result.frame, result.layer, source_key, result.area, metadata, store_dir)
+
+
+def _stored_copy(layer: str, area: str, bbox: areas.BBox, store_dir: Path | None, reason: str) -> FetchResult:
+    """The stored copy of a fetched area, after a failed fetch; `reason` starts the message."""
+    path = store.area_path(layer, FETCHED, area, store_dir)
+    empty = schema.conform(gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=schema.CRS)), layer)
+    base = {"layer": layer, "area": area, "bbox": bbox}
+    if not path.exists():
+        return FetchResult(frame=empty, origin="none", message=f"{reason}; nothing stored for this area", **base)
+    try:
+        frame = store.read_layer_file(path, layer)
+    except DatasetError as exc:
+        return FetchResult(frame=empty, origin="none", message=f"{reason}; the stored copy is unusable ({exc})", **base)
+    record_path = path.with_suffix(".json")
+    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.exists() else {}
+    when = record.get("retrieved_at", "an unknown time")
+    return FetchResult(
+        frame=frame,
+        origin="stored",
+        message=f"{reason}; showing the stored copy retrieved {when}",
+        retrieved_at=record.get("retrieved_at"),
+        source_date=record.get("source_date"),
+        stored_path=str(path),
+        **base,
+    )
+
+
+def import_file(
+    path: Path,
+    layers: Iterable[str] | None = None,
+    *,
+    store_dir: Path | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> list[FetchResult]:
+    """Read `layers` (default: all) from a .osm.pbf extract or a saved Overpass .json response and store
+    each layer that has features, unless `dry_run`. InputError for another kind of file."""
+    path = Path(path)
+    names = list(layers or layer_names())
+    if path.name.endswith(".pbf"):
+        results, source_key = list(osm_pbf.load(path, tuple(names), progress=progress).values()), IMPORTED_PBF
+    elif path.suffix == ".json":
+        results, source_key = [overpass.load_json(path, layer) for layer in names], IMPORTED_JSON
+    else:
+        raise InputError(f"{path.name}: import reads .osm.pbf extracts and Overpass .json responses")
+    for result in results:
+        if len(result.frame) and not dry_run:
+            result.stored_path = str(_save(result, source_key, store_dir))
+    return results
+
+
+def download_extract(
+    region: str,
+    dest_dir: Path | None = None,
+    *,
+    base_url: str | None = None,
+    progress: Progress | None = None,
+    **request_options,
+) -> Path:
+    """Download the Geofabrik .osm.pbf extract of `region` ("europe/monaco") into `dest_dir` (default
+    `<settings.STORE_DIR>/pbf`), resuming a partial download; import it with `import_file`."""
+    folder = Path(dest_dir) if dest_dir else Path(settings.STORE_DIR) / "pbf"
+    return osm_pbf.download_region(region, folder, base_url=base_url, progress=progress, **request_options)
+
+
+def stored_status(store_dir: Path | None = None, now: datetime | None = None) -> list[dict]:
+    """Every stored area with its age: layer, source, area, retrieved_at, age_days, stale, features, error, path.
+
+    `stale` is True when the data was retrieved more than `settings.STALE_AFTER_DAYS` days ago, or when
+    its age is unknown; `error` is set for an area whose metadata record is unreadable.
+    """
+    now = now or datetime.now(UTC)
+    rows = []
+    for record in store.stored_areas(store_dir=store_dir):
+        try:
+            retrieved = datetime.fromisoformat(str(record.get("retrieved_at")).replace("Z", "+00:00"))
+            age_days = (now - retrieved).total_seconds() / 86400
+        except ValueError:
+            age_days = None
+        rows.append(
+            {
+                "layer": record.get("layer"),
+                "source": record.get("source"),
+                "area": record.get("area"),
+                "features": record.get("features"),
+                "retrieved_at": record.get("retrieved_at"),
+                "age_days": age_days,
+                "stale": age_days is None or age_days > settings.STALE_AFTER_DAYS,
+                "error": record.get("error"),
+                "path": record["path"],
+            }
+        )
+    return rows
+
+
+# --- features and policies -------------------------------------------------------------------------
+
+
+def find_feature(feature_id: str, store_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """The feature `feature_id` (e.g. "gisco:NLRTM") from the embedded snapshot or the store, as a one-row frame.
+
+    InputError for a malformed id or one found nowhere.
+    """
+    if not schema.ID_PATTERN.match(feature_id):
+        raise InputError(f"feature ids look like 'gisco:NLRTM' or 'osm:way/123', got {feature_id[:80]!r}")
+    for layer in layer_names():
+        paths = [store.embedded_path(layer)] + [Path(r["path"]) for r in store.stored_areas(layer, store_dir)]
+        for path in paths:
+            if path.exists():
+                frame = gpd.read_parquet(path, filters=[("id", "==", feature_id)])
+                if len(frame):
+                    return frame
+    raise InputError(f"no feature {feature_id!r} in the embedded data or your store; search by name in the app")
+
+
+def selection_policies(layers: Iterable[str] | None = None, country_names: Iterable[str] | None = None) -> dict:
+    """The EU documents that may apply to `layers` (default: all) in the countries named (codes or names;
+    default: anywhere), as `policy_views.selection_report` gives them."""
+    codes = [countries.resolve_country(name) for name in country_names or ()] or None
+    return policy_views.selection_report(list(layers or ()) or None, codes)
+
+
+def feature_policies(feature_id: str) -> dict:
+    """The EU documents that apply to one feature, each with how sure the match is and why
+    (`policy_views.feature_report`)."""
+    return policy_views.feature_report(find_feature(feature_id))
