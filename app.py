@@ -8,7 +8,7 @@ layers, countries, basemap, seed toggle and search (`st.query_params`), so links
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -30,7 +30,7 @@ from geo import (
     usecases,
 )
 from geo.countries import load_countries, resolve_country
-from geo.errors import AtlasError, UnknownCountryError
+from geo.errors import AtlasError, InputError, UnknownCountryError
 from geo.layers import get_layer, layer_names
 
 MAP_HEIGHT_PX = 640
@@ -79,30 +79,25 @@ def prepared_map(
     `document` (a policy document id) keeps only the features it applies to ("show on map");
     `area` (W,S,E,N degrees) narrows the map to a region drawn in finer detail.
     """
-    request = render.plan_request(
+    request = usecases.map_request(
         load_data(),
         layers,
         countries,
         area,
         outlines=load_outlines(),
+        document=document,
         basemap=basemap,
         seed_ports=load_seed(),
         show_seed=show_seed,
         highlight=highlight,
     )
-    if document:
-        frames, shown = policy_views.document_view(request.frames, document)
-        request = replace(request, frames=frames, notice=" ".join(filter(None, [request.notice, shown])))
     return render.prepare_map(request), request.notice
 
 
 @st.cache_resource(max_entries=64)
 def country_table(countries: tuple[str, ...] | None) -> tuple[pd.DataFrame, list[str]]:
     """The statistics of the selected countries, and what a reader must know about their sources."""
-    data = load_data()
-    frames = {layer: select.select(data[layer], countries) for layer in layer_names()}
-    table = stats.country_stats(frames, countries=countries)
-    return table, stats.caveats(frames)
+    return usecases.country_statistics(load_data(), countries)
 
 
 # -- controls ------------------------------------------------------------------------------------
@@ -496,10 +491,7 @@ def download_offer(
     layers: tuple[str, ...], bundle: bool, fmt: str, selection: export.Selection, limit: int | None
 ) -> export.Download:
     """One download button (one layer, or a bundle of layers): sized once per selection and format."""
-    frames = {layer: export.select_layer(load_data()[layer], selection) for layer in layers}
-    if bundle:
-        return export.bundle_download(frames, fmt, selection, limit)
-    return export.layer_download(frames[layers[0]], layers[0], fmt, selection, limit)
+    return usecases.download(load_data(), layers, fmt, selection, bundle=bundle, max_features=limit)
 
 
 @st.fragment
@@ -525,8 +517,8 @@ def download_panel(controls: Controls) -> None:
     )
     try:
         bbox = areas.parse_bbox(bbox_text) if bbox_text.strip() else None
-    except ValueError as exc:
-        st.error(str(exc))
+    except InputError as exc:
+        st.error(plain(str(exc)))
         return
     selection = export.Selection(countries=controls.countries or (), bbox=bbox)
     offers = [(layer, get_layer(layer).title, (layer,)) for layer in controls.layers]

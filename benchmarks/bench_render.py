@@ -7,7 +7,7 @@ Run from the repository root:
 Both sides start from the same loaded layers (`geo.select.load_layers()`: the embedded snapshot,
 every port, rail line and road) in one run:
 
-- ours: `geo.render.plan_request` + `render_html(..., inline_assets=True)`, exactly what
+- ours: `geo.usecases.map_request` + `render_html(..., inline_assets=True)`, exactly what
   `python -m geo render --out map.html` writes (level of detail by zoom, page budget, Leaflet
   embedded so the page works offline);
 - plain: `folium.Map` with one `folium.GeoJson` per layer holding the full features (folium's
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import folium
 from bench_export import machine
 
-from geo import render, seed_ports, select, settings
+from geo import render, seed_ports, select, settings, usecases
 from geo.countries import load_countries
 from geo.layers import layer_names
 
@@ -45,7 +45,7 @@ VIEWS = {"Europe": None, "Rotterdam": ROTTERDAM}
 
 def ours(loaded: select.Layers, outlines, bbox) -> str:
     """Our standalone page for `bbox` (None: Europe), as `python -m geo render` writes it."""
-    request = render.plan_request(
+    request = usecases.map_request(
         loaded,
         list(layer_names()),
         None,

@@ -176,19 +176,22 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from geo import areas, render, seed_ports, select, store
+    from geo import areas, policies, render, seed_ports, select, store, usecases
     from geo.countries import load_countries, resolve_country
 
     layers = args.layer or list(layer_names())
     store.check_output(Path(args.out), args.force)
     countries = [resolve_country(name) for name in args.country or ()] or None
     bbox = areas.parse_bbox(args.bbox) if args.bbox else None
-    request = render.plan_request(
+    if args.document:
+        policies.load_catalogue().document(args.document)  # an unknown id names the command that lists them
+    request = usecases.map_request(
         select.load_layers(layers),
         layers,
         countries,
         bbox,
         outlines=load_countries(),
+        document=args.document,
         basemap=args.basemap,
         seed_ports=seed_ports.load_seed_ports(),
         show_seed=args.seed,
@@ -199,9 +202,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     try:
         store.write_text_atomic(Path(args.out), page)
     except OSError as exc:
-        raise store.OutputError(
-            f"cannot write {args.out}: {exc.strerror or exc}; choose a folder you can write to"
-        ) from exc
+        raise store.unwritable(args.out, exc) from exc
     shown = ", ".join(f"{len(frame):,} {layer}" for layer, frame in request.frames.items())
     print(f"wrote {args.out} ({len(page.encode()) / 1e6:.2f} MB): {shown}")
     if request.notice:
@@ -373,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--basemap", default="outlines", choices=BASEMAPS, help="initial basemap (default: outlines)")
     render.add_argument("--seed", action="store_true", help="show the debate entry ports")
     render.add_argument("--highlight", help="a feature id to zoom to and open, e.g. gisco:PLGDN")
+    render.add_argument(
+        "--document", help="show only what a policy document applies to, e.g. ports-2017 (ids: python -m geo policies)"
+    )
     render.add_argument("--cdn", action="store_true", help="link Leaflet from its CDN instead of embedding it")
     render.set_defaults(handler=_cmd_render)
 

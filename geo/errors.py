@@ -29,6 +29,13 @@ class UnknownLayerError(InputError):
     """A layer name that no layer specification defines; the message lists the known layers."""
 
 
+class UnknownNameError(InputError, KeyError):
+    """A catalogue name (document id, country group, corridor) that does not exist; the message lists or points
+    to the known ones."""
+
+    __str__ = Exception.__str__  # KeyError's own would quote the message
+
+
 class SearchError(InputError):
     """A search query cannot be used (empty, too long); the message says what to type."""
 

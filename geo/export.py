@@ -915,7 +915,7 @@ def export_layers(
         else:
             write_layer(frames[layers[0]], layers[0], fmt, path, max_features)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}; choose a folder you can write to") from exc
+        raise store.unwritable(path, exc) from exc
     return ExportResult(str(path), path.stat().st_size, counts, label, tuple(problems))
 
 

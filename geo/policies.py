@@ -35,7 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from geo import settings, store
-from geo.errors import CatalogueError
+from geo.errors import CatalogueError, UnknownNameError
 from geo.layers import get_layer, layer_names
 
 DocumentId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
@@ -351,11 +351,11 @@ class Catalogue:
     eu_law_suspended: tuple[SuspendedArea, ...] = ()
 
     def document(self, doc_id: str) -> Document:
-        """The document `doc_id`; KeyError naming it otherwise."""
+        """The document `doc_id`; UnknownNameError (a KeyError) naming it otherwise."""
         try:
             return self.documents[doc_id]
         except KeyError:
-            raise KeyError(f"unknown document {doc_id!r}; see `python -m geo policies`") from None
+            raise UnknownNameError(f"unknown document {doc_id!r}; see `python -m geo policies`") from None
 
     def expand_countries(self, refs: Iterable[str]) -> frozenset[str]:
         """ISO codes for a list of codes and group names."""
@@ -369,7 +369,7 @@ class Catalogue:
         """The ISO codes of the group `name` (e.g. "EU27", "NATO_EUROPE"); KeyError naming the groups otherwise."""
         group = self.country_groups.get(name.strip().upper())
         if group is None:
-            raise KeyError(f"unknown country group {name!r}; choose one of: {', '.join(self.country_groups)}")
+            raise UnknownNameError(f"unknown country group {name!r}; choose one of: {', '.join(self.country_groups)}")
         return frozenset(group.codes)
 
     def official_link(self, doc_id: str, include_unverified: bool = False) -> tuple[str, str] | None:
@@ -400,7 +400,7 @@ class Catalogue:
         for corridor in self.corridors:
             if wanted in (corridor.document, corridor.name.lower()):
                 return corridor
-        raise KeyError(f"unknown corridor {key!r}; choose one of: {', '.join(c.name for c in self.corridors)}")
+        raise UnknownNameError(f"unknown corridor {key!r}; choose one of: {', '.join(c.name for c in self.corridors)}")
 
 
 # --------------------------------------------------------------------------- loading

@@ -33,7 +33,7 @@ import shapely
 from branca.element import Element
 from folium.template import Template
 
-from geo import areas, levels, policies, policy_views, schema, settings, view, wire
+from geo import levels, policies, policy_views, schema, settings, wire
 from geo.layers import COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
 from geo.wire import script_json
 
@@ -231,14 +231,11 @@ def documents_payload(ids: Iterable[str]) -> dict:
             continue
         url = record["url"] or record["unverified_url"]
         identifier = policy_views.with_unverified_flag(record["identifier"], record["identifier_unverified"])
-        status = policy_views.with_unverified_flag(record["status_label"], record["status_unverified"])
-        if record["certainty"] == "news_only":
-            status = f"{status}, news reports only"
         out[doc_id] = {
             "t": record["short_title"],
             "u": url if isinstance(url, str) and _SAFE_URL.match(url) else None,
             "a": record["address"],
-            "s": status,
+            "s": policy_views.status_text(record),
             "i": identifier,
         }
     return out
@@ -546,37 +543,3 @@ def render_html(request: MapRequest, inline_assets: bool = False) -> str:
         request = replace(request, assets="cdn")
     page = build_map(request).get_root().render()
     return _inline_assets(page) if inline_assets else page
-
-
-def plan_request(
-    loaded,
-    layers: Iterable[str],
-    countries: Iterable[str] | None = None,
-    bbox: tuple[float, float, float, float] | None = None,
-    outlines: gpd.GeoDataFrame | None = None,
-    **options,
-) -> MapRequest:
-    """The MapRequest for a selection, shared by the app and `python -m geo render`.
-
-    `loaded` is `geo.select.load_layers()`; `countries` are alpha-2 codes (None: all); `bbox` is
-    W,S,E,N degrees, cutting the layers to a region (default: no cut; the map fits the selected
-    countries' outlines, else Europe). Without a `bbox` every feature of the countries is drawn, as
-    the statistics and exports select them. The level of detail follows the area and the page budget
-    (`geo.view.plan_view`); a coarser level is announced in the request's `notice`. `options` are
-    further MapRequest fields (basemap, show_seed, ...).
-    """
-    codes = areas.normalise_countries(countries) if countries is not None else None
-    area = bbox
-    if area is None and codes and outlines is not None:
-        area = areas.countries_bbox(outlines, codes)
-    planned = view.plan_view(loaded, layers, codes, bbox, extent=area)
-    stored = [frame["id"] for frame in loaded.stored.values() if frame is not None]
-    return MapRequest(
-        frames=planned.frames,
-        decimals=levels.decimals_for_level(planned.level),
-        full_detail_ids=frozenset(pd.concat(stored)) if stored else frozenset(),
-        countries=outlines,
-        bounds=area,
-        notice=planned.message,
-        **options,
-    )

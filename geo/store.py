@@ -38,6 +38,11 @@ _NEW_FILE_MODE = 0o666 & ~_UMASK
 _AREA_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
 
 
+def unwritable(path: Path | str, exc: OSError) -> OutputError:
+    """The one message for a file the system refused to write (permissions, a full disk ...)."""
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}; choose a folder you can write to")
+
+
 def check_output(path: Path, overwrite: bool) -> None:
     """OutputError unless a new file can go to `path`: no file in the way of its folders, nothing but a
     regular file replaced, and that only with `overwrite` (CLI: --force)."""

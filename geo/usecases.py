@@ -8,7 +8,7 @@ the fix. Areas are EPSG:4326: a bbox is W,S,E,N in degrees of longitude/latitude
 Sections:
 - Detailed OpenStreetMap data: `fetch_detail`, `import_file`, `download_extract`, `stored_status`.
 - Features and policies: `find_feature`, `selection_policies`, `feature_policies`.
-- (to come) Map requests, statistics and downloads.
+- Maps, statistics and downloads: `map_request`, `country_statistics`, `download`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
-from geo import areas, countries, policy_views, schema, settings, store
+from geo import areas, countries, export, levels, policy_views, render, schema, select, settings, stats, store, view
 from geo.errors import DatasetError, FetchError, HostedModeError, InputError, OverpassError
 from geo.layers import get_layer, layer_names
 from geo.sources import osm_pbf, overpass
@@ -247,3 +248,71 @@ def feature_policies(feature_id: str) -> dict:
     """The EU documents that apply to one feature, each with how sure the match is and why
     (`policy_views.feature_report`)."""
     return policy_views.feature_report(find_feature(feature_id))
+
+
+# --- maps, statistics and downloads ----------------------------------------------------------------
+
+
+def map_request(
+    loaded: select.Layers,
+    layers: Iterable[str],
+    country_codes: Iterable[str] | None = None,
+    bbox: areas.BBox | None = None,
+    *,
+    outlines: gpd.GeoDataFrame | None = None,
+    document: str | None = None,
+    **options,
+) -> render.MapRequest:
+    """What the map shows for a selection, for the app and `python -m geo render`.
+
+    `loaded` is `geo.select.load_layers()`; `country_codes` are alpha-2 codes (None: all); `bbox` is
+    W,S,E,N degrees, cutting the layers to a region (default: no cut; the map fits the selected
+    countries' outlines, else Europe). Without a `bbox` every feature of the countries is drawn, as
+    the statistics and exports select them. The level of detail follows the area and the page budget
+    (`geo.view.plan_view`); a coarser level is announced in the request's `notice`. `document` (a
+    policy document id) keeps only the features it applies to ("show on map"). `options` are further
+    `render.MapRequest` fields (basemap, seed_ports, show_seed, highlight, assets ...).
+    """
+    codes = areas.normalise_countries(country_codes) if country_codes is not None else None
+    area = bbox
+    if area is None and codes and outlines is not None:
+        area = areas.countries_bbox(outlines, codes)
+    planned = view.plan_view(loaded, layers, codes, bbox, extent=area)
+    frames, notice = planned.frames, planned.message
+    if document:
+        frames, shown = policy_views.document_view(frames, document)
+        notice = " ".join(filter(None, [notice, shown]))
+    stored = [frame["id"] for frame in loaded.stored.values() if frame is not None]
+    return render.MapRequest(
+        frames=frames,
+        decimals=levels.decimals_for_level(planned.level),
+        full_detail_ids=frozenset(pd.concat(stored)) if stored else frozenset(),
+        countries=outlines,
+        bounds=area,
+        notice=notice,
+        **options,
+    )
+
+
+def country_statistics(loaded: select.Layers, country_codes: Iterable[str] | None) -> tuple[pd.DataFrame, list[str]]:
+    """The statistics of the selected countries (None: all of Europe), and what a reader must know about
+    their sources (`geo.stats`)."""
+    codes = None if country_codes is None else list(country_codes)
+    frames = {layer: select.select(loaded[layer], codes) for layer in loaded.frames}
+    return stats.country_stats(frames, countries=codes), stats.caveats(frames)
+
+
+def download(
+    loaded: select.Layers,
+    layers: Sequence[str],
+    fmt: str,
+    selection: export.Selection,
+    *,
+    bundle: bool = False,
+    max_features: int | None = None,
+) -> export.Download:
+    """One download (one layer, or a bundle of `layers`) of the selection, checked now and built on demand."""
+    frames = {layer: export.select_layer(loaded[layer], selection) for layer in layers}
+    if bundle:
+        return export.bundle_download(frames, fmt, selection, max_features)
+    return export.layer_download(frames[layers[0]], layers[0], fmt, selection, max_features)

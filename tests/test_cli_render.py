@@ -69,3 +69,17 @@ def test_every_command_takes_layers_the_same_way(command):
 def test_an_unknown_layer_is_one_line_for_every_command(command, capsys):
     assert main([*command, "--layer", "rail,canals"]) == 2
     assert capsys.readouterr().err == "error: unknown layer 'canals'; choose one of: ports, rail, roads\n"
+
+
+def test_render_shows_on_the_map_what_a_document_applies_to(tmp_path, capsys):
+    """ "Show on map" from the CLI: only the features the Port Services Regulation applies to (no inland port)."""
+    out = tmp_path / "ports-2017.html"
+    assert main(["render", "--out", str(out), "--layer", "ports", "--country", "DE", "--document", "ports-2017"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "gisco:DEHAM" in page and "gisco:DEDUI" not in page, "Hamburg yes, inland Duisburg no"
+    assert "Showing only what" in capsys.readouterr().err
+
+
+def test_render_an_unknown_document_is_one_line(tmp_path, capsys):
+    assert main(["render", "--out", str(tmp_path / "m.html"), "--document", "no-such-act"]) == 2
+    assert capsys.readouterr().err == "error: unknown document 'no-such-act'; see `python -m geo policies`\n"

@@ -19,6 +19,7 @@ BUILT_IN_BASES = {
     errors.InputError: ValueError,
     errors.UnknownCountryError: ValueError,
     errors.UnknownLayerError: ValueError,
+    errors.UnknownNameError: KeyError,
     errors.SearchError: ValueError,
     errors.SettingsError: ValueError,
     errors.SchemaError: ValueError,

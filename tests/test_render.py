@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import countries, levels, render, seed_ports, select, settings, store
+from geo import countries, levels, render, seed_ports, select, settings, store, usecases
 from geo.layers import layer_names
 from tests.map_support import features
 
@@ -157,7 +157,7 @@ def loaded() -> select.Layers:
 
 
 def test_europe_page_with_every_layer_stays_within_budget(loaded):
-    request = render.plan_request(
+    request = usecases.map_request(
         loaded,
         layer_names(),
         outlines=countries.load_countries(),
@@ -175,7 +175,7 @@ def test_europe_page_with_every_layer_stays_within_budget(loaded):
 
 
 def test_country_selection_narrows_every_layer(loaded):
-    request = render.plan_request(loaded, layer_names(), ["PL"], outlines=countries.load_countries())
+    request = usecases.map_request(loaded, layer_names(), ["PL"], outlines=countries.load_countries())
     for layer, frame in request.frames.items():
         assert len(frame) > 0, layer
         assert set(frame["country"].dropna()) == {"PL"}, layer
@@ -183,7 +183,7 @@ def test_country_selection_narrows_every_layer(loaded):
 
 
 def test_popups_link_policy_documents_safely(loaded):
-    request = render.plan_request(loaded, ["ports"], ["NL"], outlines=countries.load_countries())
+    request = usecases.map_request(loaded, ["ports"], ["NL"], outlines=countries.load_countries())
     page = render.render_html(request)
     config = json.loads(re.search(r"corridorAtlas\.init\([^,]+, (\{.*?\})\);\n", page).group(1))
     documents = config["documents"]
@@ -194,7 +194,7 @@ def test_popups_link_policy_documents_safely(loaded):
 
 def test_port_popups_never_say_not_ten_t_and_carry_type_and_match(loaded):
     # Croatian, Maltese and Norwegian ports all have TEN_CODE 0 in GISCO 2013; Germany has inland ports.
-    request = render.plan_request(
+    request = usecases.map_request(
         loaded, ["ports"], ["HR", "MT", "NO", "DE"], seed_ports=seed_ports.load_seed_ports(), show_seed=True
     )
     page = render.render_html(request, inline_assets=True)
@@ -261,5 +261,5 @@ def test_popups_say_how_sure_each_match_is_and_why(loaded):
     limassol = {doc: match for doc, match, _ in decoded["CYLMS"]}
     assert limassol["ports-strategy-2026"] == "applies: probable, matched on the feature"
     assert table["documents"]["ports-strategy-2026"]["a"] == "no official address"
-    page = render.render_html(render.plan_request(loaded, ["ports"], ["CY"], outlines=countries.load_countries()))
+    page = render.render_html(usecases.map_request(loaded, ["ports"], ["CY"], outlines=countries.load_countries()))
     assert "link verified" not in page

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo import areas, levels, render, select, stats, store, view, wire
+from geo import areas, levels, render, select, stats, store, usecases, view, wire
 from geo.countries import load_countries
 from geo.errors import UnknownLayerError
 from geo.layers import layers_with_levels
@@ -162,11 +162,10 @@ def test_stored_line_detail_is_drawn_over_every_level(tmp_path):
 )
 def test_the_map_draws_every_port_the_statistics_count(country, outlying):
     """Filtering by country never drops coastal, island or exclave ports that the statistics and exports count."""
-    from geo import render
     from geo.countries import load_countries
 
     loaded = select.load_layers()
-    request = render.plan_request(loaded, ["ports", "rail"], [country], outlines=load_countries())
+    request = usecases.map_request(loaded, ["ports", "rail"], [country], outlines=load_countries())
     selected = select.select(loaded["ports"], [country])
     counted = stats.country_stats({"ports": selected}).loc[country, "ports"]
     assert len(request.frames["ports"]) == len(selected) == counted

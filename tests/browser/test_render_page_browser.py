@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import render, select, settings
+from geo import render, select, settings, usecases
 
 from .leaflet_probe import summary
 from .offline import serve_directory
@@ -92,7 +92,7 @@ def test_popups_say_how_sure_each_match_is_apart_from_the_address(page, router, 
 
 
 def test_port_popups_word_the_ten_t_code_and_the_port_type(page, router, tmp_path: Path) -> None:
-    request = render.plan_request(select.load_layers(), ["ports"], ["HR", "DE", "SE"], documents=False)
+    request = usecases.map_request(select.load_layers(), ["ports"], ["HR", "DE", "SE"], documents=False)
     (tmp_path / "map.html").write_text(render.render_html(request, inline_assets=True), encoding="utf-8")
     ids = request.frames["ports"]["id"].tolist()
     texts = {}
