@@ -13,31 +13,6 @@ import shapely
 from geo import levels, schema, store
 from geo.layers import layers_with_levels
 
-# Netherlands and Belgium, where dual carriageways and dense rail make generalising matter.
-LOW_COUNTRIES = (2.5, 49.5, 7.3, 53.6)
-ROTTERDAM = (4.0, 51.8, 4.6, 52.0)
-
-
-@pytest.fixture(scope="module")
-def low_countries() -> dict[str, gpd.GeoDataFrame]:
-    """The real embedded rail and roads of NL and BE."""
-    return {layer: store.read_embedded(layer).query("country in ['NL', 'BE']") for layer in layers_with_levels()}
-
-
-@pytest.fixture(scope="module")
-def datasets_dir(tmp_path_factory, low_countries) -> object:
-    """A datasets folder holding the NL/BE layers, their levels and the real ports, as the build writes them."""
-    folder = tmp_path_factory.mktemp("datasets")
-    for layer, frame in low_countries.items():
-        store.write_layer(frame.reset_index(drop=True), folder / f"{layer}.parquet", layer)
-    store.write_layer(store.read_embedded("ports"), folder / "ports.parquet", "ports")
-    levels.write_levels(low_countries, folder, progress=lambda _: None)
-    return folder
-
-
-def _reader(datasets_dir):
-    return lambda layer, level: levels.read_level(layer, level, datasets_dir)
-
 
 def test_levels_are_schema_conformant_and_keep_the_network(low_countries):
     rail = low_countries["rail"]
