@@ -8,7 +8,9 @@ wherever it is shown. Tables are plain data for `st.dataframe`, which does not r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,9 +24,11 @@ from geo.policies import (
     UNVERIFIED_ADDRESS,
     Catalogue,
     Document,
+    Link,
     documents_for_selection,
     entry_ports,
     features_for_document,
+    link_patterns,
     links_for,
     load_catalogue,
     port_corridors,
@@ -323,3 +327,86 @@ def entry_ports_frame(ports: pd.DataFrame, catalogue: Catalogue | None = None) -
             }
         )
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- map popups
+
+
+_SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$")
+
+
+def documents_payload(ids: Iterable[str]) -> dict:
+    """`{id: {t: short title, u: URL or None, a: address in words, s: status, i: identifier}}` for popups.
+
+    `u` is the official text, or an address on an official site that the reference did not verify;
+    `a` says which ("official text", "official site, address not verified", "no official address").
+    A fact the catalogue could not verify is labelled so, never shown bare.
+    """
+    table = documents_table()
+    out = {}
+    for doc_id in sorted(set(ids)):
+        record = table.get(doc_id)
+        if record is None:
+            continue
+        url = record["url"] or record["unverified_url"]
+        out[doc_id] = {
+            "t": record["short_title"],
+            "u": url if isinstance(url, str) and _SAFE_URL.match(url) else None,
+            "a": record["address"],
+            "s": status_text(record),
+            "i": with_unverified_flag(record["identifier"], record["identifier_unverified"]),
+        }
+    return out
+
+
+@dataclass
+class PopupDocuments:
+    """The policy documents of features, as map popups and filters use them.
+
+    `texts[layer]`: per feature "id~m~r|id~m~r..." (most relevant first, None when no document applies),
+    where `m` indexes `table["matches"]` (how sure the match is, e.g. "applies: probable, matched on
+    the feature") and `r` indexes `table["reasons"]` (why it applies); `table["documents"]` is
+    `documents_payload` of every id used. `keys[layer]`: per feature the index of its document list in
+    `sets` (the document ids), -1 when none applies, so a map can filter features by document.
+    """
+
+    texts: dict[str, pd.Series]
+    keys: dict[str, pd.Series]
+    sets: list[tuple[str, ...]]
+    table: dict
+
+
+def popup_documents(frames: Mapping[str, pd.DataFrame]) -> PopupDocuments:
+    """The `PopupDocuments` of every feature of `frames` ({layer: frame}); work is done once per distinct
+    link list, so it stays fast on whole layers."""
+    catalogue = load_catalogue()
+    matches: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    sets: dict[str, int] = {}
+    doc_sets: list[tuple[str, ...]] = []
+    ids: set[str] = set()
+
+    def encode(link: Link) -> str:
+        ids.add(link.document)
+        match = matches.setdefault(applies_text(link.certainty, link.basis), len(matches))
+        return f"{link.document}~{match}~{reasons.setdefault(link.reason, len(reasons))}"
+
+    def key(links: tuple[Link, ...], text: str) -> int:
+        if not links:
+            return -1
+        if text not in sets:
+            sets[text] = len(doc_sets)
+            doc_sets.append(tuple(link.document for link in links))
+        return sets[text]
+
+    texts, keys = {}, {}
+    for layer, frame in frames.items():
+        if frame.empty:
+            continue
+        patterns, inverse = link_patterns(frame, catalogue)
+        encoded = ["|".join(map(encode, links)) or None for links in patterns]
+        pattern_keys = np.array([key(links, text) for links, text in zip(patterns, encoded, strict=True)])
+        texts[layer] = pd.Series(np.array(encoded, dtype=object)[inverse], index=frame.index, dtype="object")
+        keys[layer] = pd.Series(pattern_keys[inverse], index=frame.index, dtype="int64")
+    table = {"documents": documents_payload(ids), "matches": list(matches), "reasons": list(reasons)}
+    return PopupDocuments(texts, keys, doc_sets, table)

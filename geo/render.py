@@ -33,7 +33,7 @@ import shapely
 from branca.element import Element
 from folium.template import Template
 
-from geo import levels, policies, policy_views, schema, settings, wire
+from geo import levels, policy_views, schema, settings, wire
 from geo.layers import COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
 from geo.wire import script_json
 
@@ -60,7 +60,6 @@ EUROPE_CENTER = (54.0, 15.0)
 
 # Columns never shown as popup rows (the title, the footer's provenance, or spread out as tags).
 _NOT_ROWS = {"layer", "name", "tags", *PROVENANCE_COLUMNS}
-_SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$")
 
 
 # -- attribution -------------------------------------------------------------------------------
@@ -214,60 +213,6 @@ def outline_payload(countries: gpd.GeoDataFrame) -> dict:
     geoms = shapely.simplify(countries.geometry.values, OUTLINE_TOLERANCE_DEG, preserve_topology=True)
     encoded = wire.encode_geometries(geoms, OUTLINE_DECIMALS)
     return {"q": OUTLINE_DECIMALS, "geom": encoded, "credits": attribution_credits(pd.DataFrame([OUTLINE_CREDIT]))}
-
-
-def documents_payload(ids: Iterable[str]) -> dict:
-    """`{id: {t: short title, u: URL or None, a: address in words, s: status, i: identifier}}` for popups.
-
-    `u` is the official text, or an address on an official site that the reference did not verify;
-    `a` says which ("official text", "official site, address not verified", "no official address").
-    A fact the catalogue could not verify is labelled so, never shown bare.
-    """
-    table = policy_views.documents_table()
-    out = {}
-    for doc_id in sorted(set(ids)):
-        record = table.get(doc_id)
-        if record is None:
-            continue
-        url = record["url"] or record["unverified_url"]
-        identifier = policy_views.with_unverified_flag(record["identifier"], record["identifier_unverified"])
-        out[doc_id] = {
-            "t": record["short_title"],
-            "u": url if isinstance(url, str) and _SAFE_URL.match(url) else None,
-            "a": record["address"],
-            "s": policy_views.status_text(record),
-            "i": identifier,
-        }
-    return out
-
-
-def popup_documents(frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str, pd.Series], dict]:
-    """The policy documents of every feature, for popups: per layer a Series and one shared table.
-
-    Each feature's value is "id~m~r|id~m~r..." (most relevant first, None when no document applies):
-    `m` indexes the table's "matches" (how sure the match of the document to the feature is, e.g.
-    "applies: probable, matched on the feature") and `r` its "reasons" (why it applies). The table's
-    "documents" is `documents_payload` of every id used. Work is done once per distinct link list.
-    """
-    catalogue = policies.load_catalogue()
-    matches: dict[str, int] = {}
-    reasons: dict[str, int] = {}
-    ids: set[str] = set()
-
-    def encode(link: policies.Link) -> str:
-        ids.add(link.document)
-        match = matches.setdefault(policy_views.applies_text(link.certainty, link.basis), len(matches))
-        return f"{link.document}~{match}~{reasons.setdefault(link.reason, len(reasons))}"
-
-    per_layer = {}
-    for layer, frame in frames.items():
-        if frame.empty:
-            continue
-        patterns, inverse = policies.link_patterns(frame, catalogue)
-        texts = np.array(["|".join(map(encode, links)) or None for links in patterns], dtype=object)
-        per_layer[layer] = pd.Series(texts[inverse], index=frame.index, dtype="object")
-    table = {"documents": documents_payload(ids), "matches": list(matches), "reasons": list(reasons)}
-    return per_layer, table
 
 
 # -- folium elements ---------------------------------------------------------------------------
@@ -432,7 +377,9 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         raise ValueError(f"basemap must be one of {', '.join(BASEMAPS)}, got {request.basemap!r}")
     leaflet_assets(request.assets)  # refuse an unknown mode early
     frames = {get_layer(layer).name: frame for layer, frame in request.frames.items()}
-    documents, popup_table = popup_documents(frames) if request.documents else ({}, {})
+    popups = policy_views.popup_documents(frames) if request.documents else None
+    documents = popups.texts if popups else {}
+    popup_table = popups.table if popups else {}
     names = (
         {}
         if request.countries is None

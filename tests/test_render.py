@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import countries, levels, render, seed_ports, select, settings, store, usecases
+from geo import countries, levels, policy_views, render, seed_ports, select, settings, store, usecases
 from geo.layers import layer_names
 from tests.map_support import features
 
@@ -232,7 +232,7 @@ def test_attribution_lists_each_credit_once_with_its_own_licence():
 
 
 def test_popup_documents_label_unverified_facts():
-    payload = render.documents_payload(["pesco-milmob", "nato-steadfast-defender-2024", "tent-2024"])
+    payload = policy_views.documents_payload(["pesco-milmob", "nato-steadfast-defender-2024", "tent-2024"])
     assert payload["pesco-milmob"]["i"] == "32018D0340 (unverified)"
     assert payload["pesco-milmob"]["a"] == "official site, address not verified"
     assert payload["nato-steadfast-defender-2024"]["s"] == "completed (unverified), news reports only"
@@ -247,7 +247,8 @@ def test_popups_say_how_sure_each_match_is_and_why(loaded):
     """Each feature's documents carry the match certainty and the reason; Famagusta's are all unverified."""
     ports = loaded["ports"]
     cypriot = ports[ports["country"] == "CY"]
-    documents, table = render.popup_documents({"ports": cypriot})
+    popups = policy_views.popup_documents({"ports": cypriot})
+    documents, table = popups.texts, popups.table
     assert all(text.startswith("applies: ") for text in table["matches"])
     decoded = {}
     for locode, text in zip(cypriot["locode"], documents["ports"], strict=True):
