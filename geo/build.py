@@ -119,6 +119,7 @@ def build_default(
         entry["bytes"] = Path(entry["path"]).stat().st_size
         km = f", {entry['km']:,.0f} km" if "km" in entry else ""
         progress(f"  {name:<9} {entry['features']:>7,} features{km}, {entry['bytes'] / 1e6:.2f} MB  {entry['path']}")
-    summary.update(levels.write_levels(layers, out_dir, progress))
+    names = dict(zip(country_table["iso2"], country_table["name"], strict=True))
+    summary.update(levels.write_levels(layers, out_dir, progress, names))
     progress(f"done in {time.monotonic() - started:.0f} s")
     return summary

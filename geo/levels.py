@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +41,7 @@ import pandas as pd
 import shapely
 
 from geo import schema, settings, store
-from geo.layers import PROVENANCE_COLUMNS, get_layer, layers_with_levels
+from geo.layers import PROVENANCE_COLUMNS, LayerSpec, get_layer, layers_with_levels
 from geo.sources import _geometry
 
 # Ids of the features of a level: `lod<k>:<source>/<layer>/<n>`.
@@ -104,8 +104,14 @@ def _generalise(geometries: np.ndarray, level: Level) -> shapely.Geometry | None
     return lines[0] if len(lines) == 1 else shapely.MultiLineString(lines)
 
 
-def build_level(frame: gpd.GeoDataFrame, layer: str, level: int) -> gpd.GeoDataFrame:
-    """Level `level` (0 .. FULL-1) of layer `layer` (one with levels), built from the full-detail `frame`; schema-conformant."""
+def build_level(
+    frame: gpd.GeoDataFrame, layer: str, level: int, country_names: Mapping[str, str] | None = None
+) -> gpd.GeoDataFrame:
+    """Level `level` (0 .. FULL-1) of layer `layer` (one with levels), built from the full-detail `frame`.
+
+    Schema-conformant. Each merged line is named by what it stands for ("Motorways in Poland,
+    simplified for this zoom"), `country_names` ({alpha-2: name}) naming its country.
+    """
     spec = get_layer(layer)
     if not spec.has_levels:
         raise ValueError(f"levels of detail exist for the layers {', '.join(layers_with_levels())}, not {layer!r}")
@@ -124,6 +130,7 @@ def build_level(frame: gpd.GeoDataFrame, layer: str, level: int) -> gpd.GeoDataF
     number = merged.groupby("source", sort=False).cumcount().astype(str)
     merged["id"] = f"lod{level}:" + merged["source"].astype(str) + f"/{layer}/" + number
     merged["layer"] = layer
+    merged["name"] = _merged_names(merged, spec, country_names or {})
     merged["length_km"] = _geometry.geodesic_length_km(merged.geometry.values).round(3)
     merged["tags"] = [
         json.dumps({"lod": level, "grid_deg": grid.grid_deg, "merged_features": int(n)}) for n in merged["merged"]
@@ -131,9 +138,21 @@ def build_level(frame: gpd.GeoDataFrame, layer: str, level: int) -> gpd.GeoDataF
     return schema.conform(gpd.GeoDataFrame(merged, geometry="geometry", crs=schema.CRS), layer)
 
 
-def build_levels(frame: gpd.GeoDataFrame, layer: str) -> dict[int, gpd.GeoDataFrame]:
+def _merged_names(merged: pd.DataFrame, spec: LayerSpec, country_names: Mapping[str, str]) -> pd.Series:
+    """What each merged line stands for, e.g. "Electrified railways in Norway, simplified for this zoom"."""
+    if merged.empty:
+        return pd.Series([], dtype="string")
+    plural = {key: style.plural[:1].upper() + style.plural[1:] for key, style in spec.line_styles.items()}
+    what = spec.line_class(merged).map(plural)
+    where = merged["country"].astype("string").map(lambda code: country_names.get(code, code), na_action="ignore")
+    return (what + (" in " + where).fillna("") + ", simplified for this zoom").astype("string")
+
+
+def build_levels(
+    frame: gpd.GeoDataFrame, layer: str, country_names: Mapping[str, str] | None = None
+) -> dict[int, gpd.GeoDataFrame]:
     """Every stored level (0 .. FULL-1) of line layer `layer`; the full level is `frame` itself."""
-    return {grid.number: build_level(frame, layer, grid.number) for grid in LEVELS}
+    return {grid.number: build_level(frame, layer, grid.number, country_names) for grid in LEVELS}
 
 
 def level_path(layer: str, level: int, datasets_dir: Path | None = None) -> Path:
@@ -144,7 +163,10 @@ def level_path(layer: str, level: int, datasets_dir: Path | None = None) -> Path
 
 
 def write_levels(
-    layers: dict[str, gpd.GeoDataFrame], out_dir: Path, progress: Callable[[str], object] = print
+    layers: dict[str, gpd.GeoDataFrame],
+    out_dir: Path,
+    progress: Callable[[str], object] = print,
+    country_names: Mapping[str, str] | None = None,
 ) -> dict[str, dict]:
     """Build and write (atomically) every level of every line layer in `layers`; the build calls this.
 
@@ -155,7 +177,7 @@ def write_levels(
         if layer not in layers:
             continue
         progress(f"{layer}: levels of detail {', '.join(str(s.number) for s in LEVELS)} ...")
-        for level, generalised in build_levels(layers[layer], layer).items():
+        for level, generalised in build_levels(layers[layer], layer, country_names).items():
             path = store.write_layer(generalised, level_path(layer, level, out_dir), layer)
             size = path.stat().st_size
             summary[f"{layer}_lod{level}"] = {"path": str(path), "features": len(generalised), "bytes": size}

@@ -126,7 +126,6 @@ def layer_payload(
     documents: pd.Series | None = None,
     extra_columns: Mapping[str, pd.Series] | None = None,
     full_detail: pd.Series | None = None,
-    country_names: Mapping[str, str] | None = None,
     extra_labels: Mapping[str, str] | None = None,
 ) -> LayerPayload:
     """Encode one layer for the map at `decimals` (coordinate rounding, degrees), drawn as its spec says.
@@ -136,10 +135,8 @@ def layer_payload(
     (booleans aligned on `frame`'s index) marks lines kept at full precision whatever `decimals` is,
     e.g. the detail a user fetched, drawn over a coarse level. `documents` (per feature, its encoded
     document list from `popup_documents`) adds a `documents` property; `extra_columns` adds popup rows
-    (e.g. why a port is on the entry-ports list), labelled by `extra_labels`. A line merged from many
-    for a coarse zoom (`geo.levels`) is titled by what it stands for ("Motorways in Poland, simplified
-    for this zoom"), with `country_names` ({alpha-2: name}) naming the country. Features whose
-    geometry vanishes at this rounding are left out.
+    (e.g. why a port is on the entry-ports list), labelled by `extra_labels`. Features whose geometry
+    vanishes at this rounding are left out.
     """
     spec = get_layer(layer)
     frame = frame.copy()
@@ -185,27 +182,11 @@ def layer_payload(
         classes = spec.line_class(frame)
         data["styles"] = _class_table(spec.line_styles)
         data["cls"] = _index_of(classes, spec.line_styles)
-        frame = _title_merged_lines(frame, classes, spec, country_names or {})
     data["props"] = wire.property_table(frame, ["id", *_popup_columns(spec, extra)], columns)
     data["count"] = len(frame)
     data["credits"] = attribution_credits(frame)
     data["caveats"] = spec.caveats_for(frame["source"].dropna().unique())
     return LayerPayload(layer=layer, data=data, frame=frame)
-
-
-def _title_merged_lines(
-    frame: gpd.GeoDataFrame, classes: pd.Series, spec: LayerSpec, country_names: Mapping[str, str]
-) -> gpd.GeoDataFrame:
-    """`frame` with the lines merged for a coarse zoom named by what they stand for, not by their level id."""
-    merged = levels.is_merged(frame["id"])
-    if not merged.any():
-        return frame
-    where = frame["country"].astype("string").map(lambda code: country_names.get(code, code), na_action="ignore")
-    plural = {key: style.plural[:1].upper() + style.plural[1:] for key, style in spec.line_styles.items()}
-    titles = classes.map(plural) + (" in " + where).fillna("") + ", simplified for this zoom"
-    frame = frame.copy()
-    frame.loc[merged, "name"] = titles[merged].astype("string")
-    return frame
 
 
 def outline_payload(countries: gpd.GeoDataFrame) -> dict:
@@ -380,18 +361,13 @@ def prepare_map(request: MapRequest) -> PreparedMap:
     popups = policy_views.popup_documents(frames) if request.documents else None
     documents = popups.texts if popups else {}
     popup_table = popups.table if popups else {}
-    names = (
-        {}
-        if request.countries is None
-        else dict(zip(request.countries["iso2"], request.countries["name"], strict=True))
-    )
     seeded = request.seed_ports is not None and SEED_LAYER in frames
     payloads = {}
     for layer, frame in frames.items():
         extra = {SEED_COLUMN: _seed_reasons(frame, request.seed_ports)} if seeded and layer == SEED_LAYER else {}
         fine = frame["id"].isin(request.full_detail_ids) if request.full_detail_ids else None
         payloads[layer] = layer_payload(
-            frame, layer, request.decimals, documents.get(layer), extra, fine, names, {SEED_COLUMN: SEED_LABEL}
+            frame, layer, request.decimals, documents.get(layer), extra, fine, {SEED_COLUMN: SEED_LABEL}
         )
     highlight = _highlight(payloads, request.highlight)
     seed = None

@@ -115,3 +115,13 @@ def test_committed_levels_match_the_committed_layers():
                 full["length_km"].sum(), rel=0.35 if levels.LEVELS[level].union else 0.05
             )
             assert pd.notna(frame["licence"]).all()
+
+
+def test_lines_merged_for_a_coarse_zoom_are_named_by_what_they_stand_for():
+    """Popups and exports of a level say what a merged line is, never its internal level id."""
+    roads = levels.read_level("roads", 1)
+    names = set(roads.loc[roads["country"].eq("PL"), "name"])
+    assert "Motorways in Poland, simplified for this zoom" in names
+    assert roads["name"].notna().all() and not roads["name"].str.startswith("lod").any()
+    rail = levels.read_level("rail", 0)
+    assert "Electrified railways in Norway, simplified for this zoom" in set(rail["name"])

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import countries, levels, policy_views, render, seed_ports, select, settings, store, usecases
+from geo import countries, policy_views, render, seed_ports, select, settings, store, usecases
 from geo.layers import layer_names
 from tests.map_support import features
 
@@ -89,16 +89,6 @@ def test_natural_earth_rail_says_its_attributes_are_dated():
     caveat = render.layer_payload(rail, "rail", 2).data["caveats"]["natural_earth"]
     assert "older state of the network" in caveat and "no date" in caveat
     assert render.layer_payload(_rail(), "rail", 2).data["caveats"] == {}, "OSM detail has no such caveat"
-
-
-def test_lines_merged_for_a_coarse_zoom_are_titled_by_what_they_stand_for():
-    roads = levels.read_level("roads", 1)
-    poland = roads[roads["country"].eq("PL")].head(20)
-    payload = render.layer_payload(poland, "roads", 2, country_names={"PL": "Poland"}).data
-    names = payload["props"]["data"]["name"]
-    titles = names.get("r") or names["v"]
-    assert "Motorways in Poland, simplified for this zoom" in titles
-    assert not any(str(title).startswith("lod") for title in titles), "no internal level ids as titles"
 
 
 def html_escaped(text: str) -> str:
