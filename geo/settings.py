@@ -83,6 +83,23 @@ LEAFLET_CDN_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/
 LEAFLET_VENDOR_DIR = REPO_DIR / "static" / "vendor" / "leaflet"
 
 
+# Vector tiles of the map (PMTiles archives and their popup tables, `geo.tiles`): written here by
+# `python -m geo build-tiles` (and `build-default`) and after a fetch or import; the app's static route
+# serves this folder.
+TILES_DIR = Path(os.environ.get("CORRIDOR_ATLAS_TILES_DIR", REPO_DIR / "static" / "tiles"))
+# Where browsers fetch the tiles: the app's static route, or object storage or a CDN holding a copy of
+# TILES_DIR (it must allow CORS and HTTP Range requests).
+TILES_URL = os.environ.get("CORRIDOR_ATLAS_TILES_URL", "/app/static/tiles/")
+if not re.match(r"^(/|https?://[^\s/]+)\S*/$", TILES_URL):
+    raise SettingsError(
+        f"CORRIDOR_ATLAS_TILES_URL must be a path or an http(s) URL ending in '/', got {TILES_URL[:80]!r}; "
+        "correct it or unset it"
+    )
+# protomaps-leaflet draws the archives in Leaflet; the app serves the vendored copy (works offline).
+PROTOMAPS_LEAFLET_VERSION = "5.1.0"
+PROTOMAPS_LEAFLET_APP_URL = "/app/static/vendor/protomaps-leaflet/protomaps-leaflet.js"
+
+
 def cache_dir(store_dir: Path | None = None) -> Path:
     """The HTTP cache folder: `CACHE_DIR` when set, else `<store_dir or STORE_DIR>/http-cache`."""
     if CACHE_DIR is not None:
