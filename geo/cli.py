@@ -21,7 +21,7 @@ from geo.layers import layer_names
 def _cmd_build_default(args: argparse.Namespace) -> int:
     from geo.build import build_default
 
-    build_default(data_dir=args.data_dir, out_dir=args.out_dir)
+    build_default(data_dir=args.data_dir, out_dir=args.out_dir, tiles_dir=args.tiles_dir)
     return 0
 
 
@@ -210,6 +210,14 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build_tiles(args: argparse.Namespace) -> int:
+    from geo import tiles
+
+    entry = tiles.build_embedded(Path(args.out_dir) if args.out_dir else None)
+    print(f"tiles: {entry['file']} and its popups, recorded in the manifest")
+    return 0
+
+
 def _cmd_layers(args: argparse.Namespace) -> int:
     import json
 
@@ -272,7 +280,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--data-dir", default=None, help="raw open data folder (default: ../shared/data)")
     build.add_argument("--out-dir", default=None, help="output folder (default: datasets/)")
+    build.add_argument(
+        "--tiles-dir",
+        default=None,
+        help="vector tiles folder (default: static/tiles, served by the app, for the default --out-dir; else OUT_DIR/tiles)",
+    )
     build.set_defaults(handler=_cmd_build_default)
+
+    build_tiles = commands.add_parser(
+        "build-tiles",
+        help="build the vector tiles of the embedded snapshot (PMTiles) where the app serves them",
+        description="Example: python -m geo build-tiles | python -m geo build-tiles --out-dir /srv/tiles",
+    )
+    build_tiles.add_argument("--out-dir", default=None, help="output folder (default: static/tiles)")
+    build_tiles.set_defaults(handler=_cmd_build_tiles)
 
     from geo.export import BUNDLE, DEFAULT_BUNDLE_FORMAT, FORMATS
 

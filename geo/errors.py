@@ -76,6 +76,11 @@ class OverpassError(AtlasError, RuntimeError):
     """The endpoint answered, but not with usable Overpass JSON (an error remark, HTML, truncated JSON)."""
 
 
+class TilesError(AtlasError, RuntimeError):
+    """The vector tiles cannot be used (missing, corrupt, or from an older build); the map falls back to
+    drawing from the page and says so."""
+
+
 class HostedModeError(AtlasError, PermissionError):
     """The action is disabled on the hosted dashboard (`settings.MODE == "hosted"`)."""
 

@@ -95,6 +95,11 @@ if not re.match(r"^(/|https?://[^\s/]+)\S*/$", TILES_URL):
         f"CORRIDOR_ATLAS_TILES_URL must be a path or an http(s) URL ending in '/', got {TILES_URL[:80]!r}; "
         "correct it or unset it"
     )
+# The local app builds missing or outdated tiles when it starts; a hosted dashboard serves prebuilt ones.
+BUILD_TILES = _choice("CORRIDOR_ATLAS_BUILD_TILES", "yes" if MODE == "local" else "no", ("yes", "no")) == "yes"
+# How long a remote TILES_URL's answer to the map's check (a range request) is trusted.
+TILES_PROBE_TTL_S = 60
+TILES_PROBE_TIMEOUT_S = 3
 # protomaps-leaflet draws the archives in Leaflet; the app serves the vendored copy (works offline).
 PROTOMAPS_LEAFLET_VERSION = "5.1.0"
 PROTOMAPS_LEAFLET_APP_URL = "/app/static/vendor/protomaps-leaflet/protomaps-leaflet.js"

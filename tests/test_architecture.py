@@ -17,7 +17,7 @@ TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reference data", ("geo.countries", "geo.policies", "geo.search")),
     ("sources", ("geo.sources", "geo.sources.*")),
     ("selection", ("geo.select", "geo.levels", "geo.seed_ports", "geo.policy_views")),
-    ("views, files and builds", ("geo.view", "geo.export", "geo.build")),
+    ("views, files and builds", ("geo.view", "geo.export", "geo.tiles", "geo.build")),
     ("the map", ("geo.render",)),
     ("use cases", ("geo.usecases",)),
     ("interfaces", ("geo.cli", "geo.__main__", "app")),

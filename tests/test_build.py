@@ -8,13 +8,14 @@ are checked in tests/sources/test_osm_roads_2021.py).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
 
-from geo import cli, levels, search, settings, store
+from geo import cli, levels, search, settings, store, tiles
 from geo.build import build_default
 from geo.layers import layer_names, layers_with_levels
 from geo.sources import MissingInputError, gisco_ports, natural_earth_rail, osm_roads_2021, world_port_index
@@ -51,8 +52,13 @@ def built(data_dir, tmp_path_factory):
 def test_build_writes_every_file_and_reports_it(built):
     out_dir, summary, lines = built
     lods = {f"{layer}_lod{level.number}" for layer in layers_with_levels() for level in levels.LEVELS}
-    assert set(summary) == {"ports", "rail", "roads", "countries", "places", "eu_law_suspended"} | lods
+    assert set(summary) == {"ports", "rail", "roads", "countries", "places", "eu_law_suspended", "tiles"} | lods
+    tiles_entry = summary["tiles"]  # tiles of other data than datasets/ go beside them, not to the app's
+    assert Path(tiles_entry["path"]).parent == out_dir / "tiles" and tiles_entry["bytes"] > 0
+    assert tiles.read_manifest(out_dir / "tiles")["archives"]["embedded"]["file"] == Path(tiles_entry["path"]).name
     for name, entry in summary.items():
+        if name == "tiles":
+            continue
         path = out_dir / f"{name}.parquet"
         assert entry["path"] == str(path) and entry["bytes"] == path.stat().st_size > 0
         assert any(line.strip().startswith(name) for line in lines)

@@ -32,6 +32,7 @@ BUILT_IN_BASES = {
     errors.DownloadInterrupted: RuntimeError,
     errors.OverpassError: RuntimeError,
     errors.HostedModeError: PermissionError,
+    errors.TilesError: RuntimeError,
     errors.RateLimitExceeded: RuntimeError,
 }
 
