@@ -59,6 +59,13 @@ def load_seed() -> pd.DataFrame:
     return seed_ports.load_seed_ports()
 
 
+@st.cache_resource(show_spinner="Building the map's vector tiles, once (about a minute) ...")
+def prepare_tiles() -> None:
+    """Missing or outdated tiles are built once per process; if that fails, the map says why."""
+    if settings.BUILD_TILES:
+        usecases.prepare_tiles()
+
+
 @st.cache_resource(show_spinner="Preparing the search ...")
 def search_index() -> search.SearchIndex:
     return search.default_index(load_data()["ports"])
@@ -86,6 +93,7 @@ def prepared_map(
         area,
         outlines=load_outlines(),
         document=document,
+        tiled=True,
         basemap=basemap,
         seed_ports=load_seed(),
         show_seed=show_seed,
@@ -595,6 +603,7 @@ def main() -> None:
         data = load_data()
         load_outlines()
         load_seed()
+        prepare_tiles()
     except store.DatasetError as exc:
         st.error(f"The map data cannot be read: {exc}\n\nRebuild it with `{store.BUILD_COMMAND}`.")
         st.stop()

@@ -22,7 +22,7 @@ import base64
 import html
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import folium
@@ -33,7 +33,7 @@ import shapely
 from branca.element import Element
 from folium.template import Template
 
-from geo import levels, policy_views, schema, settings, wire
+from geo import levels, policy_views, schema, settings, tiles, wire
 from geo.layers import COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
 from geo.wire import script_json
 
@@ -127,6 +127,7 @@ def layer_payload(
     extra_columns: Mapping[str, pd.Series] | None = None,
     full_detail: pd.Series | None = None,
     extra_labels: Mapping[str, str] | None = None,
+    popups: tuple[int, ...] = (),
 ) -> LayerPayload:
     """Encode one layer for the map at `decimals` (coordinate rounding, degrees), drawn as its spec says.
 
@@ -135,8 +136,10 @@ def layer_payload(
     (booleans aligned on `frame`'s index) marks lines kept at full precision whatever `decimals` is,
     e.g. the detail a user fetched, drawn over a coarse level. `documents` (per feature, its encoded
     document list from `popup_documents`) adds a `documents` property; `extra_columns` adds popup rows
-    (e.g. why a port is on the entry-ports list), labelled by `extra_labels`. Features whose geometry
-    vanishes at this rounding are left out.
+    (e.g. why a port is on the entry-ports list), labelled by `extra_labels`. `popups` (indexes of the
+    map's tile archives, `geo.tiles`) leaves the features' attributes out of the page: the browser
+    fetches them from those archives' popup shards when a feature is clicked, so only ids and the
+    extra columns travel. Features whose geometry vanishes at this rounding are left out.
     """
     spec = get_layer(layer)
     frame = frame.copy()
@@ -182,11 +185,74 @@ def layer_payload(
         classes = spec.line_class(frame)
         data["styles"] = _class_table(spec.line_styles)
         data["cls"] = _index_of(classes, spec.line_styles)
-    data["props"] = wire.property_table(frame, ["id", *_popup_columns(spec, extra)], columns)
+    shown = ["id", *extra] if popups else ["id", *_popup_columns(spec, extra)]
+    data["props"] = wire.property_table(frame, shown, columns)
+    if popups:
+        data["popups"] = list(popups)
     data["count"] = len(frame)
     data["credits"] = attribution_credits(frame)
     data["caveats"] = spec.caveats_for(frame["source"].dropna().unique())
     return LayerPayload(layer=layer, data=data, frame=frame)
+
+
+def tiled_payload(
+    selected: gpd.GeoDataFrame,
+    inline: gpd.GeoDataFrame,
+    layer: str,
+    archives: tuple[int, ...],
+    sources: tiles.MapSources,
+    *,
+    countries: Iterable[str] | None = None,
+    document: str | None = None,
+    documents: pd.Series | None = None,
+) -> LayerPayload:
+    """A line layer drawn from vector tiles (`archives`: indexes into `sources.archives`), plus `inline`:
+    its features no archive holds yet (a stored area whose tiles are missing), drawn from the page.
+
+    The browser keeps only the features of `countries` (alpha-2 codes; None: all) and, with `document`,
+    those that document applies to. Count, credits and caveats are those of `selected`, the features
+    the tiles draw for this selection.
+    """
+    spec = get_layer(layer)
+    payload = layer_payload(inline, layer, levels.FULL_DECIMALS, documents)
+    present = set(spec.line_class(inline)) | {
+        key for i in archives for key in sources.archives[i].entry["layers"][layer]["classes"]
+    }
+    doc_keys = None
+    if document is not None:
+        doc_keys = {
+            str(i): [key for key, ids in enumerate(sources.archives[i].entry["sets"]) if document in ids]
+            for i in archives
+        }
+    payload.data.update(
+        tiles=list(archives),
+        present=[position for position, key in enumerate(spec.line_styles) if key in present],
+        filter={"countries": None if countries is None else sorted(countries), "docs": doc_keys},
+        total=len(selected),
+        credits=attribution_credits(selected),
+        caveats=spec.caveats_for(selected["source"].dropna().unique()),
+    )
+    return payload
+
+
+def tiles_config(sources: tiles.MapSources) -> dict:
+    """What the browser needs to read the archives: their URLs, zoom bands, max zoom and popup shards."""
+    return {
+        "archives": [
+            {
+                "url": archive.url,
+                "popups": archive.popups,
+                "maxZoom": archive.entry["max_zoom"],
+                "levels": [band["level"] for band in archive.entry["bands"]],
+                "shards": {layer: info.get("shards", 1) for layer, info in archive.entry["layers"].items()},
+            }
+            for archive in sources.archives
+        ],
+        "basemap": {"url": sources.basemap.url, "maxZoom": sources.basemap.entry["max_zoom"]}
+        if sources.basemap
+        else None,
+        "basemapCredits": attribution_credits(pd.DataFrame([OUTLINE_CREDIT])),
+    }
 
 
 def outline_payload(countries: gpd.GeoDataFrame) -> dict:
@@ -296,6 +362,14 @@ class MapRequest:
     full_detail_ids: frozenset[str] = frozenset()  # lines drawn at full precision at any level
     assets: str = "app"
     height: str = "100%"
+    # Vector tiles (geo.tiles): when set, the line layers they hold are drawn from them, and `frames` holds
+    # the whole selection of those layers (for counts and credits); `untiled` their features no archive
+    # holds, drawn from the page. The tiles show only `filter_countries` (None: all) and, with `document`,
+    # what that policy document applies to.
+    tiles: tiles.MapSources | None = None
+    untiled: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    filter_countries: tuple[str, ...] | None = None
+    document: str | None = None
 
 
 def _seed_reasons(ports: gpd.GeoDataFrame, seed: pd.DataFrame) -> pd.Series:
@@ -350,6 +424,8 @@ class PreparedMap:
     bounds: list | None
     highlighted: bool
     counts: dict[str, int]  # features drawn per layer
+    basemap_tiles: bool = False  # the offline basemap comes from tiles (see `tiles_config`)
+    tiled: bool = False  # the page reads vector tiles (it needs protomaps-leaflet)
 
 
 def prepare_map(request: MapRequest) -> PreparedMap:
@@ -358,16 +434,43 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         raise ValueError(f"basemap must be one of {', '.join(BASEMAPS)}, got {request.basemap!r}")
     leaflet_assets(request.assets)  # refuse an unknown mode early
     frames = {get_layer(layer).name: frame for layer, frame in request.frames.items()}
-    popups = policy_views.popup_documents(frames) if request.documents else None
+    sources = request.tiles
+    tiled = {layer: sources.tiled(layer) for layer in frames} if sources else {}
+    shards = {layer: sources.with_popups(layer) for layer in frames if not tiled[layer]} if sources else {}
+    drawn = {
+        layer: request.untiled.get(layer, frame.iloc[:0]) if tiled.get(layer) else frame
+        for layer, frame in frames.items()
+    }
+    inline_documents = {layer: frame for layer, frame in drawn.items() if not shards.get(layer)}
+    popups = policy_views.popup_documents(inline_documents) if request.documents else None
     documents = popups.texts if popups else {}
     popup_table = popups.table if popups else {}
     seeded = request.seed_ports is not None and SEED_LAYER in frames
     payloads = {}
-    for layer, frame in frames.items():
+    for layer, frame in drawn.items():
+        if tiled.get(layer):
+            payloads[layer] = tiled_payload(
+                frames[layer],
+                frame,
+                layer,
+                tiled[layer],
+                sources,
+                countries=request.filter_countries,
+                document=request.document,
+                documents=documents.get(layer),
+            )
+            continue
         extra = {SEED_COLUMN: _seed_reasons(frame, request.seed_ports)} if seeded and layer == SEED_LAYER else {}
         fine = frame["id"].isin(request.full_detail_ids) if request.full_detail_ids else None
         payloads[layer] = layer_payload(
-            frame, layer, request.decimals, documents.get(layer), extra, fine, {SEED_COLUMN: SEED_LABEL}
+            frame,
+            layer,
+            request.decimals,
+            documents.get(layer),
+            extra,
+            fine,
+            {SEED_COLUMN: SEED_LABEL},
+            shards.get(layer, ()),
         )
     highlight = _highlight(payloads, request.highlight)
     seed = None
@@ -384,8 +487,9 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         "footer": [[COMMON_COLUMNS[c].label, c] for c in PROVENANCE_COLUMNS if c != "attribution"],
         "credit": "attribution",
         "seedLabel": SEED_TITLE,
+        "tiles": tiles_config(sources) if sources else None,
     }
-    has_outlines = request.countries is not None and not request.countries.empty
+    has_outlines = request.countries is not None and not request.countries.empty and not (sources and sources.basemap)
     return PreparedMap(
         basemap=request.basemap,
         show_seed=request.show_seed,
@@ -397,7 +501,9 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         seed=seed,
         bounds=_fit_bounds(request, payloads, highlight),
         highlighted=highlight is not None,
-        counts={layer: len(payload.frame) for layer, payload in payloads.items()},
+        counts={layer: payload.data.get("total", len(payload.frame)) for layer, payload in payloads.items()},
+        basemap_tiles=bool(sources and sources.basemap),
+        tiled=sources is not None,
     )
 
 
@@ -408,10 +514,15 @@ def assemble_map(prepared: PreparedMap) -> folium.Map:
     )
     js, css = leaflet_assets(prepared.assets)
     m.default_js = [("leaflet", js)]
+    if prepared.tiled:
+        # st_folium ignores header links, so the tile reader comes in through the map's own scripts.
+        m.default_js.append(("protomaps_leaflet", settings.PROTOMAPS_LEAFLET_APP_URL))
     m.default_css = [("leaflet_css", css)]
     m.add_child(_Runtime(prepared.config))
     outlines = folium.FeatureGroup(name=BASEMAP_TITLES["outlines"], overlay=False, show=prepared.basemap == "outlines")
-    if prepared.outlines is not None:
+    if prepared.basemap_tiles:
+        outlines.add_child(_Payload("addBasemapTiles", "outlines", "null"))
+    elif prepared.outlines is not None:
         outlines.add_child(_Payload("addOutlines", "outlines", prepared.outlines))
     m.add_child(outlines)
     folium.TileLayer("OpenStreetMap", name=BASEMAP_TITLES["osm"], overlay=False, show=prepared.basemap == "osm").add_to(

@@ -101,11 +101,11 @@ var corridorAtlas = (window.corridorAtlas = (function () {
 
   // `text` is "id~match~reason|...": indexes into config.matches (how sure the match of the document to
   // this feature is) and config.reasons (why it applies). The web address is said apart, in doc.a.
-  function documentsSection(text) {
+  function documentsSection(text, table) {
     if (!text) return null;
-    var docs = api.config.documents || {};
-    var matches = api.config.matches || [];
-    var reasons = api.config.reasons || [];
+    var docs = table.documents || {};
+    var matches = table.matches || [];
+    var reasons = table.reasons || [];
     var list = el("ul");
     var more = el("ul");
     text.split("|").forEach(function (entry) {
@@ -136,9 +136,11 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return section;
   }
 
-  function popupContent(key, i) {
+  // The popup of feature `i` of the properties table `p` (the page's own, or a fetched popup shard) of
+  // layer `key`; `docs` is the documents table its "documents" column points into; `extra` adds the
+  // rows the page carries for it beside a shard ({props, index}, e.g. why a port is an entry port).
+  function popupContent(key, p, i, docs, extra) {
     var layer = api.layers[key];
-    var p = layer.props;
     var id = value(p, "id", i);
     var root = el("div", "ca-popup");
     root.setAttribute("data-layer", key);
@@ -153,9 +155,15 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       if (v === null || v === undefined || v === "") return;
       row(table, label(layer, column), column === "id" ? idContent(v) : String(v));
     });
+    if (extra) {
+      extra.props.cols.forEach(function (column) {
+        var v = column === "id" ? null : value(extra.props, column, extra.index);
+        if (v !== null && v !== undefined && v !== "") row(table, label(layer, column), String(v));
+      });
+    }
     root.appendChild(table);
-    var docs = documentsSection(value(p, "documents", i));
-    if (docs) root.appendChild(docs);
+    var documents = documentsSection(value(p, "documents", i), docs);
+    if (documents) root.appendChild(documents);
     var tags = tagsSection(p.tags, i);
     if (tags) root.appendChild(tags);
     var footer = el("div", "ca-popup-source");
@@ -175,14 +183,171 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return feature.getLatLng ? feature.getLatLng() : feature.getCenter();
   }
 
+  function showPopup(latlng, content) {
+    return L.popup({ maxWidth: 380, maxHeight: 440, className: "ca-popup-wrapper" })
+      .setLatLng(latlng)
+      .setContent(content)
+      .openOn(api.map);
+  }
+
+  // --- popups from the tile archives' shards (geo/tiles.py) ---
+  var fetched = {};
+
+  function fetchJson(url) {
+    if (!fetched[url]) {
+      fetched[url] = fetch(url).then(function (response) {
+        if (!response.ok) throw new Error(response.status + " " + url);
+        return response.json();
+      });
+    }
+    return fetched[url];
+  }
+
+  // FNV-1a (32 bit) of the UTF-8 bytes of `text`: the shard a feature's popup is in (geo.tiles.shard_of).
+  function fnv1a(text) {
+    var bytes = new TextEncoder().encode(text);
+    var hash = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+    return hash >>> 0;
+  }
+
+  // The popup data of feature `id` of layer `key`, looked up in the archives `indexes` in turn:
+  // a promise of {props, index, docs}, or null when none holds it.
+  function lookup(key, id, indexes) {
+    var archives = api.config.tiles.archives;
+    return indexes.reduce(function (found, a) {
+      return found.then(function (hit) {
+        if (hit) return hit;
+        var archive = archives[a];
+        var shards = archive.shards[key] || 1;
+        var url = archive.popups + "popups/" + key + "/" + (fnv1a(id) % shards) + ".json";
+        return Promise.all([fetchJson(url), fetchJson(archive.popups + "docs.json")]).then(function (both) {
+          var index = both[0].ids.indexOf(id);
+          return index < 0 ? null : { props: both[0].props, index: index, docs: both[1] };
+        });
+      });
+    }, Promise.resolve(null));
+  }
+
+  function openFetched(key, id, indexes, latlng, extra) {
+    var popup = showPopup(latlng, el("div", "ca-popup ca-popup-loading", "Loading ..."));
+    lookup(key, id, indexes).then(
+      function (hit) {
+        popup.setContent(
+          hit
+            ? popupContent(key, hit.props, hit.index, hit.docs, extra)
+            : el("div", "ca-popup", "No details are stored for " + id + ".")
+        );
+      },
+      function () {
+        popup.setContent(el("div", "ca-popup", "The details of this feature could not be loaded; reload the page."));
+      }
+    );
+    return popup;
+  }
+
   api.openPopup = function (key, i, latlng) {
     var layer = api.layers[key];
     if (!layer || !layer.features[i]) return false;
-    L.popup({ maxWidth: 380, maxHeight: 440, className: "ca-popup-wrapper" })
-      .setLatLng(latlng || anchor(layer.features[i]))
-      .setContent(popupContent(key, i))
-      .openOn(api.map);
+    var at = latlng || anchor(layer.features[i]);
+    if (layer.popups) openFetched(key, value(layer.props, "id", i), layer.popups, at, { props: layer.props, index: i });
+    else showPopup(at, popupContent(key, layer.props, i, api.config, null));
     return true;
+  };
+
+  // --- lines drawn from vector tiles: a thin adapter over protomaps-leaflet, kept apart so that the
+  // library (in maintenance mode) can be swapped for another reader without touching the rest ---
+
+  function keep(data, archive, props) {
+    var filter = data.filter || {};
+    if (filter.countries && filter.countries.indexOf(props.country) < 0) return false;
+    if (filter.docs && filter.docs[archive].indexOf(props.doc) < 0) return false;
+    return true;
+  }
+
+  // The library draws nothing, silently, when an archive cannot be read: check each archive once with
+  // the same kind of range request, and say so on the map when it fails.
+  var probed = {};
+  function probeArchive(url) {
+    if (probed[url]) return;
+    probed[url] = fetch(url, { headers: { Range: "bytes=0-126" } })
+      .then(function (response) {
+        if (response.status !== 206) throw new Error("HTTP " + response.status);
+      })
+      .catch(function (error) {
+        var text = "The map's lines could not be loaded (" + error.message + "); reload the page to try again.";
+        if (!api.tilesNotice) api.tilesNotice = new Notice({ text: text }).addTo(api.map);
+      });
+  }
+
+  function tileLayer(key, data) {
+    var archives = api.config.tiles.archives;
+    var sources = {};
+    var rules = [];
+    data.tiles.forEach(function (a) {
+      probeArchive(archives[a].url);
+      sources["a" + a] = { url: archives[a].url, maxDataZoom: archives[a].maxZoom };
+      archives[a].levels.forEach(function (level) {
+        data.styles.forEach(function (style) {
+          rules.push({
+            dataSource: "a" + a,
+            dataLayer: key + "." + level,
+            symbolizer: new protomapsL.LineSymbolizer({
+              color: style.color,
+              width: style.weight,
+              opacity: 0.85,
+              dash: style.dash ? style.dash.split(" ").map(Number) : undefined,
+            }),
+            filter: function (z, feature) {
+              return feature.props.cls === style.key && keep(data, a, feature.props);
+            },
+          });
+        });
+      });
+    });
+    // attribution "" keeps the library's own credit off: each layer credits its sources (see `credit`).
+    return protomapsL.leafletLayer({ sources: sources, paintRules: rules, labelRules: [], attribution: "", pane: "caTiles" });
+  }
+
+  // A click on the map that hit no drawn feature: the nearest tiled line under it opens its popup.
+  function onMapClick(e) {
+    if (Date.now() - api.lastFeatureClick < 300) return;
+    var keys = Object.keys(api.layers).sort(function (a, b) {
+      return (api.layers[b].order || 0) - (api.layers[a].order || 0);
+    });
+    for (var k = 0; k < keys.length; k++) {
+      var data = api.layers[keys[k]];
+      if (!data.tileLayer || !api.map.hasLayer(data.group)) continue;
+      var found = data.tileLayer.queryTileFeaturesDebug(e.latlng.lng, e.latlng.lat, 8);
+      for (var source of found.keys()) {
+        var archive = Number(source.slice(1));
+        var hits = found.get(source).filter(function (picked) {
+          return picked.layerName.indexOf(keys[k] + ".") === 0 && keep(data, archive, picked.feature.props);
+        });
+        if (hits.length) {
+          api.lastTiledPopup = openFetched(keys[k], String(hits[0].feature.props.id), [archive], e.latlng, null);
+          return;
+        }
+      }
+    }
+  }
+
+  api.addBasemapTiles = function (key, group) {
+    var basemap = api.config.tiles && api.config.tiles.basemap;
+    if (!basemap) return;
+    var layer = protomapsL.leafletLayer({
+      url: basemap.url,
+      maxDataZoom: basemap.maxZoom,
+      paintRules: [
+        { dataLayer: "outlines", symbolizer: new protomapsL.PolygonSymbolizer({ fill: "#f3f0e8" }) },
+        { dataLayer: "outlines", symbolizer: new protomapsL.LineSymbolizer({ color: "#9c9c9c", width: 0.7 }) },
+      ],
+      labelRules: [],
+      attribution: "",
+      pane: "caBasemap",
+    });
+    group.addLayer(layer);
+    credit(group, api.config.tiles.basemapCredits);
   };
 
   // Each credit goes to Leaflet's attribution control on its own while the group is on the map: the
@@ -204,7 +369,10 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   function onClick(key) {
     return function (e) {
       var target = e.propagatedFrom || e.layer;
-      if (target && target.caIndex !== undefined) api.openPopup(key, target.caIndex, e.latlng);
+      if (target && target.caIndex !== undefined) {
+        api.lastFeatureClick = Date.now();
+        api.openPopup(key, target.caIndex, e.latlng);
+      }
     };
   }
 
@@ -239,13 +407,18 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     section.appendChild(item);
   }
 
+  // Features of a layer in this selection: those drawn from the page, or all the tiles draw.
+  function featureCount(layer) {
+    return layer.total !== undefined ? layer.total : layer.count;
+  }
+
   function updateLegend() {
     if (!api.legend) return;
     var box = api.legend.getContainer();
     box.textContent = "";
     Object.keys(api.layers).forEach(function (key) {
       var layer = api.layers[key];
-      if (!layer.count || !api.map.hasLayer(layer.group)) return;
+      if (!featureCount(layer) || !api.map.hasLayer(layer.group)) return;
       var section = el("div", "ca-legend-section");
       section.setAttribute("data-layer", key);
       section.appendChild(el("div", "ca-legend-title", layer.title));
@@ -259,7 +432,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
           if (sizes[index]) legendItem(section, dot("#ffffff", size.radius), size.label);
         });
       } else {
-        var classes = used(layer.cls);
+        var classes = used(layer.present || layer.cls);
         layer.styles.forEach(function (style, index) {
           if (classes[index]) legendItem(section, swatch(style), style.label);
         });
@@ -305,6 +478,8 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     api.renderers.data = L.canvas({ padding: 0.3, tolerance: 5 });
     api.legend = new Legend().addTo(map);
     if (api.config.notice) new Notice({ text: api.config.notice }).addTo(map);
+    map.createPane("caTiles").style.zIndex = 350;
+    map.on("click", onMapClick);
     var pending = null;
     map.on("layeradd layerremove", function (e) {
       if (!e.layer.caGroup || pending) return;
@@ -379,6 +554,10 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     }
     data.features = features;
     data.group = group;
+    if (data.tiles) {
+      data.tileLayer = tileLayer(key, data);
+      group.addLayer(data.tileLayer);
+    }
     credit(group, data.credits);
     group.caGroup = key;
     group.on("click", onClick(key));
@@ -431,7 +610,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     var out = {};
     Object.keys(api.layers).forEach(function (key) {
       var layer = api.layers[key];
-      out[key] = api.map.hasLayer(layer.group) ? layer.features.length : 0;
+      out[key] = api.map.hasLayer(layer.group) ? featureCount(layer) : 0;
     });
     out.seed = api.seed && api.map.hasLayer(api.seed) ? api.seed.getLayers().length : 0;
     return out;

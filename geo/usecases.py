@@ -14,19 +14,36 @@ Sections:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from geo import areas, countries, export, levels, policy_views, render, schema, select, settings, stats, store, view
-from geo.errors import DatasetError, FetchError, HostedModeError, InputError, OverpassError
+from geo import (
+    areas,
+    countries,
+    export,
+    levels,
+    policy_views,
+    render,
+    schema,
+    select,
+    settings,
+    stats,
+    store,
+    tiles,
+    view,
+)
+from geo.errors import DatasetError, FetchError, HostedModeError, InputError, OverpassError, TilesError
 from geo.layers import get_layer, layer_names
 from geo.sources import osm_pbf, overpass
 from geo.sources._http import Progress
 from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, FetchResult, summary
+
+log = logging.getLogger(__name__)
 
 # The store's source keys of OpenStreetMap detail: fetched from Overpass, imported from a .osm.pbf,
 # imported from a saved Overpass .json response.
@@ -121,7 +138,38 @@ def _save(result: FetchResult, source_key: str, store_dir: Path | None, **extra)
         "licence": LICENCE,
         "attribution": ATTRIBUTION,
     }
-    return store.write_area(result.frame, result.layer, source_key, result.area, metadata, store_dir)
+    path = store.write_area(result.frame, result.layer, source_key, result.area, metadata, store_dir)
+    _tile_area({"layer": result.layer, "path": str(path)})
+    return path
+
+
+def _tile_area(record: dict, progress: Callable[[str], object] | None = None) -> None:
+    """Build the vector tiles (for ports: the popups) of a stored area. A failure is logged, not raised: the data is stored, and
+    the map draws an area without tiles from the page."""
+    try:
+        tiles.build_area(record, progress=progress or log.info)
+    except Exception:  # any failure of the tiler leaves the map drawing from the page
+        log.exception("the map tiles of %s could not be built", record["path"])
+
+
+def prepare_tiles(store_dir: Path | None = None, progress: Callable[[str], object] | None = None) -> str | None:
+    """Make the map's vector tiles current for the local app: build the embedded archive (and basemap)
+    when they are missing, corrupt or built from other data, and the archive of each stored area that
+    has none. Returns None when the tiles are usable, else why not (the map then draws from the page)."""
+    progress = progress or log.info
+    try:
+        sources = tiles.map_sources(store_dir=store_dir)
+    except TilesError as exc:
+        progress(f"building the map tiles: {exc}")
+        try:
+            tiles.build_embedded(progress=progress)
+            sources = tiles.map_sources(store_dir=store_dir)
+        except Exception as failure:  # reported; the map falls back to drawing from the page
+            log.exception("the map tiles could not be built")
+            return f"the map tiles could not be built ({failure})"
+    for record in sources.untiled_areas:
+        _tile_area(dict(record), progress)
+    return None
 
 
 def _stored_copy(layer: str, area: str, bbox: areas.BBox, store_dir: Path | None, reason: str) -> FetchResult:
@@ -261,6 +309,7 @@ def map_request(
     *,
     outlines: gpd.GeoDataFrame | None = None,
     document: str | None = None,
+    tiled: bool = False,
     **options,
 ) -> render.MapRequest:
     """What the map shows for a selection, for the app and `python -m geo render`.
@@ -272,13 +321,24 @@ def map_request(
     (`geo.view.plan_view`); a coarser level is announced in the request's `notice`. `document` (a
     policy document id) keeps only the features it applies to ("show on map"). `options` are further
     `render.MapRequest` fields (basemap, seed_ports, show_seed, highlight, assets ...).
+
+    With `tiled`, the lines are drawn from the vector tiles (`geo.tiles`), which sharpen as the user
+    zooms, and `bbox` only frames the view; when the tiles cannot be used the map is drawn from the page
+    as without `tiled`, and its notice says why.
     """
     codes = areas.normalise_countries(country_codes) if country_codes is not None else None
     area = bbox
     if area is None and codes and outlines is not None:
         area = areas.countries_bbox(outlines, codes)
+    fallback = None
+    if tiled:
+        try:
+            return _tiled_request(loaded, layers, codes, bbox or area, outlines, document, tiles.map_sources(), options)
+        except TilesError as exc:
+            log.warning("map tiles not used: %s", exc)
+            fallback = f"The map is drawn without detail that follows the zoom: {exc}."
     planned = view.plan_view(loaded, layers, codes, bbox, extent=area)
-    frames, notice = planned.frames, planned.message
+    frames, notice = planned.frames, " ".join(filter(None, [fallback, planned.message])) or None
     if document:
         frames, shown = policy_views.document_view(frames, document)
         notice = " ".join(filter(None, [notice, shown]))
@@ -290,6 +350,41 @@ def map_request(
         countries=outlines,
         bounds=area,
         notice=notice,
+        **options,
+    )
+
+
+def _tiled_request(
+    loaded: select.Layers,
+    layers: Iterable[str],
+    codes: list[str] | None,
+    area: areas.BBox | None,
+    outlines: gpd.GeoDataFrame | None,
+    document: str | None,
+    sources: tiles.MapSources,
+    options: dict,
+) -> render.MapRequest:
+    """The map request of `map_request` when the tiles are used: whole selections, nothing planned by level."""
+    frames = {layer: select.select(loaded[layer], codes) for layer in layers}
+    parts: dict[str, list] = {}
+    for record in sources.untiled_areas:
+        if record["layer"] in frames and get_layer(record["layer"]).has_levels:
+            stored = store.read_layer_file(Path(record["path"]), record["layer"])
+            parts.setdefault(record["layer"], []).append(select.select(stored, codes))
+    untiled = {layer: pd.concat(found) for layer, found in parts.items()}
+    notice = None
+    if document:
+        frames, notice = policy_views.document_view(frames, document)
+        untiled = policy_views.document_view(untiled, document)[0] if untiled else {}
+    return render.MapRequest(
+        frames=frames,
+        countries=outlines,
+        bounds=area,
+        notice=notice,
+        tiles=sources,
+        untiled=untiled,
+        filter_countries=tuple(codes) if codes is not None else None,
+        document=document,
         **options,
     )
 

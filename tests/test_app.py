@@ -7,7 +7,7 @@ import shutil
 
 from streamlit.testing.v1 import AppTest
 
-from geo import settings
+from geo import settings, tiles
 from tests.app_support import fresh_caches, map_script, url_param  # noqa: F401 - the fixture is autouse
 from tests.app_support import run_app as _run
 
@@ -72,11 +72,32 @@ def _map_args(app: AppTest) -> dict:
 
 def test_map_loads_only_the_vendored_leaflet_and_draws_every_layer():
     args = _map_args(_run())
-    assert args["js_links"] == [settings.LEAFLET_APP_URL + "leaflet.js"]
+    # protomaps-leaflet reads the vector tiles; both are vendored (no CDN).
+    assert args["js_links"] == [settings.LEAFLET_APP_URL + "leaflet.js", settings.PROTOMAPS_LEAFLET_APP_URL]
     assert args["css_links"] == [settings.LEAFLET_APP_URL + "leaflet.css"]
     assert args["returned_objects"] == []  # panning never reruns the script
     for layer in ("ports", "rail", "roads"):
         assert f'corridorAtlas.addLayer("{layer}"' in args["script"]
+
+
+def test_the_lines_come_from_vector_tiles_and_the_page_stays_small():
+    app = _run()
+    script = map_script(app)
+    manifest = tiles.read_manifest()
+    assert settings.TILES_URL + manifest["archives"][tiles.EMBEDDED]["file"] in script
+    assert len(script.encode()) <= 200_000  # all of Europe, every layer: the page no longer grows with the data
+    assert not app.warning and not any("without detail" in info.value for info in app.info)
+
+
+def test_without_usable_tiles_the_map_is_drawn_from_the_page_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "TILES_DIR", tmp_path / "no-tiles")
+    monkeypatch.setattr(settings, "BUILD_TILES", False)
+    app = _run()
+    assert not app.exception
+    script = map_script(app)
+    assert settings.PROTOMAPS_LEAFLET_APP_URL not in _map_args(app)["js_links"]
+    assert '"lod0:' in script  # the coarse level fits the page budget
+    assert "without detail that follows the zoom: no map tiles are built yet" in script
 
 
 def test_rerun_draws_the_same_map_from_the_shared_cache():
@@ -94,8 +115,6 @@ def test_search_result_is_highlighted_in_the_map():
     script = map_script(app)
     assert '"highlight":{"layer":"ports","index":' in script
     assert "fitBounds" in script
-    # The region around the result (6 x 4 degrees: zoom 7, level 2) comes in finer detail than all of Europe.
-    assert '"lod2:' in script and '"lod0:' not in script
     assert any("region around Gdańsk" in caption.value for caption in app.caption)
 
 

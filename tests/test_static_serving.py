@@ -13,7 +13,7 @@ from importlib.metadata import version
 import pytest
 from packaging.version import Version
 
-from geo import settings
+from geo import settings, tiles
 from tests.browser.offline import running_streamlit
 
 LEAFLET_JS = settings.LEAFLET_VENDOR_DIR / "leaflet.js"
@@ -57,3 +57,12 @@ def test_static_files_answer_range_requests_with_partial_content(app_url):
         assert response.status == 206
         assert response.read() == LEAFLET_JS.read_bytes()[100:200]
         assert response.headers["Content-Range"] == f"bytes 100-199/{LEAFLET_JS.stat().st_size}"
+
+
+def test_the_map_tiles_answer_range_requests_with_partial_content(app_url):
+    archive = settings.TILES_DIR / tiles.read_manifest()["archives"][tiles.EMBEDDED]["file"]
+    url = f"{app_url}{settings.TILES_URL}{archive.name}"
+    with _get(url, {"Range": "bytes=0-126"}) as response:
+        assert response.status == 206  # a tile read never downloads the whole archive
+        assert response.read() == archive.read_bytes()[:127]
+        assert response.headers["Content-Range"] == f"bytes 0-126/{archive.stat().st_size}"

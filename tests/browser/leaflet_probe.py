@@ -13,7 +13,7 @@ from geo import settings
 MAP_TIMEOUT_S = 60.0
 
 # Walks the Leaflet map's own layer objects: for each data group (tagged `caGroup` by the map runtime),
-# features by Leaflet class, how many lie in (points) or reach into (lines) Europe's bounds and how
+# its vector tile layers apart, features by Leaflet class, how many lie in (points) or reach into (lines) Europe's bounds and how
 # many draw on a canvas; plus the overlay names listed in the layer control.
 OVERLAY_SUMMARY_JS = """
 () => {
@@ -26,10 +26,14 @@ OVERLAY_SUMMARY_JS = """
     .find((value) => value instanceof L.Map);
   for (const entry of Object.values(map._layers)) {
     if (!(entry instanceof L.FeatureGroup) || !entry.caGroup) continue;
-    let points = 0, lines = 0, canvas = 0, inside = 0;
+    let points = 0, lines = 0, canvas = 0, inside = 0, tiles = 0;
     const [west, south, east, north] = EUROPE_BBOX;
     const europe = L.latLngBounds([[south, west], [north, east]]);
     entry.eachLayer((feature) => {
+      if (feature.queryTileFeaturesDebug) {  // a vector tile layer (protomaps-leaflet)
+        tiles += 1;
+        return;
+      }
       if (feature instanceof L.CircleMarker) {
         points += 1;
         if (europe.contains(feature.getLatLng())) inside += 1;
@@ -39,7 +43,7 @@ OVERLAY_SUMMARY_JS = """
       }
       if (feature._renderer instanceof L.Canvas) canvas += 1;
     });
-    out[entry.caGroup] = {points, lines, canvas, inside, total: entry.getLayers().length};
+    out[entry.caGroup] = {points, lines, canvas, inside, tiles, total: entry.getLayers().length - tiles};
   }
   return {groups: out, overlays, canvases: document.querySelectorAll('.leaflet-pane canvas').length};
 }

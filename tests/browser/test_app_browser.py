@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page
 
 from geo import select
-from geo.layers import get_layer, layer_names
+from geo.layers import get_layer, layer_names, layers_with_levels
 
 from .app_controls import pick_countries
 from .leaflet_probe import map_frame, summary, wait_for_count
@@ -26,9 +26,10 @@ def test_app_shows_three_layers_over_europe_on_canvas(app_page: Page, router) ->
 
     assert set(layer_names()) <= set(groups), groups.keys()
     assert groups["ports"]["points"] > 100
-    # Lines are merged per level of detail at the Europe view, so there are fewer of them.
-    assert groups["rail"]["lines"] > 20
-    assert groups["roads"]["lines"] > 20
+    # The lines come from vector tiles: one tile layer per line layer, nothing inline.
+    for layer in layers_with_levels():
+        assert groups[layer]["tiles"] == 1 and groups[layer]["lines"] == 0, (layer, groups[layer])
+        assert frame.evaluate(f"() => corridorAtlas.counts().{layer}") == len(select.load_layers()[layer])
     for layer in layer_names():
         group = groups[layer]
         # Everything drawn is inside Europe's bounds, and on the canvas renderer.
