@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from geo import schema, settings, store
-from geo.layers import layer_names
+from geo.layers import get_layer, layer_names
 
 BBox = tuple[float, float, float, float]
 
@@ -61,18 +61,29 @@ def normalise_countries(countries: Iterable[str]) -> list[str]:
     return codes
 
 
+def country_columns(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The columns naming the countries of `frame`'s features: its layer spec's (a crossing has two), else "country"."""
+    layer = frame["layer"].iloc[0] if "layer" in frame.columns and len(frame) else None
+    columns = get_layer(layer).country_columns if layer in layer_names() else ("country",)
+    return tuple(column for column in columns if column in frame.columns)
+
+
 def select(
     frame: gpd.GeoDataFrame, countries: Iterable[str] | None = None, bbox: Sequence[float] | None = None
 ) -> gpd.GeoDataFrame:
     """Features of `frame` in any of `countries` (alpha-2 codes) and intersecting `bbox` (W,S,E,N degrees).
 
+    A feature is in a country when any of its country columns names it (a border crossing is in both).
     `None` means no filter; an empty `countries` list selects nothing. Rows keep their order;
     the input is never modified.
     """
     mask = pd.Series(True, index=frame.index)
     if countries is not None:
         codes = normalise_countries(countries)
-        mask &= frame["country"].isin(codes).fillna(False).astype(bool)
+        in_any = pd.Series(False, index=frame.index)
+        for column in country_columns(frame):
+            in_any |= frame[column].isin(codes).fillna(False).astype(bool)
+        mask &= in_any
     if bbox is not None:
         west, south, east, north = validate_bbox(bbox)
         hits = frame.sindex.query(shapely.box(west, south, east, north), predicate="intersects")

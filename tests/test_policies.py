@@ -86,7 +86,7 @@ def test_repealed_and_superseded_documents_name_a_successor_in_force(catalogue):
 def test_every_layer_has_documents_linked(catalogue):
     for layer in layer_names():
         documents = policies.documents_for_selection([layer], ["DE"], catalogue)
-        layer_modes = {"ports": "maritime_ports", "rail": "rail", "roads": "road"}[layer]
+        layer_modes = {"ports": "maritime_ports", "rail": "rail", "roads": "road", "crossings": "rail"}[layer]
         assert any(layer_modes in d.modes and d.type != "corridor" for d in documents), layer
 
 
