@@ -255,6 +255,42 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_route(args: argparse.Namespace) -> int:
+    import json
+
+    from geo import export, route, store
+
+    options = route.make_options(
+        _split_values(args.avoid), _split_values(args.avoid_country), _split_values(args.prefer), args.within
+    )
+    out = Path(args.out) if args.out else None
+    fmt = args.format or (
+        next((k for k in export.ROUTE_FORMATS if args.out.endswith(f".{k}")), "geojson") if args.out else None
+    )
+    if out is not None:
+        store.check_output(out, args.force)
+    try:
+        origin = route.resolve(getattr(args, "from"), role="origin")
+        destination = route.resolve(args.to, role="destination")
+        found = route.plan(origin, destination, options)
+    except store.DatasetError as exc:
+        raise UserError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(found.explanation, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(route.explanation_text(found.explanation))
+    if not found.found:
+        return 1
+    if out is not None:
+        if export.route_zipped(found.stretches, fmt) and out.suffix != ".zip":
+            out = out.with_name(out.name + ".zip")  # e.g. route.csv -> route.csv.zip, with the explanation inside
+            store.check_output(out, args.force)
+        text = route.explanation_text(found.explanation)
+        path = export.write_route(found.stretches, found.explanation, text, fmt, out, found.title)
+        print(f"wrote {path} ({export.ROUTE_FORMATS[fmt].label})", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geo", description="Corridor Atlas: data, policies, maps and exports."
@@ -371,6 +407,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     layer_list.add_argument("--json", action="store_true", help="print JSON instead of text")
     layer_list.set_defaults(handler=_cmd_layers)
+
+    route = commands.add_parser(
+        "route",
+        help="route by rail from a port to a place, port, border crossing or point, and explain the route",
+        description="Examples: python -m geo route --from NLRTM --to Warsaw | "
+        "python -m geo route --from Genoa --to Munich --avoid-country CH --json | "
+        "python -m geo route --from Gdansk --to Lviv --out route.gpx. Origins and destinations: a port, a place "
+        "(GeoNames), a border crossing (name or id), a UN/LOCODE, or a point lat,lon. Exit code 1 when the data "
+        "has no rail link (the reason is printed), 2 for bad input. Roads are not routed.",
+    )
+    route.add_argument("--from", required=True, help="origin: port, place, crossing, UN/LOCODE or lat,lon")
+    route.add_argument("--to", required=True, help="destination: port, place, crossing, UN/LOCODE or lat,lon")
+    route.add_argument("--avoid", action="append", help="ferry or non-electrified; repeat or comma-separate")
+    route.add_argument("--avoid-country", action="append", help="ISO code or name; repeat or comma-separate")
+    route.add_argument("--prefer", action="append", help="multiple-track: known single track counts double")
+    route.add_argument("--within", help="EU or NATO: stay within the EU member states or the European NATO members")
+    route.add_argument("--json", action="store_true", help="print the explanation as JSON (with the geometry)")
+    route.add_argument("--out", help="also write the route to this file, with its explanation (.geojson, .gpx, .csv)")
+    route.add_argument("--format", choices=["geojson", "gpx", "csv"], help="format of --out (default: its extension)")
+    route.add_argument("--force", action="store_true", help="replace the --out file if it exists")
+    route.set_defaults(handler=_cmd_route)
 
     from geo.render import BASEMAPS
 

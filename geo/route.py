@@ -915,3 +915,85 @@ def document_view(
         f"{named} features named on it. {corridor.nodes_note or ''}{left_out}"
     )
     return kept, notice.strip(), line.stretches
+
+
+# -- text ------------------------------------------------------------------------------------------------
+
+DOCUMENTS_IN_TEXT = 12
+
+
+def _end_text(end: Mapping, role: str) -> str:
+    what = {
+        "port": f"port {end.get('locode') or end.get('id')}",
+        "place": "place (GeoNames)",
+        "crossing": end.get("id"),
+    }
+    kind = what.get(end["kind"], "point")
+    name = f"{end['name']} ({end['country']})" if end.get("country") else end["name"]
+    track = (
+        f"; {end['track_km']:,.1f} km from the track it {'starts' if role == 'From' else 'ends'} on"
+        if "track_km" in end
+        else ""
+    )
+    return f"{role}: {name}, {kind}{track}"
+
+
+def explanation_text(explanation: Mapping) -> str:
+    """The explanation as plain text: what the CLI prints, the app's panel says and exports carry."""
+    if not explanation.get("found"):
+        return "\n".join([explanation["reason"], explanation.get("roads", ROAD_NOTE)])
+    e = explanation
+    lines = [
+        f"{e['title']}: {e['length_km']:,.0f} km by rail",
+        _end_text(e["origin"], "From"),
+        _end_text(e["destination"], "To"),
+        f"Options: {'; '.join(e['options']) or 'none (the shortest by length)'}",
+        "Countries: " + " -> ".join(f"{c['country']} {c['km']:,.0f} km" for c in e["by_country"]),
+    ]
+    attributes = e["by_attribute"]
+    electrified, tracks = attributes["electrified_km"], attributes["tracks_km"]
+    lines.append(
+        f"Electrified: yes {electrified['yes']:,.0f} km, no {electrified['no']:,.0f} km, unknown "
+        f"{electrified['unknown']:,.0f} km. Tracks: multiple {tracks['multiple']:,.0f} km, single "
+        f"{tracks['single']:,.0f} km, unknown {tracks['unknown']:,.0f} km. Rail ferry: {attributes['ferry_km']:,.0f} km."
+        + (
+            f" Connectors to OpenStreetMap detail: {attributes['connector_km']:,.1f} km."
+            if attributes["connector_km"]
+            else ""
+        )
+    )
+    lines.append(f"Borders crossed: {len(e['crossings']) or 'none'}")
+    for border in e["crossings"]:
+        ferry = " by rail ferry" if border["by_ferry"] else ""
+        known = f" [{border['id']}]" if border["id"] else " (no crossing of the crossings layer within 2 km)"
+        lines.append(
+            f"  - km {border['km_from_start']:,.0f}: {border['name']}{known}{ferry}, gauge {border['gauge_from'] or '?'} "
+            f"-> {border['gauge_to'] or '?'} mm"
+        )
+    lines.append(f"Breaks of gauge: {len(e['gauge_breaks']) or 'none'}")
+    for found in e["gauge_breaks"]:
+        lines.append(
+            f"  - km {found['km_from_start']:,.0f}: {found['gauge_from']} -> {found['gauge_to']} mm at {found['at']} "
+            f"({found['gauge_basis']})"
+        )
+    lines.append(f"Corridors: {len(e['corridors']) or 'none found'}")
+    for corridor in e["corridors"]:
+        km = f"{corridor['km']:,.0f} km, " if corridor["km"] else ""
+        lines.append(f"  - {corridor['corridor']} ({km}{corridor['basis']}): {corridor['note']}")
+    documents = e["documents"]
+    lines.append(f"Documents that apply: {len(documents)}, most relevant first")
+    for record in documents[:DOCUMENTS_IN_TEXT]:
+        where = f"{record['address']}: {record['url']}" if record["url"] else record["address"]
+        lines.append(f"  - {record['id']}: {record['short_title']} [{record['status']}]; {record['applies']}; {where}")
+    if len(documents) > DOCUMENTS_IN_TEXT:
+        lines.append(f"  ... and {len(documents) - DOCUMENTS_IN_TEXT} more (--json lists them all)")
+    lines.append("TEN-T standards check:" + (f" {e['standards_note']}" if e.get("standards_note") else ""))
+    for standard in e["standards"]:
+        deadline = f", {standard['deadline']}" if standard["deadline"] else ""
+        lines.append(
+            f"  - {standard['standard']} ({standard['applies_to']}{deadline}; {standard['certainty']}; article: "
+            f"{standard['article']}; source: {standard['source']}): {standard['assessment']}. {standard['route_text']}"
+        )
+    lines.append("Notes:")
+    lines += [f"  - {note}" for note in e["notes"]]
+    return "\n".join(lines)
