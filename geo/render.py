@@ -7,7 +7,9 @@ browser from that table only when a feature is clicked, with `textContent` (neve
 no text from the data is ever parsed as HTML. The payload is also escaped for a <script> block.
 
 Every layer is drawn as its specification says (`geo.layers`): the payload carries its geometry
-kind, drawing classes, labels and drawing order, so the browser code holds no layer names.
+kind, drawing classes, labels and drawing order, so the browser code holds no layer names. Overlays
+(a rail route, a corridor's indicative line: `Overlay`, drawn from the `route` specification) travel
+the same way, on top, and the map fits them.
 
 Stable hooks for the browser tests: overlay names (the layers' titles), base layer names
 `BASEMAP_TITLES`, popups `<div class="ca-popup" data-layer=... data-feature-id=...>`, the legend
@@ -22,7 +24,7 @@ import base64
 import html
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import folium
@@ -356,6 +358,20 @@ def leaflet_assets(mode: str) -> tuple[str, str]:
     return base + "leaflet.js", base + "leaflet.css"
 
 
+@dataclass(frozen=True)
+class Overlay:
+    """A highlighted line drawn over the layers, e.g. a rail route or a corridor's indicative line.
+
+    `frame` follows an overlay layer's specification (`geo.layers.OVERLAYS`, e.g. "route"), which gives
+    its drawing classes, popup labels and legend; `key` names it on the page, `title` in the layer control.
+    """
+
+    key: str
+    title: str
+    frame: gpd.GeoDataFrame
+    layer: str = "route"
+
+
 @dataclass
 class MapRequest:
     """Everything a map shows. Frames are EPSG:4326 and already selected (country, bbox, level)."""
@@ -371,6 +387,7 @@ class MapRequest:
     notice: str | None = None  # shown on the map, e.g. "simplified level"
     documents: bool = True  # link features to policy documents (geo.policies)
     full_detail_ids: frozenset[str] = frozenset()  # lines drawn at full precision at any level
+    overlays: tuple[Overlay, ...] = ()  # drawn over the layers at full precision; the map fits them
     assets: str = "app"
     height: str = "100%"
 
@@ -397,9 +414,13 @@ def _highlight(payloads: dict[str, LayerPayload], feature_id: str | None) -> dic
 
 
 def _fit_bounds(request: MapRequest, payloads: dict[str, LayerPayload], highlight: dict | None) -> list | None:
+    shown_overlays = [overlay.frame for overlay in request.overlays if len(overlay.frame)]
     if highlight is not None:
         geometry = payloads[highlight["layer"]].frame.geometry.iloc[highlight["index"]]
         west, south, east, north = geometry.buffer(0.15).bounds
+    elif shown_overlays:
+        west, south, east, north = np.array([frame.total_bounds for frame in shown_overlays]).T
+        west, south, east, north = west.min() - 0.3, south.min() - 0.2, east.max() + 0.3, north.max() + 0.2
     elif request.bounds is not None:
         west, south, east, north = request.bounds
     else:
@@ -426,7 +447,8 @@ class PreparedMap:
     seed: str | None
     bounds: list | None
     highlighted: bool
-    counts: dict[str, int]  # features drawn per layer
+    counts: dict[str, int]  # features drawn per layer (and per overlay key)
+    titles: dict[str, str] = field(default_factory=dict)  # layer-control names of the overlays, by key
 
 
 def prepare_map(request: MapRequest) -> PreparedMap:
@@ -450,6 +472,11 @@ def prepare_map(request: MapRequest) -> PreparedMap:
             frame, layer, request.decimals, documents.get(layer), extra, fine, names, {SEED_COLUMN: SEED_LABEL}
         )
     highlight = _highlight(payloads, request.highlight)
+    overlays = {}
+    for overlay in request.overlays:
+        payload = layer_payload(overlay.frame, overlay.layer, levels.FULL_DECIMALS, country_names=names)
+        payload.data["title"] = overlay.title
+        overlays[overlay.key] = payload
     seed = None
     if seeded:
         members = payloads[SEED_LAYER].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
@@ -472,12 +499,13 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         assets=request.assets,
         height=request.height,
         config=script_json(config),
-        layers={layer: script_json(payload.data) for layer, payload in payloads.items()},
+        layers={key: script_json(payload.data) for key, payload in {**payloads, **overlays}.items()},
         outlines=script_json(outline_payload(request.countries)) if has_outlines else None,
         seed=seed,
         bounds=_fit_bounds(request, payloads, highlight),
         highlighted=highlight is not None,
-        counts={layer: len(payload.frame) for layer, payload in payloads.items()},
+        counts={key: len(payload.frame) for key, payload in {**payloads, **overlays}.items()},
+        titles={overlay.key: overlay.title for overlay in request.overlays},
     )
 
 
@@ -505,7 +533,7 @@ def assemble_map(prepared: PreparedMap) -> folium.Map:
         show=prepared.basemap == "positron",
     ).add_to(m)
     for layer, payload in prepared.layers.items():
-        group = folium.FeatureGroup(name=get_layer(layer).title)
+        group = folium.FeatureGroup(name=prepared.titles.get(layer) or get_layer(layer).title)
         m.add_child(group.add_child(_Payload("addLayer", layer, payload)))
     if prepared.seed is not None:
         group = folium.FeatureGroup(name=SEED_TITLE, show=prepared.show_seed)
