@@ -49,7 +49,7 @@ def _graph_arrays() -> tuple[dict, list[tuple[int, int]], float]:
     net = network.default_network()
     built = time.perf_counter() - started
     weight = net.edges["length_km"].to_numpy(dtype=float)
-    matrix, best = net.matrix(np.ones(len(weight), dtype=bool), weight)
+    _, best = net.matrix(np.ones(len(weight), dtype=bool), weight)
     pairs = np.array(list(best.keys()), dtype=np.int64)
     edges = np.array(list(best.values()), dtype=np.int64)
     arrays = {"n": len(net.nodes), "a": pairs[:, 0].tolist(), "b": pairs[:, 1].tolist(), "w": weight[edges].tolist()}

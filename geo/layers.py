@@ -379,7 +379,7 @@ RAIL = LayerSpec(
         "gauge": Column(
             "string",
             "Gauge (mm)",
-            "Track gauge in mm: OpenStreetMap's gauge tag where it gives one (\"1435;1520\" is dual gauge), else "
+            'Track gauge in mm: OpenStreetMap\'s gauge tag where it gives one ("1435;1520" is dual gauge), else '
             "the nominal gauge of the country's network (1520 in the Baltic states, Ukraine, Belarus, Moldova, "
             "Russia and the Caucasus, 1524 in Finland, 1668 in Spain and Portugal, 1600 in Ireland and Northern "
             "Ireland, 1435 elsewhere; see gauge_basis).",
@@ -515,6 +515,7 @@ ROADS = LayerSpec(
     },
 )
 
+
 def crossing_fill(frame: pd.DataFrame) -> pd.Series:
     """Drawing class of border crossings: "gauge_break", "rail", "ferry" (rail ferry) or "road" (indicative)."""
     mode = frame["mode"].astype("string").fillna("")
@@ -565,7 +566,9 @@ CROSSINGS = LayerSpec(
             missing="not known",
         ),
         "gauge_basis": Column(
-            "string", "Gauges from", 'Where the gauges come from: "assumed from the national network" or "OpenStreetMap".'
+            "string",
+            "Gauges from",
+            'Where the gauges come from: "assumed from the national network" or "OpenStreetMap".',
         ),
         "indicative": Column(
             "boolean",
@@ -631,12 +634,16 @@ ROUTE = LayerSpec(
     geometry_types=frozenset({"LineString", "MultiLineString"}),
     columns={
         "step": Column("Int64", "Step", "Position of the stretch along the route, from 1."),
-        "line_id": Column("string", "Railway line", "Id of the rail feature the stretch runs on (empty for a connector)."),
+        "line_id": Column(
+            "string", "Railway line", "Id of the rail feature the stretch runs on (empty for a connector)."
+        ),
         "electrified": Column("string", "Electrified", '"yes", "no" or "unknown", as the rail layer says.'),
         "tracks": Column("string", "Tracks", '"multiple", "single" or "unknown", as the rail layer says.'),
         "gauge": Column("string", "Gauge (mm)", "As the rail layer says (see gauge_basis)."),
         "gauge_basis": Column("string", "Gauge from", '"assumed from the national network" or "OpenStreetMap".'),
-        "from_km": Column("Float64", "From km", "Distance from the start of the route to the start of the stretch, km."),
+        "from_km": Column(
+            "Float64", "From km", "Distance from the start of the route to the start of the stretch, km."
+        ),
         "length_km": Column("Float64", "Length (km)", "Geodesic length of the stretch on the WGS 84 ellipsoid, km."),
     },
     line_styles={
@@ -650,8 +657,8 @@ ROUTE = LayerSpec(
             5.0,
         ),
     },
-    line_class=lambda frame: frame["kind"].astype("string").where(
-        frame["kind"].isin(["rail", FERRY, "connector", "indicative"]), "rail"
+    line_class=lambda frame: (
+        frame["kind"].astype("string").where(frame["kind"].isin(["rail", FERRY, "connector", "indicative"]), "rail")
     ),
     order=50,
     source_caveats=RAIL.source_caveats,

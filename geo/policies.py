@@ -591,7 +591,9 @@ def _check_references(catalogue: Catalogue) -> None:
         raise CatalogueError(f"entry ports: field 'locode' lists {', '.join(repeated)} more than once")
     for standard in catalogue.standards.items if catalogue.standards else ():
         if standard.document not in docs:
-            raise CatalogueError(f"standard {standard.id!r}: field 'document' names unknown document {standard.document!r}")
+            raise CatalogueError(
+                f"standard {standard.id!r}: field 'document' names unknown document {standard.document!r}"
+            )
     area_ids = [area.id for area in catalogue.eu_law_suspended]
     if len(set(area_ids)) != len(area_ids):
         raise CatalogueError("eu_law_suspended: field 'id' is used twice")
