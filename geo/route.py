@@ -246,13 +246,6 @@ def resolve(query: str, index: search.SearchIndex | None = None, role: str = "or
     return End(text, found.kind, found.id, found.name, found.country, found.lon, found.lat, found.locode)
 
 
-def end_from_result(result: search.Result, query: str | None = None) -> End:
-    """An End from a search result the user picked (e.g. among the choices of an ambiguous name)."""
-    return End(
-        query or result.name, result.kind, result.id, result.name, result.country, result.lon, result.lat, result.locode
-    )
-
-
 # -- routing ----------------------------------------------------------------------------------------
 
 
@@ -436,12 +429,13 @@ def _blocking(network: Network, start: End, end: End, options: Options) -> list[
     return words
 
 
-def _no_rail_reason(network: Network, end: End, role: str) -> str:
+def _far_from_track(network: Network, end: End, role: str) -> str:
+    """ "The origin X lies N km from the nearest railway of the map, beyond ...", and whether its country has any."""
     distance = nearest_track_km(network, end.lon, end.lat)
     has_rail = end.country is not None and network.edges["country"].eq(end.country).any()
     where = "" if has_rail or end.country is None else f" The map's data has no railway in {end.country} at all."
     return (
-        f"No rail link: the {role} {end.label()} lies {distance:,.0f} km from the nearest railway of the map, "
+        f"The {role} {end.label()} lies {distance:,.0f} km from the nearest railway of the map, "
         f"beyond the {MAX_SNAP_KM:.0f} km a route may start or end from the track.{where}"
     )
 
@@ -495,13 +489,10 @@ def plan(
     free = {role: snap(network, end.lon, end.lat) for end, role in ((origin, "origin"), (destination, "destination"))}
     for end, role in ((origin, "origin"), (destination, "destination")):
         if free[role] is None:
-            reason = _no_rail_reason(network, end, role)
-            if end.kind == "point":
-                raise RouteError(
-                    f"{reason[len('No rail link: ') :]} Pick a point nearer a railway.".replace(
-                        "the origin", "The origin"
-                    ).replace("the destination", "The destination")
-                )
+            far = _far_from_track(network, end, role)
+            if end.kind == "point":  # a point the user gave: ask for a better one
+                raise RouteError(f"{far} Pick a point nearer a railway.")
+            reason = f"No rail link: {far}"
             return Route(
                 origin, destination, options, False, reason, explanation=_unfound(origin, destination, options, reason)
             )
@@ -534,7 +525,7 @@ def plan(
 
 
 def _km_between(a: End, b: End) -> float:
-    return float(search._distance_km(np.array([a.lon]), np.array([a.lat]), b.lon, b.lat)[0])
+    return float(search.distance_km(np.array([a.lon]), np.array([a.lat]), b.lon, b.lat)[0])
 
 
 def _unfound(origin: End, destination: End, options: Options, reason: str) -> dict:
@@ -610,7 +601,7 @@ def _border_points(stretches: gpd.GeoDataFrame, crossings: gpd.GeoDataFrame | No
             "name": f"{before['country']}\u2013{after['country']} border",
         }
         if rail_xy is not None and len(rail_xy):
-            km = search._distance_km(rail_xy[:, 0], rail_xy[:, 1], point.x, point.y)
+            km = search.distance_km(rail_xy[:, 0], rail_xy[:, 1], point.x, point.y)
             pair = {before["country"], after["country"]}
             ok = [
                 j
@@ -649,13 +640,14 @@ def _gauge_breaks(stretches: gpd.GeoDataFrame, borders: list[dict]) -> list[dict
     return out
 
 
-def _documents(route: Route, network: Network, catalogue: policies.Catalogue) -> list[dict]:
-    """The documents that apply to the lines, crossings and ports of the route, most relevant first."""
+def _documents(route: Route, borders: list[dict], network: Network, catalogue: policies.Catalogue) -> list[dict]:
+    """The documents that apply to the lines, the crossings (`borders`) and the ports of the route, most
+    relevant first."""
     ids = set(route.stretches["line_id"].dropna())
     frames = [network.features[network.features["id"].isin(ids)]]
     loaded = point_layers()[0]
     wanted = {end.id for end in (route.origin, route.destination) if end.id}
-    wanted |= {b["id"] for b in route.explanation.get("crossings", []) if b.get("id")}
+    wanted |= {border["id"] for border in borders if border["id"]}
     for layer in ("ports", "crossings"):
         frames.append(loaded[layer][loaded[layer]["id"].isin(wanted)])
     together = pd.concat([frame for frame in frames if len(frame)], ignore_index=True)
@@ -776,7 +768,6 @@ def explain(route: Route, network: Network, snaps: tuple[Snap, Snap], catalogue:
     """The explanation of a found route, JSON-ready (see the module docstring)."""
     stretches = route.stretches
     borders = _border_points(stretches, _crossings_layer())
-    route.explanation = {"crossings": borders}
     start, end = snaps
     ends = {}
     for role, end_point, snapped in (("origin", route.origin, start), ("destination", route.destination, end)):
@@ -814,7 +805,7 @@ def explain(route: Route, network: Network, snaps: tuple[Snap, Snap], catalogue:
         "crossings": borders,
         "gauge_breaks": _gauge_breaks(stretches, borders),
         "corridors": _corridors(route, network, catalogue),
-        "documents": _documents(route, network, catalogue),
+        "documents": _documents(route, borders, network, catalogue),
         "standards": _standards(stretches, catalogue),
         "standards_note": catalogue.standards.note if catalogue.standards else None,
         "notes": notes,

@@ -425,7 +425,7 @@ def search(index: SearchIndex, query: str, limit: int = 10) -> list[Result]:
     return list(_results(_ranked(index, clean_query(query)), limit))
 
 
-def _distance_km(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
+def distance_km(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
     """Great-circle distance (km, spherical Earth) from (lon0, lat0) to each point; degrees in."""
     lon, lat, lon0, lat0 = map(np.radians, (lon, lat, lon0, lat0))
     a = np.sin((lat - lat0) / 2) ** 2 + np.cos(lat) * np.cos(lat0) * np.sin((lon - lon0) / 2) ** 2
@@ -453,7 +453,7 @@ def decide(index: SearchIndex, query: str, limit: int = 10) -> Decision:
         message = f"No exact match for {shown}: pick one of the closest matches, if any fits."
         return Decision(query, "choices", None, _results(ranked, limit), message)
     first = top.iloc[0]
-    near = _distance_km(top["lon"].to_numpy(), top["lat"].to_numpy(), first["lon"], first["lat"])
+    near = distance_km(top["lon"].to_numpy(), top["lat"].to_numpy(), first["lon"], first["lat"])
     if not ((near <= SAME_PLACE_KM) & (top["country"].to_numpy() == first["country"])).all():
         message = f"{len(top)} matches in different places fit {shown} equally well: pick the one you mean."
         return Decision(query, "choices", None, _results(ranked, limit), message)

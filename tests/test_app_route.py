@@ -35,3 +35,13 @@ def test_ambiguous_and_island_ends_are_explained_in_words():
     assert app.sidebar.selectbox(key="route_choice").options
     app = run_app(**{"from": "MTMLA", "to": "Warsaw", "layers": "ports"})
     assert any("No rail link" in info.value for info in app.info) and not app.exception
+
+
+def test_show_on_map_for_a_corridor_draws_its_indicative_line():
+    app = run_app(doc="etc-north-sea-baltic", layers="ports,rail")
+    script = map_script(app)
+    assert "Corridor (indicative alignment)" in script and "not the legal map" in script
+    assert any("indicative alignment" in info.value for info in app.info)
+    app = run_app(doc="etc-baltic-adriatic", layers="ports,rail")
+    assert "Corridor (indicative alignment)" not in map_script(app)
+    assert any("shown by country" in info.value for info in app.info)
