@@ -30,7 +30,7 @@ from geo import (
     store,
 )
 from geo.countries import UnknownCountryError, load_countries, resolve_country
-from geo.layers import get_layer, layer_names
+from geo.layers import get_layer, layer_names, osm_layer_names
 
 MAP_HEIGHT_PX = 640
 # How the statistics table shows each unit of a statistic (geo.layers).
@@ -694,7 +694,7 @@ def osm_detail_panel(controls: Controls) -> None:
         one_country = controls.countries[0] if controls.countries and len(controls.countries) == 1 else None
         columns = st.columns([1, 2])
         layer = columns[0].selectbox(
-            "Layer", layer_names(), format_func=lambda name: get_layer(name).title, key="osm_layer"
+            "Layer", osm_layer_names(), format_func=lambda name: get_layer(name).title, key="osm_layer"
         )
         bbox = columns[1].text_input(
             "Area: W,S,E,N in degrees" + (f" (empty: all of {one_country})" if one_country else ""),

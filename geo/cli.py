@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from geo import __version__
-from geo.layers import layer_names
+from geo.layers import layer_names, osm_layer_names
 
 
 class UserError(Exception):
@@ -185,7 +185,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from geo.sources import osm_pbf, overpass
 
     path = Path(args.file)
-    layers = _split_values(args.layer) or list(layer_names())
+    layers = _split_values(args.layer) or list(osm_layer_names())
     if path.name.endswith(".pbf"):
         results = osm_pbf.load(path, tuple(layers), progress=_print_progress)
     elif path.suffix == ".json":

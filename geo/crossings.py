@@ -18,7 +18,8 @@ its own (`crossings`, `geo.layers.CROSSINGS`), from:
 At sea (bridges, tunnels, rail ferries) the point lies where the line leaves the land outline it
 was given to, since the outlines draw no border at sea. Each crossing is named after the nearest
 town of 15,000+ people (GeoNames, `datasets/places.parquet`), e.g. "PL–UA rail crossing near
-Chełm (PL, 24 km)". Distances are measured in EPSG:3035 (metres); geometry is EPSG:4326.
+Chełm (PL, 24 km)". Crossings beyond the map's bounds (`settings.EUROPE_BBOX`: the Caspian, Iran) are
+left out. Distances are measured in EPSG:3035 (metres); geometry is EPSG:4326.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo import gauge, schema
+from geo import gauge, schema, settings
 from geo.layers import ROAD_CLASSES
 
 LAYER = "crossings"
@@ -215,7 +216,10 @@ def derive(
     """The crossings layer from the rail and roads layers (schema-conformant, EPSG:4326), ordered by mode,
     country pair and position; ids `crossing:<mode>/<A>-<B>/<n>`."""
     parts = [frame for frame in (rail_crossings(rail), road_crossings(roads)) if not frame.empty]
-    rows = _frame(pd.concat(parts, ignore_index=True), places, retrieved_at) if parts else pd.DataFrame()
+    found = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"x": [], "y": []})
+    west, south, east, north = settings.EUROPE_BBOX  # the map's bounds: no crossing beyond them (Caspian, Iran)
+    found = found[found["x"].between(west, east) & found["y"].between(south, north)]
+    rows = _frame(found.reset_index(drop=True), places, retrieved_at) if len(found) else pd.DataFrame()
     if rows.empty:
         rows = pd.DataFrame({"x": [], "y": []})
     rows["tags"] = "{}"

@@ -684,6 +684,11 @@ def layer_names() -> tuple[str, ...]:
     return tuple(LAYERS)
 
 
+def osm_layer_names() -> tuple[str, ...]:
+    """The layers OpenStreetMap has (those with tag filters); derived layers such as crossings are not fetched."""
+    return tuple(name for name, spec in LAYERS.items() if spec.osm_filters)
+
+
 def layers_with_levels() -> tuple[str, ...]:
     """The layers that have levels of detail (the line layers)."""
     return tuple(name for name, spec in LAYERS.items() if spec.has_levels)

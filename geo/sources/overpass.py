@@ -506,7 +506,8 @@ def fetch_area(
     """
     if settings.MODE == "hosted":
         raise PermissionError("fetching live OpenStreetMap data is disabled on the hosted dashboard")
-    get_layer(layer)
+    if not get_layer(layer).osm_filters:
+        raise ValueError(f"the {layer} layer is derived from other layers, not fetched: fetch rail or roads instead")
     box, area, code = resolve_area(bbox, country)
     try:
         result = fetch_layer(layer, box, endpoint=endpoint, progress=progress, **options)

@@ -413,3 +413,9 @@ def test_malformed_elements_are_a_clear_error(options):
         result = fetch(server, options)
     assert result.origin == "none" and "malformed elements" in result.message
     assert not list((options["cache_dir"] / "overpass").glob("*.body"))
+
+
+def test_derived_layers_are_not_fetched_from_openstreetmap(tmp_path):
+    with pytest.raises(ValueError, match="crossings layer is derived"):
+        overpass.fetch_area("crossings", bbox="15.3,47.9,16.0,48.4", store_dir=tmp_path)
+    assert not list(tmp_path.iterdir())
