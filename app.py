@@ -60,7 +60,7 @@ def load_seed() -> pd.DataFrame:
 
 @st.cache_resource(show_spinner="Preparing the search ...")
 def search_index() -> search.SearchIndex:
-    return search.default_index(load_data()["ports"])
+    return search.default_index(load_data()["ports"], load_data()["crossings"])
 
 
 @st.cache_resource(max_entries=32, show_spinner="Drawing the map ...")
@@ -201,7 +201,7 @@ def sidebar() -> Controls:
         key="query",
         placeholder="e.g. Gdansk, Wien or NLRTM",
         max_chars=MAX_QUERY_CHARS,
-        help="Ports of the map, towns of 15,000+ people (GeoNames, in many languages) and UN/LOCODEs.",
+        help="Ports of the map, towns of 15,000+ people (GeoNames, in many languages), border crossings and UN/LOCODEs.",
     )
     return Controls(layers, tuple(picked) or None, basemap, show_seed, query.strip())
 
@@ -482,8 +482,9 @@ def search_panel(controls: Controls) -> search.Result | None:
         st.info(
             plain(f"{result.name} is in {result.country}, outside the selected countries: add it to see it on the map.")
         )
-    if result.kind == "port" and "ports" not in controls.layers:
-        st.info("Turn on the Ports layer to see the search result on the map.")
+    shown_in = {"port": "ports", "crossing": "crossings"}.get(result.kind)
+    if shown_in and shown_in not in controls.layers:
+        st.info(f"Turn on the {get_layer(shown_in).title} layer to see the search result on the map.")
     return result
 
 
@@ -500,7 +501,7 @@ def map_panel(controls: Controls, found: search.Result | None, routing: RouteQue
         st.info("No country selected: the map and the statistics cover all of Europe.")
     document = document_on_map()
     area = select.area_around(found.lon, found.lat) if found else None
-    highlight = found.id if found and found.kind == "port" else None
+    highlight = found.id if found and found.kind in ("port", "crossing") else None
     if found and found.kind == "place":
         st.caption(
             plain(

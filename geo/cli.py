@@ -109,7 +109,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         raise UserError("--limit must be 1 or more")
     query = search.clean_query(args.query)  # SearchError (a ValueError) says what to type
     try:
-        index = search.default_index(select.load_layers(("ports",))["ports"])
+        loaded = select.load_layers(("ports", "crossings"))
+        index = search.default_index(loaded["ports"], loaded["crossings"])
     except store.DatasetError as exc:
         raise UserError(str(exc)) from exc
     for note in index.notes:
@@ -349,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     finder = commands.add_parser(
         "search",
-        help="find ports and places by name, UN/LOCODE or feature id",
+        help="find ports, places and border crossings by name, UN/LOCODE or feature id",
         description="Prints one clear answer (marked *), or the choices when the query is ambiguous or only "
         "close; exit code 1 when nothing matches. Examples: python -m geo search Wien | "
         "python -m geo search NLRTM --json | python -m geo search Frankfurt --limit 5. "

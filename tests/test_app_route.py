@@ -45,3 +45,10 @@ def test_show_on_map_for_a_corridor_draws_its_indicative_line():
     app = run_app(doc="etc-baltic-adriatic", layers="ports,rail")
     assert "Corridor (indicative alignment)" not in map_script(app)
     assert any("shown by country" in info.value for info in app.info)
+
+
+def test_the_search_box_finds_and_highlights_a_border_crossing():
+    app = run_app(q="crossing:rail/PL-UA/8")
+    assert not app.exception
+    script = map_script(app)
+    assert '"highlight":{"layer":"crossings"' in script
