@@ -2,7 +2,8 @@
 
 Run with `streamlit run app.py`. The page is a sidebar of controls, the map, and panels below it;
 each is a small function so further panels can be added beside them. The URL carries the
-layers, countries, basemap, seed toggle and search (`st.query_params`), so links are shareable.
+layers, countries, basemap, seed toggle and search (`st.query_params`), and a rail route's origin,
+destination and options (`from`, `to`, `avoid`, `avoid_country`, `prefer`, `within`), so links are shareable.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from geo import (
     policy_views,
     ratelimit,
     render,
+    route,
     search,
     seed_ports,
     select,
@@ -31,7 +33,7 @@ from geo import (
 )
 from geo.countries import load_countries, resolve_country
 from geo.errors import AtlasError, InputError, UnknownCountryError
-from geo.layers import get_layer, layer_names
+from geo.layers import get_layer, layer_names, osm_layer_names
 
 MAP_HEIGHT_PX = 640
 # How the statistics table shows each unit of a statistic (geo.layers).
@@ -68,7 +70,7 @@ def prepare_tiles() -> None:
 
 @st.cache_resource(show_spinner="Preparing the search ...")
 def search_index() -> search.SearchIndex:
-    return search.default_index(load_data()["ports"])
+    return search.default_index(load_data()["ports"], load_data()["crossings"])
 
 
 @st.cache_resource(max_entries=32, show_spinner="Drawing the map ...")
@@ -80,12 +82,16 @@ def prepared_map(
     highlight: str | None,
     document: str | None = None,
     area: tuple[float, float, float, float] | None = None,
+    route_query: tuple | None = None,
 ) -> tuple[render.PreparedMap, str | None]:
     """The encoded map of one selection, shared across sessions: not rebuilt when other widgets change.
 
-    `document` (a policy document id) keeps only the features it applies to ("show on map");
-    `area` (W,S,E,N degrees) narrows the map to a region drawn in finer detail.
+    `document` (a policy document id) keeps only the features it applies to ("show on map"; a corridor
+    with nodes is drawn as its indicative line); `area` (W,S,E,N degrees) narrows the map to a region
+    drawn in finer detail; `route_query` (`RouteQuery.key()`) draws that rail route over the map.
     """
+    planned = planned_route(*route_query) if route_query else None
+    found = planned is not None and planned.route is not None and planned.route.found
     request = usecases.map_request(
         load_data(),
         layers,
@@ -98,6 +104,7 @@ def prepared_map(
         seed_ports=load_seed(),
         show_seed=show_seed,
         highlight=highlight,
+        overlays=(render.Overlay("route", f"Route: {planned.route.title}", planned.route.stretches),) if found else (),
     )
     return render.prepare_map(request), request.notice
 
@@ -196,7 +203,7 @@ def sidebar() -> Controls:
         key="query",
         placeholder="e.g. Gdansk, Wien or NLRTM",
         max_chars=MAX_QUERY_CHARS,
-        help="Ports of the map, towns of 15,000+ people (GeoNames, in many languages) and UN/LOCODEs.",
+        help="Ports of the map, towns of 15,000+ people (GeoNames, in many languages), border crossings and UN/LOCODEs.",
     )
     return Controls(layers, tuple(picked) or None, basemap, show_seed, query.strip())
 
@@ -215,6 +222,220 @@ def sync_url(controls: Controls) -> None:
             st.query_params[name] = value
         elif not value and name in st.query_params:
             del st.query_params[name]
+
+
+# -- rail routes ---------------------------------------------------------------------------------
+
+ROUTE_PENDING = "route_pending"  # session key: (widget key, value) to put in a route field on the next run
+ROUTE_WITHIN = {None: "anywhere", "EU": "the EU member states", "NATO": "the European NATO members"}
+
+
+@dataclass(frozen=True)
+class RouteQuery:
+    """A route as the sidebar and the URL carry it (words of `geo.route.make_options`)."""
+
+    origin: str
+    destination: str
+    avoid: tuple[str, ...] = ()
+    avoid_countries: tuple[str, ...] = ()
+    prefer: tuple[str, ...] = ()
+    within: str | None = None
+
+    def key(self) -> tuple:
+        return (self.origin, self.destination, self.avoid, self.avoid_countries, self.prefer, self.within)
+
+
+@dataclass(frozen=True)
+class PlannedRoute:
+    route: route.Route | None
+    error: str | None = None
+    choices: tuple[search.Result, ...] = ()
+    field: str | None = None  # the widget key of the ambiguous end
+
+
+@st.cache_resource(max_entries=32, show_spinner="Routing ...")
+def planned_route(
+    origin: str,
+    destination: str,
+    avoid: tuple[str, ...],
+    avoid_countries: tuple[str, ...],
+    prefer: tuple[str, ...],
+    within: str | None,
+) -> PlannedRoute:
+    """The route of one query, shared across sessions; bad input comes back as the error to show."""
+    field = "route_from"
+    try:
+        options = route.make_options(avoid, avoid_countries, prefer, within)
+        start = route.resolve(origin, role="origin")
+        field = "route_to"
+        end = route.resolve(destination, role="destination")
+        return PlannedRoute(route.plan(start, end, options))
+    except route.RouteError as exc:
+        return PlannedRoute(None, str(exc), exc.choices, field)
+
+
+def _route_default(key: str, value: object) -> None:
+    """Give a route widget its value from the link once; later runs keep what the user set."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def route_controls() -> RouteQuery | None:
+    """The sidebar's route fields (origin, destination, options), filled from the link on first load."""
+    pending = st.session_state.pop(ROUTE_PENDING, None)
+    if pending:
+        st.session_state[pending[0]] = pending[1]
+    avoid = set(_param_list("avoid"))
+    _route_default("route_from", st.query_params.get("from", "")[:MAX_QUERY_CHARS])
+    _route_default("route_to", st.query_params.get("to", "")[:MAX_QUERY_CHARS])
+    _route_default("route_avoid_ferry", "ferry" in avoid)
+    _route_default("route_avoid_non_electrified", "non-electrified" in avoid)
+    _route_default("route_prefer_multiple", "multiple-track" in _param_list("prefer"))
+    choices = country_choices()
+    _route_default("route_avoid_countries", [code for code in _param_list("avoid_country") if code in choices])
+    within = st.query_params.get("within", "").upper()
+    _route_default("route_within", within if within in ROUTE_WITHIN else None)
+    st.sidebar.header("Route by rail")
+    origin = st.sidebar.text_input(
+        "From", key="route_from", max_chars=MAX_QUERY_CHARS, placeholder="e.g. NLRTM, Genoa or Gdansk"
+    )
+    destination = st.sidebar.text_input(
+        "To",
+        key="route_to",
+        max_chars=MAX_QUERY_CHARS,
+        placeholder="a place, port, border crossing or lat,lon",
+        help="A port, a town (GeoNames), a border crossing by name or id, a UN/LOCODE, or a point as "
+        "latitude,longitude in degrees.",
+    )
+    st.sidebar.toggle("Pick the destination on the map", key="route_pick", help="Click the map to set To.")
+    with st.sidebar.expander("Route options"):
+        avoid_ferry = st.checkbox("Avoid rail ferries", key="route_avoid_ferry")
+        avoid_wires = st.checkbox(
+            "Avoid track known to be not electrified",
+            key="route_avoid_non_electrified",
+            help="Most track's electrification is unknown in the data; unknown track stays allowed and is reported.",
+        )
+        prefer = st.checkbox(
+            "Prefer multiple track", key="route_prefer_multiple", help="Known single track counts double."
+        )
+        countries = st.multiselect(
+            "Avoid countries", list(choices), key="route_avoid_countries", format_func=choices.get
+        )
+        group = st.radio("Stay within", list(ROUTE_WITHIN), key="route_within", format_func=ROUTE_WITHIN.get)
+    if not origin.strip() or not destination.strip():
+        return None
+    return RouteQuery(
+        origin.strip(),
+        destination.strip(),
+        avoid=tuple(word for word, on in (("ferry", avoid_ferry), ("non-electrified", avoid_wires)) if on),
+        avoid_countries=tuple(countries),
+        prefer=("multiple-track",) if prefer else (),
+        within=group,
+    )
+
+
+def sync_route_url(routing: RouteQuery | None) -> None:
+    """Write the route (origin, destination, options) into the URL so the page can be shared."""
+    wanted = {
+        "from": routing.origin if routing else "",
+        "to": routing.destination if routing else "",
+        "avoid": ",".join(routing.avoid) if routing else "",
+        "avoid_country": ",".join(routing.avoid_countries) if routing else "",
+        "prefer": ",".join(routing.prefer) if routing else "",
+        "within": (routing.within or "") if routing else "",
+    }
+    for name, value in wanted.items():
+        if value and st.query_params.get(name) != value:
+            st.query_params[name] = value
+        elif not value and name in st.query_params:
+            del st.query_params[name]
+
+
+def route_choices(planned: PlannedRoute) -> None:
+    """For an ambiguous origin or destination: the matches to pick from, in the sidebar."""
+    labels = {result.id: result.label() for result in planned.choices}
+    chosen = st.sidebar.selectbox(
+        "Which one do you mean?", list(labels), index=None, format_func=labels.get, key="route_choice"
+    )
+    if chosen:
+        st.session_state[ROUTE_PENDING] = (planned.field, chosen)
+        st.session_state.pop("route_choice", None)
+        st.rerun()
+
+
+@st.cache_resource(max_entries=32)
+def route_offer(query: tuple, fmt: str) -> export.Download:
+    found = planned_route(*query).route
+    text = route.explanation_text(found.explanation)
+    return export.route_download(found.stretches, found.explanation, text, fmt)
+
+
+def route_panel(routing: RouteQuery | None) -> None:
+    """The route's explanation: length, countries, borders and gauge breaks, corridors, documents, standards."""
+    if routing is None:
+        return
+    planned = planned_route(*routing.key())
+    st.subheader("Route by rail")
+    if planned.error:
+        st.error(plain(planned.error))
+        if planned.choices:
+            route_choices(planned)
+        return
+    found = planned.route
+    explanation = found.explanation
+    if not found.found:
+        st.info(plain(found.reason))
+        st.caption(route.ROAD_NOTE)
+        return
+    by_attribute = explanation["by_attribute"]
+    columns = st.columns(4)
+    columns[0].metric("Length", f"{explanation['length_km']:,.0f} km")
+    columns[1].metric("Countries", " → ".join(explanation["countries"]))
+    columns[2].metric("Borders crossed", len(explanation["crossings"]))
+    columns[3].metric("Breaks of gauge", len(explanation["gauge_breaks"]))
+    lines = route.explanation_text(explanation).splitlines()
+    st.caption(plain(f"{lines[1]}. {lines[2]}."))
+    electrified = by_attribute["electrified_km"]
+    st.markdown(
+        f"**Electrified** (Natural Earth, an older, undated state): yes {electrified['yes']:,.0f} km, "
+        f"no {electrified['no']:,.0f} km, unknown {electrified['unknown']:,.0f} km. **Rail ferry**: "
+        f"{by_attribute['ferry_km']:,.0f} km. **Options**: {plain('; '.join(explanation['options']) or 'none')}."
+    )
+    st.dataframe(pd.DataFrame(explanation["by_country"]), hide_index=True, key="route_countries")
+    if explanation["crossings"]:
+        st.markdown("**Borders crossed**")
+        st.dataframe(pd.DataFrame(explanation["crossings"]), hide_index=True, key="route_crossings")
+    st.markdown("**Breaks of gauge**" if explanation["gauge_breaks"] else "**Breaks of gauge**: none on this route.")
+    if explanation["gauge_breaks"]:
+        st.dataframe(pd.DataFrame(explanation["gauge_breaks"]), hide_index=True, key="route_gauge_breaks")
+    st.markdown("**Corridors**")
+    st.dataframe(pd.DataFrame(explanation["corridors"]), hide_index=True, key="route_corridors")
+    st.markdown(f"**Documents that apply** ({len(explanation['documents'])}, most relevant first)")
+    st.dataframe(
+        pd.DataFrame(explanation["documents"]),
+        hide_index=True,
+        key="route_documents",
+        column_config={"url": st.column_config.LinkColumn("Link", display_text="open")},
+    )
+    st.markdown("**TEN-T standards check**")
+    st.caption(explanation["standards_note"] or "")
+    st.dataframe(
+        pd.DataFrame(explanation["standards"]).drop(columns=["route_data"]), hide_index=True, key="route_standards"
+    )
+    for note in explanation["notes"]:
+        st.caption(note)
+    columns = st.columns(len(export.ROUTE_FORMATS))
+    for column, fmt in zip(columns, export.ROUTE_FORMATS, strict=True):
+        offer = route_offer(routing.key(), fmt)
+        column.download_button(
+            f"Download {offer.label}",
+            data=offer.build,
+            file_name=offer.file_name,
+            mime=offer.media_type,
+            key=f"route_download_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
 
 
 # -- panels --------------------------------------------------------------------------------------
@@ -263,15 +484,18 @@ def search_panel(controls: Controls) -> search.Result | None:
         st.info(
             plain(f"{result.name} is in {result.country}, outside the selected countries: add it to see it on the map.")
         )
-    if result.kind == "port" and "ports" not in controls.layers:
-        st.info("Turn on the Ports layer to see the search result on the map.")
+    shown_in = {"port": "ports", "crossing": "crossings"}.get(result.kind)
+    if shown_in and shown_in not in controls.layers:
+        st.info(f"Turn on the {get_layer(shown_in).title} layer to see the search result on the map.")
     return result
 
 
-def map_panel(controls: Controls, found: search.Result | None) -> None:
-    """The map; panning and zooming do not rerun the script (no values are returned).
+def map_panel(controls: Controls, found: search.Result | None, routing: RouteQuery | None = None) -> None:
+    """The map; panning and zooming do not rerun the script (no values are returned, except the clicked
+    point while the route's destination is picked on the map).
 
-    A search result is shown in the region around it, in finer detail than all of Europe.
+    A search result is shown in the region around it, in finer detail than all of Europe; a route is drawn
+    over the map, which then fits it.
     """
     if not controls.layers:
         st.info("No layer selected: turn on Ports, Railways or Major roads in the sidebar.")
@@ -279,7 +503,7 @@ def map_panel(controls: Controls, found: search.Result | None) -> None:
         st.info("No country selected: the map and the statistics cover all of Europe.")
     document = document_on_map()
     area = areas.area_around(found.lon, found.lat) if found else None
-    highlight = found.id if found and found.kind == "port" else None
+    highlight = found.id if found and found.kind in ("port", "crossing") else None
     if found and found.kind == "place":
         st.caption(
             plain(
@@ -289,17 +513,34 @@ def map_panel(controls: Controls, found: search.Result | None) -> None:
         )
     elif found:
         st.caption(plain(f"Showing the region around {found.name}; clear the search to see the whole selection."))
+    route_key = routing.key() if routing else None
     prepared, notice = prepared_map(
-        controls.layers, controls.countries, controls.basemap, controls.show_seed, highlight, document, area
+        controls.layers, controls.countries, controls.basemap, controls.show_seed, highlight, document, area, route_key
     )
     if notice:
         st.info(notice)
-    empty = [get_layer(layer).title for layer, count in prepared.counts.items() if count == 0]
+    empty = [
+        get_layer(layer).title
+        for layer, count in prepared.counts.items()
+        if count == 0 and layer not in prepared.titles
+    ]
     if empty:
         st.info(f"Nothing to draw for {', '.join(empty)} in this selection.")
     # A fresh folium map each run: rendering renames its elements, so a rendered map is never reused.
     fig = render.assemble_map(prepared)
-    st_folium(fig, height=MAP_HEIGHT_PX, use_container_width=True, returned_objects=[], key="atlas_map")
+    picking = bool(st.session_state.get("route_pick"))
+    clicked = st_folium(
+        fig,
+        height=MAP_HEIGHT_PX,
+        use_container_width=True,
+        returned_objects=["last_clicked"] if picking else [],
+        key="atlas_map_pick" if picking else "atlas_map",
+    )
+    point = (clicked or {}).get("last_clicked") if picking else None
+    if point and st.session_state.get("route_last_click") != point:
+        st.session_state["route_last_click"] = point
+        st.session_state[ROUTE_PENDING] = ("route_to", f"{point['lat']:.5f},{point['lng']:.5f}")
+        st.rerun()
 
 
 def stats_panel(controls: Controls) -> None:
@@ -454,7 +695,7 @@ def osm_detail_panel(controls: Controls) -> None:
         one_country = controls.countries[0] if controls.countries and len(controls.countries) == 1 else None
         columns = st.columns([1, 2])
         layer = columns[0].selectbox(
-            "Layer", layer_names(), format_func=lambda name: get_layer(name).title, key="osm_layer"
+            "Layer", osm_layer_names(), format_func=lambda name: get_layer(name).title, key="osm_layer"
         )
         bbox = columns[1].text_input(
             "Area: W,S,E,N in degrees" + (f" (empty: all of {one_country})" if one_country else ""),
@@ -610,9 +851,12 @@ def main() -> None:
     problems_panel(data.problems)
     controls = sidebar()
     sync_url(controls)
+    routing = route_controls()
+    sync_route_url(routing)
     controls, limited = accepted_controls(controls, refused)
     found = search_panel(controls)
-    map_panel(controls, found)
+    map_panel(controls, found, routing)
+    route_panel(routing)
     stats_panel(controls)
     policy_panel(controls)
     corridors_panel()

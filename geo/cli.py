@@ -15,7 +15,7 @@ from pathlib import Path
 
 from geo import __version__
 from geo.errors import AtlasError, InputError
-from geo.layers import layer_names
+from geo.layers import layer_names, osm_layer_names
 
 
 def _cmd_build_default(args: argparse.Namespace) -> int:
@@ -94,7 +94,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise InputError("--limit must be 1 or more")
     query = search.clean_query(args.query)  # SearchError says what to type
-    index = search.default_index(select.load_layers(("ports",))["ports"])
+    loaded = select.load_layers(("ports", "crossings"))
+    index = search.default_index(loaded["ports"], loaded["crossings"])
     for note in index.notes:
         print(f"warning: {note}", file=sys.stderr)
     decision = search.decide(index, query, limit=args.limit)
@@ -165,7 +166,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     results = usecases.import_file(
         Path(args.file),
-        args.layer,
+        args.layer or list(osm_layer_names()),
         store_dir=Path(args.store) if args.store else None,
         dry_run=args.dry_run,
         progress=_print_progress,
@@ -267,6 +268,37 @@ def _option_parents() -> dict[str, argparse.ArgumentParser]:
     }
 
 
+def _cmd_route(args: argparse.Namespace) -> int:
+    import json
+
+    from geo import export, route, store
+
+    options = route.make_options(args.avoid or [], args.avoid_country or [], args.prefer or [], args.within)
+    out = Path(args.out) if args.out else None
+    fmt = args.format or (
+        next((k for k in export.ROUTE_FORMATS if args.out.endswith(f".{k}")), "geojson") if args.out else None
+    )
+    if out is not None:
+        store.check_output(out, args.force)
+    origin = route.resolve(getattr(args, "from"), role="origin")
+    destination = route.resolve(args.to, role="destination")
+    found = route.plan(origin, destination, options)
+    if args.json:
+        print(json.dumps(found.explanation, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(route.explanation_text(found.explanation))
+    if not found.found:
+        return 1
+    if out is not None:
+        if export.route_zipped(found.stretches, fmt) and out.suffix != ".zip":
+            out = out.with_name(out.name + ".zip")  # e.g. route.csv -> route.csv.zip, with the explanation inside
+            store.check_output(out, args.force)
+        text = route.explanation_text(found.explanation)
+        path = export.write_route(found.stretches, found.explanation, text, fmt, out, found.title)
+        print(f"wrote {path} ({export.ROUTE_FORMATS[fmt].label})", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geo", description="Corridor Atlas: data, policies, maps and exports."
@@ -331,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     finder = commands.add_parser(
         "search",
         parents=[shared["json"]],
-        help="find ports and places by name, UN/LOCODE or feature id",
+        help="find ports, places and border crossings by name, UN/LOCODE or feature id",
         description="Prints one clear answer (marked *), or the choices when the query is ambiguous or only "
         "close; exit code 1 when nothing matches. With --json, the decision and the results. Examples: "
         "python -m geo search Wien | python -m geo search NLRTM --json | python -m geo search Frankfurt --limit 5. "
@@ -381,6 +413,27 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[shared["layers_or_all"], shared["json"]],
     )
     layer_list.set_defaults(handler=_cmd_layers)
+
+    route = commands.add_parser(
+        "route",
+        parents=[shared["json"], shared["force"]],
+        help="route by rail from a port to a place, port, border crossing or point, and explain the route",
+        description="Examples: python -m geo route --from NLRTM --to Warsaw | "
+        "python -m geo route --from Genoa --to Munich --avoid-country CH --json | "
+        "python -m geo route --from Gdansk --to Lviv --out route.gpx. Origins and destinations: a port, a place "
+        "(GeoNames), a border crossing (name or id), a UN/LOCODE, or a point lat,lon. Exit code 1 when the data "
+        "has no rail link (the reason is printed), 2 for bad input. Roads are not routed.",
+    )
+    route.add_argument("--from", required=True, help="origin: port, place, crossing, UN/LOCODE or lat,lon")
+    route.add_argument("--to", required=True, help="destination: port, place, crossing, UN/LOCODE or lat,lon")
+    listed = {"action": "extend", "type": _names}
+    route.add_argument("--avoid", **listed, help="ferry or non-electrified; repeat or comma-separate")
+    route.add_argument("--avoid-country", **listed, help="ISO code or name; repeat or comma-separate")
+    route.add_argument("--prefer", **listed, help="multiple-track: known single track counts double")
+    route.add_argument("--within", help="EU or NATO: stay within the EU member states or the European NATO members")
+    route.add_argument("--out", help="also write the route to this file, with its explanation (.geojson, .gpx, .csv)")
+    route.add_argument("--format", choices=["geojson", "gpx", "csv"], help="format of --out (default: its extension)")
+    route.set_defaults(handler=_cmd_route)
 
     from geo.render import BASEMAPS
 

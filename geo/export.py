@@ -3,7 +3,8 @@
 Formats (keys of `FORMATS`): GeoJSON (RFC 7946), GeoPackage, GeoParquet, FlatGeobuf, KML,
 CSV (WKT geometry, plus longitude/latitude for point layers) and a zipped Shapefile with a
 field-name map. A bundle zips several layers in one of those formats with a README.txt, the
-licence notes of every source inside and a metadata.json.
+licence notes of every source inside and a metadata.json. A rail route (`geo.route`) is exported
+as GeoJSON, GPX or CSV (`ROUTE_FORMATS`, `write_route`) with its explanation in the metadata.
 
 Every export keeps exactly the schema's columns (`geo.schema`), in EPSG:4326 (lon/lat degrees).
 Files are written to a temporary path and moved into place (`geo.store.atomic_write`), so a
@@ -380,6 +381,40 @@ FORMATS: dict[str, ExportFormat] = {
 }
 
 
+def _write_gpx(frame: gpd.GeoDataFrame, layer: str, path: Path, notes: dict) -> None:
+    """GPX 1.1 of a route: one track (trk), one track segment (trkseg) per stretch, in order.
+
+    The track is named by the notes' title; the GPX metadata carry the title, the explanation
+    (`notes["explanation"]`, plain text) or the other notes, and the credits as copyright author.
+    """
+    parts = [part for geometry in frame.geometry.values for part in shapely.get_parts(geometry)]
+    track = gpd.GeoDataFrame(
+        {
+            "name": [notes["title"]],
+            "desc": [notes.get("summary", notes["title"])],
+            "src": [notes.get("attribution", "")],
+        },
+        geometry=[shapely.MultiLineString(parts)],
+        crs=schema.CRS,
+    )
+    described = notes.get("explanation") or _notes_text(notes)
+    options = {
+        "METADATA_NAME": notes["title"],
+        "METADATA_DESCRIPTION": described,
+        "METADATA_COPYRIGHT_AUTHOR": notes.get("attribution", ""),
+        "METADATA_KEYWORDS": "Corridor Atlas, rail route",
+    }
+    pyogrio.write_dataframe(track, path, driver="GPX", layer="tracks", dataset_options=options)
+
+
+# A route's track for GPS devices and mapping tools; offered for routes (`ROUTE_FORMATS`), not for layers.
+GPX = ExportFormat("gpx", "GPX track", ".gpx", "application/gpx+xml", True, _write_gpx, carries_licence=False)
+# The formats a route is exported in, with its explanation: GeoJSON keeps it in the file's metadata, GPX in
+# its metadata description, CSV in a zip beside the table (route.json, README.txt).
+ROUTE_FORMATS: dict[str, ExportFormat] = {"geojson": FORMATS["geojson"], "gpx": GPX, "csv": FORMATS["csv"]}
+ROUTE_LAYER = "route"
+
+
 # ---------------------------------------------------------------------------------------------
 # Writing one layer
 
@@ -563,7 +598,7 @@ def readme(
     selection: Selection | None = None,
 ) -> str:
     """README.txt of an export: what each file is, the selection, and every source's licence and credit."""
-    export_format = get_format(fmt)
+    export_format = ROUTE_FORMATS[fmt] if fmt in ROUTE_FORMATS else get_format(fmt)
     lines = [
         "Corridor Atlas export",
         "=====================",
@@ -829,6 +864,94 @@ def bundle_download(
         file_name=export_filename(list(kept), BUNDLE, selection),
         media_type="application/zip",
         build=lambda: bundle_bytes(kept, fmt, selection),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes: the stretches of a route (the `route` overlay layer) with its explanation
+
+
+def route_filename(title: str, fmt: str, day: date | None = None) -> str:
+    """E.g. `corridor-atlas_route_Rotterdam_NL_to_Warsaw_PL_2026-12-03.gpx` (a zipped route adds `.zip`)."""
+    extension = ROUTE_FORMATS[fmt].extension
+    day = day or datetime.now(UTC).date()
+    return f"{APP_NAME}_route_{safe_filename(title)}_{day.isoformat()}{extension}"
+
+
+def _route_notes(ready: gpd.GeoDataFrame, title: str, explanation: Mapping, text: str) -> dict:
+    notes = file_notes(ready, ROUTE_LAYER)
+    notes["title"] = f"Corridor Atlas route: {title}"
+    notes["summary"] = text.splitlines()[0] if text else title
+    notes["explanation"] = text
+    notes["route"] = {key: value for key, value in explanation.items() if key != "geometry"}
+    return notes
+
+
+def route_zipped(stretches: gpd.GeoDataFrame, fmt: str) -> bool:
+    """Whether a route in `fmt` comes as a zip: CSV always (the explanation goes beside the table), GPX when it
+    holds OpenStreetMap data (the ODbL text goes beside it)."""
+    return fmt == "csv" or (not ROUTE_FORMATS[fmt].carries_licence and _has_odbl(stretches))
+
+
+def write_route(
+    stretches: gpd.GeoDataFrame, explanation: Mapping, text: str, fmt: str, path: Path, title: str | None = None
+) -> Path:
+    """Write a route (its stretches, a `route` layer frame) as `fmt` ("geojson", "gpx", "csv") to `path`, atomically.
+
+    The explanation travels with it: as a `corridor_atlas` member of the GeoJSON (with `route`, the
+    explanation as data, and `explanation`, as text), in the GPX metadata description (text), and for
+    CSV in a zip with route.json, README.txt and the licence notes. A GPX of OpenStreetMap data, which
+    cannot hold the ODbL text, is zipped with it too.
+    """
+    if fmt not in ROUTE_FORMATS:
+        raise ExportError(f"unknown route format {fmt!r}; choose one of: {', '.join(ROUTE_FORMATS)}")
+    export_format = ROUTE_FORMATS[fmt]
+    ready = prepare(stretches, ROUTE_LAYER)
+    title = title or str(explanation.get("title") or "route")
+    notes = _route_notes(ready, title, explanation, text)
+    name = f"route{export_format.extension}"
+    zipped = route_zipped(ready, fmt)
+
+    def write_zip(zip_path: Path) -> None:
+        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+            inner = Path(tmp) / name
+            export_format.write(ready, ROUTE_LAYER, inner, notes)
+            archive.write(inner, name)
+            archive.writestr("route.json", json.dumps(notes["route"], indent=2, ensure_ascii=False, default=str))
+            files = {ROUTE_LAYER: [name]}
+            archive.writestr(
+                "README.txt", readme({ROUTE_LAYER: ready}, files, fmt) + "\nThe route\n---------\n" + text + "\n"
+            )
+            for licence_name, licence_path in licence_files({ROUTE_LAYER: ready}).items():
+                archive.write(licence_path, licence_name)
+
+    def write_file(fresh: Path) -> None:
+        if zipped:
+            write_zip(fresh)
+        else:
+            export_format.write(ready, ROUTE_LAYER, fresh, notes)
+
+    return store.atomic_write(Path(path), lambda tmp: _write_fresh(tmp, name + (".zip" if zipped else ""), write_file))
+
+
+def route_download(stretches: gpd.GeoDataFrame, explanation: Mapping, text: str, fmt: str) -> Download:
+    """A download button for a route in `fmt`, with its explanation; the file is built when `build()` is called."""
+    if fmt not in ROUTE_FORMATS:
+        raise ExportError(f"unknown route format {fmt!r}; choose one of: {', '.join(ROUTE_FORMATS)}")
+    title = str(explanation.get("title") or "route")
+    export_format = ROUTE_FORMATS[fmt]
+    zipped = route_zipped(stretches, fmt)
+
+    def build() -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            return write_route(stretches, explanation, text, fmt, Path(tmp) / "route.out", title).read_bytes()
+
+    label = f"{export_format.label}{' in a zip with the explanation' if fmt == 'csv' else ''} · {len(stretches):,} stretches"
+    return Download(
+        label=label,
+        file_name=route_filename(title, fmt) + (".zip" if zipped else ""),
+        media_type="application/zip" if zipped else export_format.media_type,
+        build=build,
     )
 
 

@@ -157,6 +157,9 @@ class LayerSpec:
     # What a reader must know about a source's attributes in this layer, by `source` key: shown in the
     # legend, popups, statistics and export notes wherever features of that source appear.
     source_caveats: dict[str, str] = field(default_factory=dict)
+    # The columns naming the countries a feature belongs to: selections and statistics count it in each
+    # (a border crossing belongs to both its countries).
+    country_columns: tuple[str, ...] = ("country",)
 
     def all_columns(self) -> dict[str, Column]:
         """Common columns first, then the layer's own."""
@@ -375,7 +378,22 @@ RAIL = LayerSpec(
         "tracks": Column(
             "string", "Tracks", f'"single", "multiple" or "unknown" ({_NE_RAIL}), or OpenStreetMap\'s track count.'
         ),
-        "gauge": Column("string", "Gauge (mm)", "Track gauge in mm (OpenStreetMap)."),
+        "gauge": Column(
+            "string",
+            "Gauge (mm)",
+            'Track gauge in mm: OpenStreetMap\'s gauge tag where it gives one ("1435;1520" is dual gauge), else '
+            "the nominal gauge of the country's network (1520 in the Baltic states, Ukraine, Belarus, Moldova, "
+            "Russia and the Caucasus, 1524 in Finland, 1668 in Spain and Portugal, 1600 in Ireland and Northern "
+            "Ireland, 1435 elsewhere; see gauge_basis).",
+        ),
+        "gauge_basis": Column(
+            "string",
+            "Gauge from",
+            '"OpenStreetMap" where the gauge tag gives it; "assumed from the national network" where only the '
+            "country does (Natural Earth has no gauge, so a line that differs from its national network, such as "
+            "Poland's broad-gauge LHS line or a Spanish high-speed line, is labelled wrongly); empty outside the "
+            "countries the atlas covers.",
+        ),
         "voltage": Column("string", "Voltage (V)", "Electrification voltage (OpenStreetMap)."),
         "frequency": Column(
             "string", "Frequency (Hz)", "Electrification frequency; 0 is direct current (OpenStreetMap)."
@@ -499,15 +517,162 @@ ROADS = LayerSpec(
     },
 )
 
+
+def crossing_fill(frame: pd.DataFrame) -> pd.Series:
+    """Drawing class of border crossings: "gauge_break", "rail", "ferry" (rail ferry) or "road" (indicative)."""
+    mode = frame["mode"].astype("string").fillna("")
+    broken = frame["gauge_break"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    ferry = frame["kind"].eq(FERRY).fillna(False).to_numpy(dtype=bool)
+    out = np.where(mode.eq("road").to_numpy(), "road", np.where(broken, "gauge_break", np.where(ferry, FERRY, "rail")))
+    return pd.Series(out, index=frame.index)
+
+
+def _crossing_count(wanted: str) -> Callable[[pd.DataFrame], np.ndarray]:
+    def value(frame: pd.DataFrame) -> np.ndarray:
+        fill = crossing_fill(frame).to_numpy()
+        if wanted == "rail":
+            return np.isin(fill, ("rail", "gauge_break", FERRY)).astype(float)
+        return (fill == wanted).astype(float)
+
+    return value
+
+
+_DERIVED = "Derived at build time (geo/crossings.py)"
+
+CROSSINGS = LayerSpec(
+    name="crossings",
+    title="Border crossings",
+    description="Where a railway or a major road of the map crosses a national border: the two countries, the "
+    "line, and for railways the gauges on both sides. Road crossings are indicative.",
+    modes=("rail", "road", "multimodal"),
+    geometry="point",
+    geometry_types=frozenset({"Point"}),
+    columns={
+        "other_country": Column(
+            "string",
+            "Other country",
+            "ISO 3166-1 alpha-2 code of the country on the other side; `country` is the first of the two codes "
+            "in alphabetical order. Selections and statistics count a crossing in both countries.",
+        ),
+        "mode": Column("string", "Mode", '"rail" or "road".'),
+        "line_id": Column("string", "Line", "Id of the rail or road feature on the `country` side."),
+        "other_line_id": Column("string", "Line on the other side", "Id of the feature on the other side."),
+        "gauge": Column("string", "Gauge (mm)", "Rail: the gauge on the `country` side (see gauge_basis)."),
+        "other_gauge": Column("string", "Gauge on the other side (mm)", "Rail: the gauge on the other side."),
+        "gauge_break": Column(
+            "boolean",
+            "Break of gauge",
+            "Rail: true where a train must change gauge (1520 and 1524 mm run together); empty where a gauge is "
+            "not known. With assumed gauges the change-over may in fact lie a little inland (e.g. Šeštokai in "
+            "Lithuania on the line from Poland).",
+            missing="not known",
+        ),
+        "gauge_basis": Column(
+            "string",
+            "Gauges from",
+            'Where the gauges come from: "assumed from the national network" or "OpenStreetMap".',
+        ),
+        "indicative": Column(
+            "boolean",
+            "Indicative",
+            "True for road crossings: the embedded roads are display fragments, so a road crossing can be missing "
+            "or misplaced.",
+        ),
+        "nearest_place": Column(
+            "string", "Nearest town", "The nearest town of 15,000+ people (GeoNames), with its country."
+        ),
+        "nearest_place_km": Column("Float64", "Distance to the town (km)", "Straight-line distance, km."),
+    },
+    point_fills={
+        "gauge_break": PointStyle("Rail crossing with a break of gauge", "#d62728", 6),
+        "rail": PointStyle("Rail crossing", "#1b2a3a", 4.5),
+        FERRY: PointStyle("Rail ferry crossing", "#6a3d9a", 4.5),
+        "road": PointStyle("Road crossing (indicative)", "#f08c3a", 3.5),
+    },
+    point_fill=crossing_fill,
+    order=35,
+    statistics=(
+        Statistic(
+            "rail_crossings",
+            "Rail border crossings",
+            "count",
+            _crossing_count("rail"),
+            "Where a railway crosses a border (rail ferries included); each counts in both its countries, once "
+            "in the total.",
+        ),
+        Statistic("gauge_breaks", "Breaks of gauge", "count", _crossing_count("gauge_break")),
+        Statistic(
+            "road_crossings",
+            "Road border crossings (indicative)",
+            "count",
+            _crossing_count("road"),
+            "Indicative: the embedded roads are display fragments.",
+        ),
+    ),
+    headline="rail_crossings",
+    source_caveats={
+        "derived_rail": f"{_DERIVED} from the Natural Earth railroads where they meet the 1:50m country borders; "
+        "at sea the point lies where the line leaves the land outline. Gauges are mostly assumed from the "
+        "national network.",
+        "derived_roads": f"{_DERIVED} from the 2021 OpenStreetMap major roads, which are display fragments "
+        "(interchanges missing, pieces cut at tile edges): road crossings are indicative, some are missing or "
+        "misplaced.",
+    },
+    country_columns=("country", "other_country"),
+)
+
 # Every layer, in the order controls and exports list them. Read it through `layer_names()`
 # and `get_layer()` at call time, so a layer registered later is seen everywhere.
-LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (PORTS, RAIL, ROADS)}
+LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (PORTS, RAIL, ROADS, CROSSINGS)}
+
+
+ROUTE = LayerSpec(
+    name="route",
+    title="Route",
+    description="A rail route (geo/route.py), or the indicative line of a corridor routed between the nodes the "
+    "Commission names: one feature per stretch of railway, in order.",
+    modes=("rail",),
+    geometry="line",
+    geometry_types=frozenset({"LineString", "MultiLineString"}),
+    columns={
+        "step": Column("Int64", "Step", "Position of the stretch along the route, from 1."),
+        "line_id": Column(
+            "string", "Railway line", "Id of the rail feature the stretch runs on (empty for a connector)."
+        ),
+        "electrified": Column("string", "Electrified", '"yes", "no" or "unknown", as the rail layer says.'),
+        "tracks": Column("string", "Tracks", '"multiple", "single" or "unknown", as the rail layer says.'),
+        "gauge": Column("string", "Gauge (mm)", "As the rail layer says (see gauge_basis)."),
+        "gauge_basis": Column("string", "Gauge from", '"assumed from the national network" or "OpenStreetMap".'),
+        "from_km": Column(
+            "Float64", "From km", "Distance from the start of the route to the start of the stretch, km."
+        ),
+        "length_km": Column("Float64", "Length (km)", "Geodesic length of the stretch on the WGS 84 ellipsoid, km."),
+    },
+    line_styles={
+        "rail": LineStyle("Route", "routes", "#e6007e", 5.0),
+        FERRY: LineStyle("Route by rail ferry", "rail ferry stretches", "#e6007e", 4.0, "8 6"),
+        "connector": LineStyle("Route: gap joined to OpenStreetMap detail", "connectors", "#e6007e", 3.0, "2 4"),
+        "indicative": LineStyle(
+            "Corridor: indicative alignment, routed between the nodes the Commission names; not the legal map",
+            "indicative corridor alignments",
+            "#00a087",
+            5.0,
+        ),
+    },
+    line_class=lambda frame: (
+        frame["kind"].astype("string").where(frame["kind"].isin(["rail", FERRY, "connector", "indicative"]), "rail")
+    ),
+    order=50,
+    source_caveats=RAIL.source_caveats,
+)
+# Layers that are drawn and exported but are not map layers of their own (not in `layer_names()`).
+OVERLAYS: dict[str, LayerSpec] = {ROUTE.name: ROUTE}
 
 
 def get_layer(name: str) -> LayerSpec:
-    """The specification of layer `name`; UnknownLayerError naming the known layers otherwise."""
+    """The specification of layer `name` (a map layer or an overlay); UnknownLayerError naming the layers otherwise."""
     try:
-        return LAYERS[name]
+        return LAYERS[name] if name in LAYERS else OVERLAYS[name]
     except (KeyError, TypeError):
         raise UnknownLayerError(f"unknown layer {name!r}; choose one of: {', '.join(LAYERS)}") from None
 
@@ -515,6 +680,11 @@ def get_layer(name: str) -> LayerSpec:
 def layer_names() -> tuple[str, ...]:
     """The names of every layer, in order."""
     return tuple(LAYERS)
+
+
+def osm_layer_names() -> tuple[str, ...]:
+    """The layers OpenStreetMap has (those with tag filters); derived layers such as crossings are not fetched."""
+    return tuple(name for name, spec in LAYERS.items() if spec.osm_filters)
 
 
 def layers_with_levels() -> tuple[str, ...]:

@@ -239,8 +239,20 @@ class CorridorPort(_Model):
     verification: Literal["verified", "probable"]
 
 
+class CorridorNode(_Model):
+    """A place the Commission's overview names on a corridor, as a GeoNames place of `datasets/places.parquet`."""
+
+    name: str
+    place: str = Field(pattern=r"^geonames:\d+$")
+
+
 class Corridor(_Model):
-    """One 2024 European Transport Corridor: its countries and ports, as far as verified."""
+    """One 2024 European Transport Corridor: its countries and ports, as far as verified.
+
+    `nodes`: chains of places the Commission's overview names in order (`nodes_source` quotes it), between
+    which the atlas routes an indicative line (`geo.route.corridor_lines`); `nodes_note` says what is left
+    out, or why a corridor has no nodes (it is then shown by country).
+    """
 
     document: DocumentId
     name: str
@@ -250,7 +262,62 @@ class Corridor(_Model):
     # From the pre-2024 alignment only; shown as unverified.
     countries_unverified: tuple[CountryCode, ...] = ()
     ports: tuple[CorridorPort, ...] = ()
+    nodes: tuple[tuple[CorridorNode, ...], ...] = ()
+    nodes_source: str | None = None
+    nodes_note: str | None = None
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _nodes_are_sourced(self) -> Corridor:
+        if any(len(chain) < 2 for chain in self.nodes):
+            raise ValueError("each chain of 'nodes' needs at least two places")
+        if self.nodes and (self.verification != "verified" or not self.nodes_source):
+            raise ValueError("'nodes' are only for verified corridors, with 'nodes_source' quoting the source")
+        if not self.nodes and not self.nodes_note:
+            raise ValueError("a corridor without 'nodes' needs a 'nodes_note' saying why")
+        return self
+
+
+StandardCertainty = Literal["adopted_text", "reported", "demanded"]
+# How sure the catalogue is of a standard, in words a reader can quote.
+STANDARD_CERTAINTY: dict[str, str] = {
+    "adopted_text": "read in the adopted text",
+    "reported": "reported by a secondary source, not read in the legal text",
+    "demanded": "demanded by the freight sector, not law by itself",
+}
+
+
+class Standard(_Model):
+    """A TEN-T infrastructure standard, with where it comes from and how sure the catalogue is of it.
+
+    `article` is given only when the standard was read in the adopted text (`certainty` "adopted_text").
+    `measure` names the route figure the data has for it ("electrified"); without one, `unknown_because`
+    says what the data lacks.
+    """
+
+    id: DocumentId
+    standard: str = Field(min_length=5)
+    applies_to: str
+    deadline: str | None = None
+    document: DocumentId
+    article: str | None = None
+    certainty: StandardCertainty
+    source: str = Field(min_length=10)
+    measure: Literal["electrified"] | None = None
+    unknown_because: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Standard:
+        if (self.article is not None) != (self.certainty == "adopted_text"):
+            raise ValueError("an 'article' is given exactly when the standard was read in the adopted text")
+        if self.measure is None and not self.unknown_because:
+            raise ValueError("a standard without a 'measure' needs 'unknown_because'")
+        return self
+
+
+class Standards(_Model):
+    note: str = Field(min_length=10)
+    items: tuple[Standard, ...] = ()
 
 
 EntryPortRole = Literal["named", "named_country", "compared"]
@@ -349,6 +416,7 @@ class Catalogue:
     rules: tuple[Rule, ...]  # the file's rules followed by the corridor membership rules
     entry_ports: tuple[EntryPort, ...]
     eu_law_suspended: tuple[SuspendedArea, ...] = ()
+    standards: Standards | None = None
 
     def document(self, doc_id: str) -> Document:
         """The document `doc_id`; UnknownNameError (a KeyError) naming it otherwise."""
@@ -518,6 +586,11 @@ def _check_references(catalogue: Catalogue) -> None:
     repeated = sorted({code for code in locodes if locodes.count(code) > 1})
     if repeated:
         raise CatalogueError(f"entry ports: field 'locode' lists {', '.join(repeated)} more than once")
+    for standard in catalogue.standards.items if catalogue.standards else ():
+        if standard.document not in docs:
+            raise CatalogueError(
+                f"standard {standard.id!r}: field 'document' names unknown document {standard.document!r}"
+            )
     area_ids = [area.id for area in catalogue.eu_law_suspended]
     if len(set(area_ids)) != len(area_ids):
         raise CatalogueError("eu_law_suspended: field 'id' is used twice")
@@ -559,6 +632,10 @@ def parse_catalogue(data: object, source: str = "catalogue") -> Catalogue:
         areas = _parse_entries(data.get("eu_law_suspended") or [], "eu_law_suspended", SuspendedArea, "id")
     except CatalogueError as exc:
         raise CatalogueError(f"{source}: {exc}") from None
+    try:
+        standards = Standards.model_validate(data["tent_standards"]) if data.get("tent_standards") else None
+    except ValidationError as exc:
+        raise CatalogueError(f"{source}: section 'tent_standards': {_describe(exc)}") from None
     by_id: dict[str, Document] = {}
     for doc in documents:
         if doc.id in by_id:
@@ -583,6 +660,7 @@ def parse_catalogue(data: object, source: str = "catalogue") -> Catalogue:
         rules=(*rules, *derived),
         entry_ports=tuple(entry_ports),
         eu_law_suspended=tuple(areas),
+        standards=standards,
     )
     try:
         _check_references(catalogue)
@@ -641,6 +719,12 @@ def _tag_values(frame: pd.DataFrame, rows: np.ndarray, key: str) -> pd.Series:
     return values
 
 
+def _country_columns() -> tuple[str, ...]:
+    """Every column any layer names its features' countries in ("country" first)."""
+    columns = {name for layer in layer_names() for name in get_layer(layer).country_columns}
+    return ("country", *sorted(columns - {"country"}))
+
+
 def _rule_mask(rule: Rule, frame: pd.DataFrame, catalogue: Catalogue) -> np.ndarray:
     """Boolean array: which rows of `frame` the rule matches."""
     n = len(frame)
@@ -659,7 +743,13 @@ def _rule_mask(rule: Rule, frame: pd.DataFrame, catalogue: Catalogue) -> np.ndar
     if rule.layers is not None:
         require(column("layer"), rule.layers)
     if rule.countries is not None:
-        require(column("country"), catalogue.expand_countries(rule.countries))
+        # A feature of several countries (a border crossing) matches when any of them does.
+        codes = list(catalogue.expand_countries(rule.countries))
+        hit = np.zeros(n, dtype=bool)
+        for name in _country_columns():
+            if name in frame.columns:
+                hit |= frame[name].isin(codes).fillna(False).to_numpy(dtype=bool)
+        mask &= hit
     if rule.kinds is not None:
         require(column("kind"), rule.kinds)
     if rule.locodes is not None:
@@ -691,7 +781,7 @@ def _rule_mask(rule: Rule, frame: pd.DataFrame, catalogue: Catalogue) -> np.ndar
     return mask
 
 
-def _merge_links(links: Iterable[Link]) -> tuple[Link, ...]:
+def merge_links(links: Iterable[Link]) -> tuple[Link, ...]:
     """One link per document, ordered by its highest relevance; the surest link gives certainty and reason."""
     best: dict[str, Link] = {}
     top: dict[str, int] = {}
@@ -712,7 +802,7 @@ def _rule_links(rules: Iterable[Rule], areas: Iterable[SuspendedArea], catalogue
         area = next((a for a in areas if scope is not None and a.country in scope), None)
         certainty, reason = (rule.certainty, rule.reason) if area is None else ("unverified", _area_reason(area, rule))
         links.extend(Link(doc_id, rule.relevance, certainty, rule.basis, reason) for doc_id in rule.documents)
-    return _merge_links(links)
+    return merge_links(links)
 
 
 def _area_reason(area: SuspendedArea, rule: Rule) -> str:

@@ -7,7 +7,9 @@ browser from that table only when a feature is clicked, with `textContent` (neve
 no text from the data is ever parsed as HTML. The payload is also escaped for a <script> block.
 
 Every layer is drawn as its specification says (`geo.layers`): the payload carries its geometry
-kind, drawing classes, labels and drawing order, so the browser code holds no layer names.
+kind, drawing classes, labels and drawing order, so the browser code holds no layer names. Overlays
+(a rail route, a corridor's indicative line: `Overlay`, drawn from the `route` specification) travel
+the same way, on top, and the map fits them.
 
 Stable hooks for the browser tests: overlay names (the layers' titles), base layer names
 `BASEMAP_TITLES`, popups `<div class="ca-popup" data-layer=... data-feature-id=...>`, the legend
@@ -204,13 +206,14 @@ def tiled_payload(
     *,
     countries: Iterable[str] | None = None,
     document: str | None = None,
+    ids: frozenset[str] | None = None,
     documents: pd.Series | None = None,
 ) -> LayerPayload:
     """A line layer drawn from vector tiles (`archives`: indexes into `sources.archives`), plus `inline`:
     its features no archive holds yet (a stored area whose tiles are missing), drawn from the page.
 
     The browser keeps only the features of `countries` (alpha-2 codes; None: all) and, with `document`,
-    those that document applies to. Count, credits and caveats are those of `selected`, the features
+    those that document applies to; with `ids`, only those features. Count, credits and caveats are those of `selected`, the features
     the tiles draw for this selection.
     """
     spec = get_layer(layer)
@@ -219,7 +222,7 @@ def tiled_payload(
         key for i in archives for key in sources.archives[i].entry["layers"][layer]["classes"]
     }
     doc_keys = None
-    if document is not None:
+    if document is not None and ids is None:
         doc_keys = {
             str(i): [key for key, ids in enumerate(sources.archives[i].entry["sets"]) if document in ids]
             for i in archives
@@ -227,7 +230,11 @@ def tiled_payload(
     payload.data.update(
         tiles=list(archives),
         present=[position for position, key in enumerate(spec.line_styles) if key in present],
-        filter={"countries": None if countries is None else sorted(countries), "docs": doc_keys},
+        filter={
+            "countries": None if countries is None else sorted(countries),
+            "docs": doc_keys,
+            "ids": None if ids is None else sorted(set(selected["id"]) & ids),
+        },
         total=len(selected),
         credits=attribution_credits(selected),
         caveats=spec.caveats_for(selected["source"].dropna().unique()),
@@ -345,6 +352,20 @@ def leaflet_assets(mode: str) -> tuple[str, str]:
     return base + "leaflet.js", base + "leaflet.css"
 
 
+@dataclass(frozen=True)
+class Overlay:
+    """A highlighted line drawn over the layers, e.g. a rail route or a corridor's indicative line.
+
+    `frame` follows an overlay layer's specification (`geo.layers.OVERLAYS`, e.g. "route"), which gives
+    its drawing classes, popup labels and legend; `key` names it on the page, `title` in the layer control.
+    """
+
+    key: str
+    title: str
+    frame: gpd.GeoDataFrame
+    layer: str = "route"
+
+
 @dataclass
 class MapRequest:
     """Everything a map shows. Frames are EPSG:4326 and already selected (country, bbox, level)."""
@@ -360,16 +381,18 @@ class MapRequest:
     notice: str | None = None  # shown on the map, e.g. "simplified level"
     documents: bool = True  # link features to policy documents (geo.policies)
     full_detail_ids: frozenset[str] = frozenset()  # lines drawn at full precision at any level
+    overlays: tuple[Overlay, ...] = ()  # drawn over the layers at full precision; the map fits them
     assets: str = "app"
     height: str = "100%"
     # Vector tiles (geo.tiles): when set, the line layers they hold are drawn from them, and `frames` holds
     # the whole selection of those layers (for counts and credits); `untiled` their features no archive
     # holds, drawn from the page. The tiles show only `filter_countries` (None: all) and, with `document`,
-    # what that policy document applies to.
+    # what that policy document applies to (or, with `filter_ids`, only those features).
     tiles: tiles.MapSources | None = None
     untiled: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
     filter_countries: tuple[str, ...] | None = None
     document: str | None = None
+    filter_ids: frozenset[str] | None = None  # when set, the tiles show only these features
 
 
 def _seed_reasons(ports: gpd.GeoDataFrame, seed: pd.DataFrame) -> pd.Series:
@@ -394,9 +417,13 @@ def _highlight(payloads: dict[str, LayerPayload], feature_id: str | None) -> dic
 
 
 def _fit_bounds(request: MapRequest, payloads: dict[str, LayerPayload], highlight: dict | None) -> list | None:
+    shown_overlays = [overlay.frame for overlay in request.overlays if len(overlay.frame)]
     if highlight is not None:
         geometry = payloads[highlight["layer"]].frame.geometry.iloc[highlight["index"]]
         west, south, east, north = geometry.buffer(0.15).bounds
+    elif shown_overlays:
+        west, south, east, north = np.array([frame.total_bounds for frame in shown_overlays]).T
+        west, south, east, north = west.min() - 0.3, south.min() - 0.2, east.max() + 0.3, north.max() + 0.2
     elif request.bounds is not None:
         west, south, east, north = request.bounds
     else:
@@ -423,7 +450,8 @@ class PreparedMap:
     seed: str | None
     bounds: list | None
     highlighted: bool
-    counts: dict[str, int]  # features drawn per layer
+    counts: dict[str, int]  # features drawn per layer (and per overlay key)
+    titles: dict[str, str] = field(default_factory=dict)  # layer-control names of the overlays, by key
     basemap_tiles: bool = False  # the offline basemap comes from tiles (see `tiles_config`)
     tiled: bool = False  # the page reads vector tiles (it needs protomaps-leaflet)
 
@@ -457,6 +485,7 @@ def prepare_map(request: MapRequest) -> PreparedMap:
                 sources,
                 countries=request.filter_countries,
                 document=request.document,
+                ids=request.filter_ids,
                 documents=documents.get(layer),
             )
             continue
@@ -473,6 +502,11 @@ def prepare_map(request: MapRequest) -> PreparedMap:
             shards.get(layer, ()),
         )
     highlight = _highlight(payloads, request.highlight)
+    overlays = {}
+    for overlay in request.overlays:
+        payload = layer_payload(overlay.frame, overlay.layer, levels.FULL_DECIMALS)
+        payload.data["title"] = overlay.title
+        overlays[overlay.key] = payload
     seed = None
     if seeded:
         members = payloads[SEED_LAYER].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
@@ -496,12 +530,15 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         assets=request.assets,
         height=request.height,
         config=script_json(config),
-        layers={layer: script_json(payload.data) for layer, payload in payloads.items()},
+        layers={key: script_json(payload.data) for key, payload in {**payloads, **overlays}.items()},
         outlines=script_json(outline_payload(request.countries)) if has_outlines else None,
         seed=seed,
         bounds=_fit_bounds(request, payloads, highlight),
         highlighted=highlight is not None,
-        counts={layer: payload.data.get("total", len(payload.frame)) for layer, payload in payloads.items()},
+        counts={
+            key: payload.data.get("total", len(payload.frame)) for key, payload in {**payloads, **overlays}.items()
+        },
+        titles={overlay.key: overlay.title for overlay in request.overlays},
         basemap_tiles=bool(sources and sources.basemap),
         tiled=sources is not None,
     )
@@ -536,7 +573,7 @@ def assemble_map(prepared: PreparedMap) -> folium.Map:
         show=prepared.basemap == "positron",
     ).add_to(m)
     for layer, payload in prepared.layers.items():
-        group = folium.FeatureGroup(name=get_layer(layer).title)
+        group = folium.FeatureGroup(name=prepared.titles.get(layer) or get_layer(layer).title)
         m.add_child(group.add_child(_Payload("addLayer", layer, payload)))
     if prepared.seed is not None:
         group = folium.FeatureGroup(name=SEED_TITLE, show=prepared.show_seed)

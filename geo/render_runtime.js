@@ -262,6 +262,10 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     var filter = data.filter || {};
     if (filter.countries && filter.countries.indexOf(props.country) < 0) return false;
     if (filter.docs && filter.docs[archive].indexOf(props.doc) < 0) return false;
+    if (filter.ids) {
+      if (!filter.idSet) filter.idSet = new Set(filter.ids);
+      if (!filter.idSet.has(String(props.id))) return false;
+    }
     return true;
   }
 

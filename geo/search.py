@@ -1,7 +1,10 @@
-"""Searching ports and places by name, UN/LOCODE or feature id, and deciding what a query points at.
+"""Searching ports, places and border crossings by name, UN/LOCODE or feature id, and deciding what a query
+points at.
 
 Ports are the ports layer; places are the GeoNames gazetteer `datasets/places.parquet` (towns of
-15,000+ people, `geo.sources.geonames_places`). Names are compared folded: case-insensitive,
+15,000+ people, `geo.sources.geonames_places`); border crossings are the crossings layer, when given
+(their names say the countries, the mode and the nearest town: "PL–UA rail crossing near Chełm").
+Names are compared folded: case-insensitive,
 accents removed ("gdansk" finds "Gdańsk"), letters without a decomposition spelled out (ł -> l,
 ø -> o, ß -> ss). Other names are searched too: a port's names in its `tags` (the World Port
 Index's "Durazzo" for Durrës) and a place's GeoNames alternate names ("Athina" for Athens).
@@ -98,9 +101,11 @@ class Result:
     attribution: str | None = None
 
     def detail(self) -> str:
-        """The LOCODE of a port, or the population of a place."""
+        """The LOCODE of a port, the population of a place, or the id of a border crossing."""
         if self.kind == "port":
             return self.locode or "no UN/LOCODE"
+        if self.kind == "crossing":
+            return self.id
         return "population unknown" if self.population is None else f"population {self.population:,}"
 
     def label(self) -> str:
@@ -192,6 +197,25 @@ def _port_rows(ports: pd.DataFrame) -> tuple[pd.DataFrame, list[list[str]]]:
     return features, other
 
 
+def _crossing_rows(crossings: pd.DataFrame) -> tuple[pd.DataFrame, list[list[str]]]:
+    points = crossings.geometry.representative_point()
+    features = pd.DataFrame(
+        {
+            "kind": "crossing",
+            "id": crossings["id"].astype(str).to_numpy(),
+            "name": crossings["name"].fillna(crossings["id"]).astype(str).to_numpy(),
+            "country": _optional(crossings["country"]),
+            "locode": None,
+            "population": None,
+            "lon": points.x.to_numpy(),
+            "lat": points.y.to_numpy(),
+            "size_rank": 5,
+            "attribution": _optional(crossings["attribution"]),
+        }
+    )
+    return features, [[] for _ in range(len(crossings))]
+
+
 def _place_rows(places: pd.DataFrame) -> tuple[pd.DataFrame, list[list[str]]]:
     features = pd.DataFrame(
         {
@@ -233,9 +257,16 @@ def _char_counts(texts: list[str]) -> np.ndarray:
     return counts[:, : len(_ALPHABET)]
 
 
-def build_index(ports: pd.DataFrame, places: pd.DataFrame | None = None, notes: tuple[str, ...] = ()) -> SearchIndex:
-    """The search index of `ports` (a ports layer frame) and `places` (`load_places()`, or None)."""
+def build_index(
+    ports: pd.DataFrame,
+    places: pd.DataFrame | None = None,
+    notes: tuple[str, ...] = (),
+    crossings: pd.DataFrame | None = None,
+) -> SearchIndex:
+    """The search index of `ports` (a ports layer frame), `places` (`load_places()`, or None) and border
+    `crossings` (the crossings layer, or None)."""
     parts = [_port_rows(ports)] + ([_place_rows(places)] if places is not None else [])
+    parts += [_crossing_rows(crossings)] if crossings is not None and len(crossings) else []
     features = pd.concat([f for f, _ in parts], ignore_index=True)
     other = [names for _, names in parts for names in names]
     rows = pd.DataFrame(
@@ -265,13 +296,14 @@ def load_places(path: Path | None = None) -> gpd.GeoDataFrame:
     return store.read_table(Path(path or places_path()), PLACE_COLUMNS)
 
 
-def default_index(ports: pd.DataFrame) -> SearchIndex:
-    """The index of `ports` and the embedded places; without places (file unreadable) it says so in `notes`."""
+def default_index(ports: pd.DataFrame, crossings: pd.DataFrame | None = None) -> SearchIndex:
+    """The index of `ports`, the embedded places and border `crossings` (if given); without places (file
+    unreadable) it says so in `notes`."""
     try:
         places = load_places()
     except store.DatasetError as exc:
-        return build_index(ports, None, (f"Places cannot be searched: {exc}",))
-    return build_index(ports, places)
+        return build_index(ports, None, (f"Places cannot be searched: {exc}",), crossings)
+    return build_index(ports, places, crossings=crossings)
 
 
 def clean_query(query: str) -> str:
@@ -390,7 +422,7 @@ def search(index: SearchIndex, query: str, limit: int = 10) -> list[Result]:
     return list(_results(_ranked(index, clean_query(query)), limit))
 
 
-def _distance_km(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
+def distance_km(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
     """Great-circle distance (km, spherical Earth) from (lon0, lat0) to each point; degrees in."""
     lon, lat, lon0, lat0 = map(np.radians, (lon, lat, lon0, lat0))
     a = np.sin((lat - lat0) / 2) ** 2 + np.cos(lat) * np.cos(lat0) * np.sin((lon - lon0) / 2) ** 2
@@ -418,7 +450,7 @@ def decide(index: SearchIndex, query: str, limit: int = 10) -> Decision:
         message = f"No exact match for {shown}: pick one of the closest matches, if any fits."
         return Decision(query, "choices", None, _results(ranked, limit), message)
     first = top.iloc[0]
-    near = _distance_km(top["lon"].to_numpy(), top["lat"].to_numpy(), first["lon"], first["lat"])
+    near = distance_km(top["lon"].to_numpy(), top["lat"].to_numpy(), first["lon"], first["lat"])
     if not ((near <= SAME_PLACE_KM) & (top["country"].to_numpy() == first["country"])).all():
         message = f"{len(top)} matches in different places fit {shown} equally well: pick the one you mean."
         return Decision(query, "choices", None, _results(ranked, limit), message)

@@ -16,7 +16,14 @@ import shapely
 
 from geo import schema, store
 from geo.areas import normalise_countries, validate_bbox
-from geo.layers import layer_names
+from geo.layers import get_layer, layer_names
+
+
+def country_columns(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The columns naming the countries of `frame`'s features: its layer spec's (a crossing has two), else "country"."""
+    layer = frame["layer"].iloc[0] if "layer" in frame.columns and len(frame) else None
+    columns = get_layer(layer).country_columns if layer in layer_names() else ("country",)
+    return tuple(column for column in columns if column in frame.columns)
 
 
 def select(
@@ -24,13 +31,17 @@ def select(
 ) -> gpd.GeoDataFrame:
     """Features of `frame` in any of `countries` (alpha-2 codes) and intersecting `bbox` (W,S,E,N degrees).
 
+    A feature is in a country when any of its country columns names it (a border crossing is in both).
     `None` means no filter; an empty `countries` list selects nothing. Rows keep their order;
     the input is never modified.
     """
     mask = pd.Series(True, index=frame.index)
     if countries is not None:
         codes = normalise_countries(countries)
-        mask &= frame["country"].isin(codes).fillna(False).astype(bool)
+        in_any = pd.Series(False, index=frame.index)
+        for column in country_columns(frame):
+            in_any |= frame[column].isin(codes).fillna(False).astype(bool)
+        mask &= in_any
     if bbox is not None:
         west, south, east, north = validate_bbox(bbox)
         hits = frame.sindex.query(shapely.box(west, south, east, north), predicate="intersects")

@@ -31,29 +31,40 @@ def country_stats(frames: Mapping[str, pd.DataFrame | None], countries: Iterable
     `frames` maps layer names to their selected features (None: leave the layer out). The columns
     are the layers' statistics, in layer order (e.g. ports, ten_t_ports, rail_km, ..., road_km);
     counts are integers. `countries` lists the rows to show even when they have no features (all
-    zeros). Features without a country are counted under "(no country)".
+    zeros). Features without a country are counted under "(no country)". A feature with several
+    countries (a border crossing, `LayerSpec.country_columns`) counts in each of them and once in the total.
     """
-    parts, ratios, counts = [], [], []
+    parts, totals, ratios, counts = [], [], [], []
     for layer, frame in frames.items():
         if frame is None:
             continue
-        key = frame["country"].astype("string").fillna(NO_COUNTRY).to_numpy()
+        spec = get_layer(layer)
         values = {}
-        for statistic in get_layer(layer).statistics:
+        for statistic in spec.statistics:
             if isinstance(statistic, Ratio):
                 ratios.append(statistic)
                 continue
             values[statistic.column] = np.asarray(statistic.value(frame), dtype=float)
             if statistic.unit == "count":
                 counts.append(statistic.column)
-        parts.append(pd.DataFrame(values, index=key))
+        totals.append(pd.DataFrame(values).sum())
+        # A feature of several countries (a border crossing) counts once in each, and once in the total.
+        seen = pd.Series("", index=frame.index, dtype="string")
+        for position, column in enumerate(c for c in spec.country_columns if c in frame.columns):
+            codes = frame[column].astype("string")
+            key = codes.fillna(NO_COUNTRY) if position == 0 else codes
+            if len(spec.country_columns) > 1 and countries is not None:  # a crossing's rows: the selected sides
+                key = key.where(key.isin(list(countries)))
+            fresh = key.notna() & (key != seen)
+            parts.append(pd.DataFrame(values, index=key.to_numpy())[fresh.to_numpy()])
+            seen = key.fillna(seen)
     table = pd.concat(parts).groupby(level=0).sum() if parts else pd.DataFrame()
     if countries is not None:
         table = table.reindex(sorted(set(countries) | set(table.index)), fill_value=0)
     table = table.fillna(0)
     if table.empty:
         return table
-    table.loc[TOTAL] = table.sum()
+    table.loc[TOTAL] = pd.concat(totals, axis=1).sum(axis=1).reindex(table.columns).fillna(0)
     for column in counts:
         table[column] = table[column].astype(int)
     for ratio in ratios:

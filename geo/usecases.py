@@ -29,6 +29,7 @@ from geo import (
     levels,
     policy_views,
     render,
+    route,
     schema,
     select,
     settings,
@@ -38,7 +39,7 @@ from geo import (
     view,
 )
 from geo.errors import DatasetError, FetchError, HostedModeError, InputError, OverpassError, TilesError
-from geo.layers import get_layer, layer_names
+from geo.layers import get_layer, layer_names, osm_layer_names
 from geo.sources import osm_pbf, overpass
 from geo.sources._http import Progress
 from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, FetchResult, summary
@@ -108,7 +109,8 @@ def fetch_detail(
     """
     if settings.MODE == "hosted":
         raise HostedModeError("fetching live OpenStreetMap data is disabled on the hosted dashboard")
-    get_layer(layer)
+    if not get_layer(layer).osm_filters:
+        raise InputError(f"the {layer} layer is derived from other layers, not fetched: fetch rail or roads instead")
     box, area, code = resolve_area(bbox, country)
     options.setdefault("cache_dir", settings.cache_dir(store_dir))
     try:
@@ -205,10 +207,10 @@ def import_file(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> list[FetchResult]:
-    """Read `layers` (default: all) from a .osm.pbf extract or a saved Overpass .json response and store
+    """Read `layers` (default: all fetched from OpenStreetMap) from a .osm.pbf extract or a saved Overpass .json response and store
     each layer that has features, unless `dry_run`. InputError for another kind of file."""
     path = Path(path)
-    names = list(layers or layer_names())
+    names = list(layers or osm_layer_names())
     if path.name.endswith(".pbf"):
         results, source_key = list(osm_pbf.load(path, tuple(names), progress=progress).values()), IMPORTED_PBF
     elif path.suffix == ".json":
@@ -340,8 +342,9 @@ def map_request(
     planned = view.plan_view(loaded, layers, codes, bbox, extent=area)
     frames, notice = planned.frames, " ".join(filter(None, [fallback, planned.message])) or None
     if document:
-        frames, shown = policy_views.document_view(frames, document)
+        frames, shown, corridor = _document_view(frames, document)
         notice = " ".join(filter(None, [notice, shown]))
+        options["overlays"] = (*options.get("overlays", ()), *corridor)
     stored = [frame["id"] for frame in loaded.stored.values() if frame is not None]
     return render.MapRequest(
         frames=frames,
@@ -372,10 +375,13 @@ def _tiled_request(
             stored = store.read_layer_file(Path(record["path"]), record["layer"])
             parts.setdefault(record["layer"], []).append(select.select(stored, codes))
     untiled = {layer: pd.concat(found) for layer, found in parts.items()}
-    notice = None
+    notice, only = None, None
     if document:
-        frames, notice = policy_views.document_view(frames, document)
-        untiled = policy_views.document_view(untiled, document)[0] if untiled else {}
+        frames, notice, corridor = _document_view(frames, document)
+        untiled = _document_view(untiled, document)[0] if untiled else {}
+        if corridor:  # the features named on the corridor's line, not all those of its countries
+            options["overlays"] = (*options.get("overlays", ()), *corridor)
+            only = frozenset(pd.concat([frame["id"] for frame in frames.values()])) if frames else frozenset()
     return render.MapRequest(
         frames=frames,
         countries=outlines,
@@ -385,8 +391,19 @@ def _tiled_request(
         untiled=untiled,
         filter_countries=tuple(codes) if codes is not None else None,
         document=document,
+        filter_ids=only,
         **options,
     )
+
+
+def _document_view(
+    frames: dict[str, gpd.GeoDataFrame], document: str
+) -> tuple[dict[str, gpd.GeoDataFrame], str, tuple[render.Overlay, ...]]:
+    """ "Show on map" of a policy document: the features it applies to, a line saying what is shown, and
+    for a corridor with nodes its indicative line as an overlay (`route.document_view`)."""
+    kept, notice, line = route.document_view(frames, document)
+    corridor = () if line is None else (render.Overlay("corridor", "Corridor (indicative alignment)", line),)
+    return kept, notice, corridor
 
 
 def country_statistics(loaded: select.Layers, country_codes: Iterable[str] | None) -> tuple[pd.DataFrame, list[str]]:

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 
 from geo import levels, settings, store, usecases
-from geo.layers import layers_with_levels
+from geo.layers import layer_names, layers_with_levels
 
 
 @pytest.fixture(scope="session")
@@ -38,12 +38,13 @@ def low_countries() -> dict[str, gpd.GeoDataFrame]:
 
 @pytest.fixture(scope="module")
 def datasets_dir(tmp_path_factory, low_countries) -> object:
-    """A datasets folder holding the NL/BE layers, their levels, the real ports, outlines and policy catalogue,
+    """A datasets folder holding the NL/BE lines, their levels, the real point layers, outlines and policy catalogue,
     as the build writes them."""
     folder = tmp_path_factory.mktemp("datasets")
     for layer, frame in low_countries.items():
         store.write_layer(frame.reset_index(drop=True), folder / f"{layer}.parquet", layer)
-    store.write_layer(store.read_embedded("ports"), folder / "ports.parquet", "ports")
+    for layer in set(layer_names()) - set(layers_with_levels()):  # ports, crossings: as they are
+        store.write_layer(store.read_embedded(layer), folder / f"{layer}.parquet", layer)
     for name in ("countries.parquet", "policies.yaml", "eu_law_suspended.parquet"):
         shutil.copy(settings.DATASETS_DIR / name, folder / name)
     levels.write_levels(low_countries, folder, progress=lambda _: None)

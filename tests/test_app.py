@@ -8,6 +8,7 @@ import shutil
 from streamlit.testing.v1 import AppTest
 
 from geo import settings, tiles
+from geo.layers import layer_names
 from tests.app_support import fresh_caches, map_script, url_param  # noqa: F401 - the fixture is autouse
 from tests.app_support import run_app as _run
 
@@ -22,7 +23,7 @@ def test_app_runs_on_the_real_datasets():
     assert not app.error
     metrics = _metrics(app)
     assert int(metrics["Ports"].replace(",", "")) > 2000
-    assert url_param(app, "layers") == "ports,rail,roads"
+    assert url_param(app, "layers") == ",".join(layer_names())
 
 
 def test_country_filter_changes_the_statistics_and_the_url():

@@ -46,7 +46,12 @@ def test_show_on_map_keeps_only_what_the_document_applies_to():
     after = map_script(app)
     assert after != before
     assert "gisco:NLRTM" in after and "gisco:NOBGO" not in after
-    assert any("North Sea - Rhine - Mediterranean corridor applies to" in info.value for info in app.info)
+    # A corridor the Commission names nodes for is drawn as its indicative line, with the ports named on it.
+    assert any(
+        "Showing North Sea - Rhine - Mediterranean corridor as an indicative alignment" in info.value
+        for info in app.info
+    )
+    assert "Corridor (indicative alignment)" in after
 
 
 def test_corridors_and_entry_ports_are_shown_honestly():

@@ -52,7 +52,10 @@ def built(data_dir, tmp_path_factory):
 def test_build_writes_every_file_and_reports_it(built):
     out_dir, summary, lines = built
     lods = {f"{layer}_lod{level.number}" for layer in layers_with_levels() for level in levels.LEVELS}
-    assert set(summary) == {"ports", "rail", "roads", "countries", "places", "eu_law_suspended", "tiles"} | lods
+    assert (
+        set(summary)
+        == {"ports", "rail", "roads", "countries", "places", "eu_law_suspended", "crossings", "tiles"} | lods
+    )
     tiles_entry = summary["tiles"]  # tiles of other data than datasets/ go beside them, not to the app's
     assert Path(tiles_entry["path"]).parent == out_dir / "tiles" and tiles_entry["bytes"] > 0
     assert tiles.read_manifest(out_dir / "tiles")["archives"]["embedded"]["file"] == Path(tiles_entry["path"]).name
@@ -86,6 +89,15 @@ def test_build_is_reproducible_against_the_committed_snapshot(built):
     # Places in full: tests/sources/test_geonames_places.py.
     fresh, committed = (search.load_places(folder / "places.parquet") for folder in (out_dir, settings.DATASETS_DIR))
     assert fresh["id"].tolist() == committed["id"].tolist() and fresh["retrieved_at"].nunique() == 1
+    # Rail crossings come from the rail layer alone, so they match the committed ones (the roads here are cut).
+    fresh, committed = (
+        store.read_layer_file(folder / "crossings.parquet", "crossings").drop(columns="retrieved_at")
+        for folder in (out_dir, settings.DATASETS_DIR)
+    )
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(fresh[fresh["mode"] == "rail"]).reset_index(drop=True),
+        pd.DataFrame(committed[committed["mode"] == "rail"]).reset_index(drop=True),
+    )
 
 
 def test_countries_carry_provenance_like_every_feature(built):

@@ -158,3 +158,13 @@ def test_unknown_layers_are_refused_with_the_known_names():
         layers.get_layer("trains")
     with pytest.raises(ValueError):
         store.area_path("trains", "osm", "x")
+
+
+def test_crossings_are_a_layer_and_the_route_an_overlay(capsys):
+    assert "crossings" in layers.layer_names() and "route" not in layers.layer_names()
+    assert layers.get_layer("route") is layers.ROUTE  # drawn and exported from its spec, not a map layer
+    assert cli.main(["layers", "--layer", "crossings,rail"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("crossings: Border crossings (points).")
+    assert "gauge_break" in out and "indicative" in out and "gauge_basis" in out
+    assert "assumed from the national network" in out

@@ -87,7 +87,7 @@ def test_repealed_and_superseded_documents_name_a_successor_in_force(catalogue):
 def test_every_layer_has_documents_linked(catalogue):
     for layer in layer_names():
         documents = policies.documents_for_selection([layer], ["DE"], catalogue)
-        layer_modes = {"ports": "maritime_ports", "rail": "rail", "roads": "road"}[layer]
+        layer_modes = {"ports": "maritime_ports", "rail": "rail", "roads": "road", "crossings": "rail"}[layer]
         assert any(layer_modes in d.modes and d.type != "corridor" for d in documents), layer
 
 
@@ -777,3 +777,65 @@ def test_eu_seaport_policy_never_reaches_inland_ports(catalogue, ports):
         assert not port_policy & {link.document for link in policies.links_for(row, catalogue).iloc[0]}, locode
     rotterdam = policies.links_for(ports[ports["locode"] == "NLRTM"], catalogue).iloc[0]
     assert port_policy <= {link.document for link in rotterdam}
+
+
+# -- corridor nodes and TEN-T standards (issue 11) ----------------------------------------------
+
+
+def test_corridor_nodes_are_places_of_the_gazetteer_quoted_from_the_reference(catalogue):
+    from geo import search
+
+    places = set(search.load_places()["id"])
+    reference = yaml.safe_load(REFERENCE_PATH.read_text(encoding="utf-8"))
+    endpoints = {
+        item["name"]: item["endpoints"] for item in reference["corridors"]["european_transport_corridors_2024"]["items"]
+    }
+    for corridor in catalogue.corridors:
+        if not corridor.nodes:
+            assert corridor.nodes_note, corridor.name  # says why it stays country-level
+            continue
+        assert corridor.verification == "verified" and "UNVERIFIED" not in endpoints[corridor.name]
+        for chain in corridor.nodes:
+            for node in chain:
+                assert node.place in places, node
+                assert node.name in endpoints[corridor.name], (corridor.name, node.name)
+    unverified = [c for c in catalogue.corridors if "UNVERIFIED" in endpoints[c.name]]
+    assert unverified and not any(c.nodes for c in unverified)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c.update(nodes_source=None), "nodes_source"),
+        (lambda c: c.update(verification="partial"), "only for verified corridors"),
+        (lambda c: c["nodes"].append([c["nodes"][0][0]]), "at least two places"),
+    ],
+)
+def test_corridor_nodes_need_a_source_and_a_verified_corridor(tmp_path, raw, change, message):
+    path = write_variant(
+        tmp_path,
+        raw,
+        lambda data: change(next(c for c in data["corridors"] if c["document"] == "etc-north-sea-baltic")),
+    )
+    with pytest.raises(policies.CatalogueError, match=message):
+        policies.load_catalogue(path)
+
+
+def test_standards_give_an_article_only_when_read_in_the_text(catalogue, tmp_path, raw):
+    assert catalogue.standards and all(s.article is None for s in catalogue.standards.items)
+    assert {s.certainty for s in catalogue.standards.items} == {"reported", "demanded"}
+    path = write_variant(tmp_path, raw, lambda data: data["tent_standards"]["items"][0].update(article="Art. 99"))
+    with pytest.raises(policies.CatalogueError, match="article"):
+        policies.load_catalogue(path)
+
+
+def test_a_crossing_matches_rules_through_either_country(catalogue):
+    import shapely
+
+    from tests.map_support import features
+
+    crossing = features(
+        "crossings", [shapely.Point(24.0, 50.5)], country="BY", other_country="PL", mode="rail", kind="rail"
+    )
+    documents = policies.documents_for(crossing, catalogue).iloc[0]
+    assert "milmob-reg-2025" in documents  # an EU27 rule, through Poland

@@ -168,7 +168,10 @@ def test_country_selection_narrows_every_layer(loaded):
     request = usecases.map_request(loaded, layer_names(), ["PL"], outlines=countries.load_countries())
     for layer, frame in request.frames.items():
         assert len(frame) > 0, layer
-        assert set(frame["country"].dropna()) == {"PL"}, layer
+        # A border crossing lies in both its countries: Poland is one of them.
+        sides = frame[list(select.country_columns(frame))].apply(lambda row: set(row.dropna()), axis=1)
+        assert all("PL" in side for side in sides), layer
+        assert set(frame["country"].dropna()) == {"PL"} or layer == "crossings", layer
     assert request.bounds is not None and 13 < request.bounds[0] < 15
 
 
@@ -254,3 +257,25 @@ def test_popups_say_how_sure_each_match_is_and_why(loaded):
     assert table["documents"]["ports-strategy-2026"]["a"] == "no official address"
     page = render.render_html(usecases.map_request(loaded, ["ports"], ["CY"], outlines=countries.load_countries()))
     assert "link verified" not in page
+
+
+def test_a_route_overlay_is_drawn_from_the_route_spec_and_fitted():
+    stretch = features(
+        "route",
+        [shapely.LineString([(18.6, 54.3), (19.0, 53.0)])],
+        kind="rail",
+        country="PL",
+        step=1,
+        electrified="unknown",
+        length_km=150.0,
+    )
+    overlay = render.Overlay("route", "Route: Gdańsk to Toruń", stretch)
+    prepared = render.prepare_map(render.MapRequest(frames={"ports": _ports()}, overlays=(overlay,), documents=False))
+    assert prepared.counts["route"] == 1 and prepared.titles == {"route": "Route: Gdańsk to Toruń"}
+    payload = json.loads(prepared.layers["route"])
+    assert payload["layer"] == "route" and payload["title"] == "Route: Gdańsk to Toruń"
+    assert payload["styles"][payload["cls"][0]]["label"] == "Route"
+    (south, west), (north, east) = prepared.bounds
+    assert west < 18.6 and east > 19.0 and south < 53.0 and north > 54.3
+    page = render.assemble_map(prepared).get_root().render()
+    assert "Route: Gdańsk to Toruń" in page

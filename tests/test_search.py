@@ -188,3 +188,13 @@ def test_small_frame_without_places():
     assert [r.id for r in search.search(index, "krakow")] == ["t:1"]
     assert [r.id for r in search.search(index, "cracow")] == ["t:0"]  # the other name is Port A's
     assert search.decide(index, "cracow").answer.matched == "exact other name (cracow)"
+
+
+def test_border_crossings_are_found_by_id_and_by_name():
+    crossings = store.read_embedded("crossings")
+    index = search.default_index(store.read_embedded("ports"), crossings)
+    decision = search.decide(index, "crossing:rail/PL-UA/1")
+    assert decision.outcome == "answer" and decision.answer.kind == "crossing"
+    assert decision.answer.detail() == "crossing:rail/PL-UA/1"
+    found = search.search(index, "PL–UA rail crossing", limit=50)
+    assert any(result.kind == "crossing" and result.id.startswith("crossing:rail/PL-UA/") for result in found)

@@ -251,3 +251,9 @@ def test_policy_reports_resolve_country_names_and_feature_ids():
     with pytest.raises(UnknownCountryError):
         usecases.selection_policies(["rail"], ["Atlantis"])
     assert usecases.feature_policies("gisco:NLRTM")["selection"]["name"] == "Rotterdam"
+
+
+def test_derived_layers_are_not_fetched_from_openstreetmap(tmp_path):
+    with pytest.raises(InputError, match="crossings layer is derived"):
+        usecases.fetch_detail("crossings", bbox="15.3,47.9,16.0,48.4", store_dir=tmp_path)
+    assert not list(tmp_path.iterdir())

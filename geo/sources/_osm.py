@@ -22,7 +22,7 @@ import orjson
 import pandas as pd
 import shapely
 
-from geo import schema
+from geo import gauge, schema
 from geo.errors import DatasetError
 from geo.layers import LayerSpec, get_layer
 from geo.sources import utc_timestamp
@@ -283,6 +283,8 @@ def normalise(
         frame["construction"] = [any(t.get(key) == "construction" for key in keys) for t in tags]
     if "length_km" in layer.columns:
         frame["length_km"] = geodesic_length_km(geometry)
+    if "gauge_basis" in layer.columns:  # rail: where a gauge comes from (geo.gauge); untagged ones stay empty
+        frame["gauge_basis"] = np.where(frame["gauge"].notna().to_numpy(dtype=bool), gauge.FROM_OSM, None)
     keeper = _tag_keeper(layer)
     frame["tags"] = pd.Series(
         [orjson.dumps({**keeper(t), "osm_origin": origin}, option=orjson.OPT_SORT_KEYS).decode() for t in tags],

@@ -11,6 +11,9 @@ Both describe an older state of the network than today, and the file carries no 
 layer's `source_caveats` (`geo.layers`) say so wherever they are shown.
 `kind` is "rail", or "ferry" for `featurecla` "Railroad ferry".
 `length_km` is geodesic (WGS 84 ellipsoid, pyproj Geod), after the cut at borders.
+`gauge` is the nominal gauge of the feature's national network (`geo.gauge`: Natural Earth has no
+gauge), with `gauge_basis` "assumed from the national network"; Northern Ireland is told apart as
+the part of the United Kingdom's outline that touches Ireland's.
 Every raw attribute other than those mapped to columns is kept in `tags`.
 """
 
@@ -20,9 +23,11 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
-from geo import countries, schema
+from geo import countries, gauge, schema
 from geo.sources import _geometry, natural_earth_countries, provenance, require_input
 
 LAYER = "rail"
@@ -50,8 +55,14 @@ def load(data_dir: Path, *, retrieved_at: str | None = None) -> gpd.GeoDataFrame
     if unknown:
         raise ValueError(f"{INPUTS[0]}: unexpected featurecla values {sorted(unknown)}")
     raw["geometry"] = _geometry.round_coordinates(raw.geometry.values)
-    parts = countries.split_lines_by_country(raw, natural_earth_countries.load_countries(data_dir))
+    country_table = natural_earth_countries.load_countries(data_dir)
+    parts = countries.split_lines_by_country(raw, country_table)
     parts = parts[~parts.geometry.is_empty].reset_index(drop=True)
+    covered = country_table.loc[country_table["europe"], "iso2"]
+    in_ni = (parts["country"] == "GB").to_numpy(dtype=bool) & shapely.intersects(
+        parts.geometry.values, northern_ireland(country_table)
+    )
+    gauges, basis = gauge.assign(pd.Series(pd.NA, index=parts.index), parts["country"], set(covered), in_ni)
     rr_id = parts["rwdb_rr_id"].astype(int).astype(str)
     ids = "ne:rail/" + rr_id
     frame = pd.DataFrame(
@@ -63,9 +74,19 @@ def load(data_dir: Path, *, retrieved_at: str | None = None) -> gpd.GeoDataFrame
             "country": parts["country"],
             "electrified": parts["electric"].map(ELECTRIC).fillna(parts["electric"].astype(str)),
             "tracks": parts["mult_track"].map(MULT_TRACK).fillna(parts["mult_track"].astype(str)),
+            "gauge": gauges,
+            "gauge_basis": basis,
             "length_km": _geometry.geodesic_length_km(parts.geometry.values).round(3),
             "tags": schema.encode_tags(parts.drop(columns=["geometry", "featurecla", "split", "country"])),
         }
     )
     frame = schema.with_provenance(frame, provenance(sys.modules[__name__], retrieved_at))
     return schema.conform(gpd.GeoDataFrame(frame, geometry=parts.geometry.values, crs=schema.CRS), LAYER)
+
+
+def northern_ireland(country_table: gpd.GeoDataFrame) -> shapely.Geometry:
+    """The outline of Northern Ireland: the polygons of the United Kingdom (GB) that touch Ireland's (IE)."""
+    by_code = country_table.set_index("iso2").geometry
+    ireland = by_code["IE"].buffer(0.01)
+    parts = [part for part in shapely.get_parts(by_code["GB"]) if part.intersects(ireland)]
+    return shapely.union_all(np.array(parts, dtype=object)) if parts else shapely.Polygon()

@@ -18,6 +18,8 @@ from .leaflet_probe import map_frame, summary, wait_for_count
 
 pytestmark = pytest.mark.browser
 
+LOADED_POPUP = ".leaflet-popup .ca-popup:not(.ca-popup-loading)"
+
 
 def test_app_shows_three_layers_over_europe_on_canvas(app_page: Page, router) -> None:
     frame = map_frame(app_page)
@@ -72,8 +74,8 @@ def test_clicking_a_port_opens_its_popup(app_page: Page) -> None:
     assert map_box
     app_page.mouse.click(map_box["x"] + target["x"], map_box["y"] + target["y"])
 
-    # `.last`: a popup that was just closed may still be fading out.
-    popup = frame.locator(".leaflet-popup .ca-popup").last
+    # `.last`: a popup that was just closed may still be fading out. Port details are fetched on click.
+    popup = frame.locator(LOADED_POPUP).last
     popup.wait_for(timeout=10_000)
     assert popup.get_attribute("data-layer") == "ports"
     clicked_id = popup.get_attribute("data-feature-id")
@@ -81,8 +83,12 @@ def test_clicking_a_port_opens_its_popup(app_page: Page) -> None:
     assert clicked_id and title
 
     # The same port opened through the app's hook gives the same feature.
+    frame.evaluate("() => { corridorAtlas.map.closePopup(); }")
+    frame.locator(LOADED_POPUP).first.wait_for(state="detached", timeout=10_000)
     assert frame.evaluate("(i) => corridorAtlas.openPopup('ports', i)", target["i"])
-    assert frame.locator(".leaflet-popup .ca-popup").last.get_attribute("data-feature-id") == clicked_id
+    popup = frame.locator(LOADED_POPUP).last
+    popup.wait_for(timeout=10_000)
+    assert popup.get_attribute("data-feature-id") == clicked_id
 
 
 def test_country_filter_in_sidebar_changes_the_map(app_page: Page) -> None:
