@@ -110,21 +110,32 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+_progress_line = {"open": False}  # whether a progress line waits for its end on stderr
+
+
 def _print_progress(done: int, total: int | None, message: str) -> None:
     """A one-line text progress bar on stderr."""
     if total:
         filled = int(30 * done / total)
         print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {message[:60]:<60}", end="", file=sys.stderr, flush=True)
+        _progress_line["open"] = done < total
         if done >= total:
             print(file=sys.stderr)
     else:
         print(f"\r{message[:90]:<90}", end="", file=sys.stderr, flush=True)
+        _progress_line["open"] = True
+
+
+def _end_progress_line() -> None:
+    """End a progress line left open (a step failed part-way), so what follows starts on its own line."""
+    if _progress_line["open"]:
+        print(file=sys.stderr)
+        _progress_line["open"] = False
 
 
 def _report_osm(result) -> None:
     """Print what a fetch or import gave: notes as warnings, then the one-line summary."""
-    if result.origin in ("stored", "none"):
-        print(file=sys.stderr)  # end the progress line the failed fetch left open
+    _end_progress_line()  # a failed fetch leaves its progress line open
     for note in result.notes:
         print(f"warning: {note}", file=sys.stderr)
     where = f" -> {result.stored_path}" if result.stored_path else ""
@@ -397,5 +408,6 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except (AtlasError, OSError) as exc:
+        _end_progress_line()
         print(f"error: {exc}", file=sys.stderr)
         return 2
