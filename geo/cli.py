@@ -179,6 +179,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         args.layer,
         store_dir=Path(args.store) if args.store else None,
         dry_run=args.dry_run,
+        replace=args.replace,
         progress=_print_progress,
     )
     for result in results:
@@ -362,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("file", help=".osm.pbf or Overpass .json file")
     importer.add_argument("--dry-run", action="store_true", help="read and summarise, store nothing")
+    importer.add_argument(
+        "--replace", action="store_true", help="replace an area imported from another file of the same name"
+    )
     importer.set_defaults(handler=_cmd_import)
 
     layer_list = commands.add_parser(

@@ -13,7 +13,7 @@ Sections:
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,11 +22,19 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import areas, countries, export, levels, policy_views, render, schema, select, settings, stats, store, view
-from geo.errors import DatasetError, FetchError, HostedModeError, InputError, OverpassError
+from geo.errors import (
+    AreaExistsError,
+    DatasetError,
+    FetchError,
+    HostedModeError,
+    InputError,
+    OverpassError,
+    StoreError,
+)
 from geo.layers import get_layer, layer_names
 from geo.sources import osm_pbf, overpass
 from geo.sources._http import Progress
-from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, FetchResult, summary
+from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, FetchResult, file_area_key, summary
 
 # The store's source keys of OpenStreetMap detail: fetched from Overpass, imported from a .osm.pbf,
 # imported from a saved Overpass .json response.
@@ -109,9 +117,16 @@ def fetch_detail(
     return result
 
 
-def _save(result: FetchResult, source_key: str, store_dir: Path | None, **extra) -> Path:
-    """Write a result to the store with its metadata record (query, bbox, dates, licence)."""
-    metadata = {
+def _save(result: FetchResult, source_key: str, store_dir: Path | str | None, replace: bool = True, **extra) -> str:
+    """Write a result to the store with its metadata record (query, bbox, dates, licence); the data file's path."""
+    return store.write_area(
+        result.frame, result.layer, source_key, result.area, _metadata(result, **extra), store_dir, replace=replace
+    )
+
+
+def _metadata(result: FetchResult, **extra) -> dict:
+    """The metadata record of a fetched or imported area: where it came from, when, under which licence."""
+    return {
         "source_key": SOURCE,
         "query": result.query,
         **extra,
@@ -121,22 +136,19 @@ def _save(result: FetchResult, source_key: str, store_dir: Path | None, **extra)
         "licence": LICENCE,
         "attribution": ATTRIBUTION,
     }
-    return store.write_area(result.frame, result.layer, source_key, result.area, metadata, store_dir)
 
 
-def _stored_copy(layer: str, area: str, bbox: areas.BBox, store_dir: Path | None, reason: str) -> FetchResult:
+def _stored_copy(layer: str, area: str, bbox: areas.BBox, store_dir: Path | str | None, reason: str) -> FetchResult:
     """The stored copy of a fetched area, after a failed fetch; `reason` starts the message."""
-    path = store.area_path(layer, FETCHED, area, store_dir)
     empty = schema.conform(gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=schema.CRS)), layer)
     base = {"layer": layer, "area": area, "bbox": bbox}
-    if not path.exists():
-        return FetchResult(frame=empty, origin="none", message=f"{reason}; nothing stored for this area", **base)
     try:
-        frame = store.read_layer_file(path, layer)
-    except DatasetError as exc:
+        record = store.area_record(layer, FETCHED, area, store_dir)
+        if record is None:
+            return FetchResult(frame=empty, origin="none", message=f"{reason}; nothing stored for this area", **base)
+        frame = store.read_area(record, layer, store_dir)
+    except (DatasetError, StoreError) as exc:
         return FetchResult(frame=empty, origin="none", message=f"{reason}; the stored copy is unusable ({exc})", **base)
-    record_path = path.with_suffix(".json")
-    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.exists() else {}
     when = record.get("retrieved_at", "an unknown time")
     return FetchResult(
         frame=frame,
@@ -144,7 +156,7 @@ def _stored_copy(layer: str, area: str, bbox: areas.BBox, store_dir: Path | None
         message=f"{reason}; showing the stored copy retrieved {when}",
         retrieved_at=record.get("retrieved_at"),
         source_date=record.get("source_date"),
-        stored_path=str(path),
+        stored_path=record["path"],
         **base,
     )
 
@@ -155,22 +167,65 @@ def import_file(
     *,
     store_dir: Path | None = None,
     dry_run: bool = False,
+    replace: bool = False,
     progress: Progress | None = None,
 ) -> list[FetchResult]:
     """Read `layers` (default: all) from a .osm.pbf extract or a saved Overpass .json response and store
-    each layer that has features, unless `dry_run`. InputError for another kind of file."""
+    each layer that has features, unless `dry_run`. InputError for another kind of file.
+
+    A stored area is named after the file and keeps the file's SHA-256: importing the same file again
+    replaces it with the same data, but a different file of the same name is refused (InputError naming
+    `--replace`) unless `replace`. Of two imports of different files racing for one name, one is stored
+    and the other refused, never silently lost.
+    """
     path = Path(path)
     names = list(layers or layer_names())
-    if path.name.endswith(".pbf"):
-        results, source_key = list(osm_pbf.load(path, tuple(names), progress=progress).values()), IMPORTED_PBF
-    elif path.suffix == ".json":
-        results, source_key = [overpass.load_json(path, layer) for layer in names], IMPORTED_JSON
-    else:
+    if not path.name.endswith(".pbf") and path.suffix != ".json":
         raise InputError(f"{path.name}: import reads .osm.pbf extracts and Overpass .json responses")
+    digest = _file_digest(path)
+    source_key = IMPORTED_PBF if path.name.endswith(".pbf") else IMPORTED_JSON
+    if not dry_run and not replace:
+        for layer in names:
+            _check_same_file(path, layer, source_key, file_area_key(path), digest, store_dir)
+    if source_key == IMPORTED_PBF:
+        results = list(osm_pbf.load(path, tuple(names), progress=progress).values())
+    else:
+        results = [overpass.load_json(path, layer) for layer in names]
     for result in results:
         if len(result.frame) and not dry_run:
-            result.stored_path = str(_save(result, source_key, store_dir))
+            try:
+                result.stored_path = _save(result, source_key, store_dir, replace, file_sha256=digest)
+            except AreaExistsError as exc:
+                if exc.record.get("file_sha256") != digest:
+                    raise _same_name(path, result.layer, result.area, exc.record) from None
+                result.stored_path = exc.record.get("path")  # the same file, stored by another import just now
     return results
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a file (hex); a missing file is FileNotFoundError naming it."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_same_file(
+    path: Path, layer: str, source_key: str, area: str, digest: str, store_dir: Path | str | None
+) -> None:
+    """InputError when `area` of `layer` is stored from a different file than the one at `path`."""
+    existing = store.area_record(layer, source_key, area, store_dir)
+    if existing is not None and existing.get("file_sha256") != digest:
+        raise _same_name(path, layer, area, existing)
+
+
+def _same_name(path: Path, layer: str, area: str, existing: dict) -> InputError:
+    when = str(existing.get("retrieved_at") or "an unknown date")[:10]
+    return InputError(
+        f"{path.name}: another file of this name was imported as {layer} area {area!r} (data of {when}); "
+        "pass --replace to replace it, or rename the file to add it as a new area"
+    )
 
 
 def download_extract(
@@ -188,10 +243,13 @@ def download_extract(
 
 
 def stored_status(store_dir: Path | None = None, now: datetime | None = None) -> list[dict]:
-    """Every stored area with its age: layer, source, area, retrieved_at, age_days, stale, features, error, path.
+    """Every stored area with its age: layer, source, area, retrieved_at, refreshed_at, age_days, stale, features,
+    error, path.
 
     `stale` is True when the data was retrieved more than `settings.STALE_AFTER_DAYS` days ago, or when
-    its age is unknown; `error` is set for an area whose metadata record is unreadable.
+    its age is unknown; `error` is set for an area whose metadata record is unreadable. `refreshed_at` is
+    when `python -m geo refresh` last wrote the area (None for fetched or imported areas). Raises
+    StoreError when the store cannot be reached.
     """
     now = now or datetime.now(UTC)
     rows = []
@@ -208,6 +266,7 @@ def stored_status(store_dir: Path | None = None, now: datetime | None = None) ->
                 "area": record.get("area"),
                 "features": record.get("features"),
                 "retrieved_at": record.get("retrieved_at"),
+                "refreshed_at": record.get("refreshed_at"),
                 "age_days": age_days,
                 "stale": age_days is None or age_days > settings.STALE_AFTER_DAYS,
                 "error": record.get("error"),
@@ -228,12 +287,18 @@ def find_feature(feature_id: str, store_dir: Path | None = None) -> gpd.GeoDataF
     if not schema.ID_PATTERN.match(feature_id):
         raise InputError(f"feature ids look like 'gisco:NLRTM' or 'osm:way/123', got {feature_id[:80]!r}")
     for layer in layer_names():
-        paths = [store.embedded_path(layer)] + [Path(r["path"]) for r in store.stored_areas(layer, store_dir)]
-        for path in paths:
-            if path.exists():
-                frame = gpd.read_parquet(path, filters=[("id", "==", feature_id)])
-                if len(frame):
-                    return frame
+        embedded = store.embedded_path(layer)
+        if embedded.exists():
+            frame = gpd.read_parquet(embedded, filters=[("id", "==", feature_id)])
+            if len(frame):
+                return frame
+        for record in store.stored_areas(layer, store_dir):
+            try:
+                frame = store.read_area(record, layer, store_dir)
+            except DatasetError:
+                continue  # reported where the store is listed; a search goes on
+            if (frame["id"] == feature_id).any():
+                return frame[frame["id"] == feature_id].reset_index(drop=True)
     raise InputError(f"no feature {feature_id!r} in the embedded data or your store; search by name in the app")
 
 
