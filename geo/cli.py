@@ -154,7 +154,7 @@ def _cmd_fetch_overpass(args: argparse.Namespace) -> int:
             bbox=args.bbox,
             country=args.country,
             endpoint=args.endpoint,
-            store_dir=Path(args.store) if args.store else None,
+            store_dir=args.store or None,
             progress=_print_progress,
             use_cache=not args.no_cache,
         )
@@ -177,13 +177,36 @@ def _cmd_import(args: argparse.Namespace) -> int:
     results = usecases.import_file(
         Path(args.file),
         args.layer,
-        store_dir=Path(args.store) if args.store else None,
+        store_dir=args.store or None,
         dry_run=args.dry_run,
         replace=args.replace,
         progress=_print_progress,
     )
     for result in results:
         _report_osm(result)
+    return 0
+
+
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    from geo import store, usecases
+
+    config = usecases.read_refresh_config(Path(args.config))
+    where = args.store or None
+    print(f"refreshing {len(config.areas)} areas into {store.location(where).url}", file=sys.stderr)
+
+    def report(row: dict) -> None:
+        _end_progress_line()
+        print(
+            f"{row['area']} · {row['layer']}: {row['features']:,} features in {row['seconds']:.1f} s", file=sys.stderr
+        )
+
+    run = usecases.refresh(config, where, progress=_print_progress, report=report)
+    _end_progress_line()
+    if not run.ok:
+        print(f"error: refresh failed at {run.error}; the store keeps serving its last good data", file=sys.stderr)
+        return 1
+    layers = len(run.steps)
+    print(f"refreshed {len(config.areas)} areas ({layers} area layers) as generation {run.generation}")
     return 0
 
 
@@ -265,7 +288,9 @@ def _option_parents() -> dict[str, argparse.ArgumentParser]:
             help="ISO code or name; repeat or comma-separate",
         ),
         "bbox": parent("--bbox", help="W,S,E,N in degrees (EPSG:4326); write --bbox=-10,35,5,44 when it starts with -"),
-        "store": parent("--store", help="store folder (default: store/)"),
+        "store": parent(
+            "--store", help="store folder or s3://bucket/prefix (default: $CORRIDOR_ATLAS_STORE or store/)"
+        ),
         "force": parent("--force", action="store_true", help="replace the --out file if it exists"),
         "json": parent("--json", action="store_true", help="print JSON instead of text"),
     }
@@ -367,6 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--replace", action="store_true", help="replace an area imported from another file of the same name"
     )
     importer.set_defaults(handler=_cmd_import)
+
+    refresher = commands.add_parser(
+        "refresh",
+        parents=[shared["store"]],
+        help="rebuild a hosted store from a refresh.toml (run from cron or CI)",
+        description="Fetches every area and layer of the config from Overpass into a new generation of the "
+        "store and publishes it in one step; on any failure the store keeps its last good data and the exit "
+        "code is 1. The store may be a folder or s3://bucket/prefix (AWS_* variables). A summary goes to "
+        "last-refresh.json in the store. Example: python -m geo refresh --config refresh.toml --store store/",
+    )
+    refresher.add_argument("--config", required=True, help="TOML file: endpoint (optional) and [[area]] tables")
+    refresher.set_defaults(handler=_cmd_refresh)
 
     layer_list = commands.add_parser(
         "layers",

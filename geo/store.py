@@ -45,7 +45,7 @@ PARQUET_ZSTD_LEVEL = 9
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 _NEW_FILE_MODE = 0o666 & ~_UMASK
-_AREA_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
+AREA_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
 
 
 def unwritable(path: Path | str, exc: OSError) -> OutputError:
@@ -312,7 +312,7 @@ def _check_keys(layer: str, source: str, area: str) -> None:
     path out of the store; `layer` must be known."""
     schema.columns(layer)  # raises for an unknown layer
     for label, value in (("source", source), ("area", area)):
-        if not _AREA_KEY.match(value) or ".." in value:
+        if not AREA_KEY.match(value) or ".." in value:
             raise ValueError(f"invalid {label} key {value!r}: use lowercase letters, digits, '_', '.', '-'")
 
 
@@ -545,9 +545,12 @@ class Generation:
         pointer = {"generation": self.id, "published_at": summary.get("finished_at")}
         _put(self.where, self.where.path(POINTER), lambda tmp: tmp.write_text(_json_text(pointer), encoding="utf-8"))
         keep = {self.id, previous}
-        for old in self._generations():
-            if old not in keep and old < self.id:
-                self.where.fs.rm(self.where.path(GENERATIONS, old), recursive=True)
+        try:
+            for old in self._generations():
+                if old not in keep and old < self.id:
+                    self.where.fs.rm(self.where.path(GENERATIONS, old), recursive=True)
+        except Exception as exc:  # published already: an old generation left behind goes at the next refresh
+            log.warning("could not remove old generations of %s: %r", self.where.url, exc)
 
     def discard(self) -> None:
         """Remove what this generation wrote; the published one is untouched."""

@@ -7,14 +7,20 @@ the fix. Areas are EPSG:4326: a bbox is W,S,E,N in degrees of longitude/latitude
 
 Sections:
 - Detailed OpenStreetMap data: `fetch_detail`, `import_file`, `download_extract`, `stored_status`.
+- Refreshing a hosted store: `read_refresh_config`, `refresh` (its per-area steps: `REFRESH_STEPS`).
 - Features and policies: `find_feature`, `selection_policies`, `feature_policies`.
 - Maps, statistics and downloads: `map_request`, `country_statistics`, `download`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterable, Sequence
+import logging
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,13 +34,16 @@ from geo.errors import (
     FetchError,
     HostedModeError,
     InputError,
+    OutputError,
     OverpassError,
     StoreError,
 )
 from geo.layers import get_layer, layer_names
-from geo.sources import osm_pbf, overpass
+from geo.sources import osm_pbf, overpass, utc_timestamp
 from geo.sources._http import Progress
 from geo.sources._osm import ATTRIBUTION, LICENCE, SOURCE, FetchResult, file_area_key, summary
+
+log = logging.getLogger(__name__)
 
 # The store's source keys of OpenStreetMap detail: fetched from Overpass, imported from a .osm.pbf,
 # imported from a saved Overpass .json response.
@@ -274,6 +283,199 @@ def stored_status(store_dir: Path | None = None, now: datetime | None = None) ->
             }
         )
     return rows
+
+
+# --- refreshing a hosted store ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshArea:
+    """One area of a refresh: its store key `name`, `bbox` (W,S,E,N degrees, EPSG:4326) and layers."""
+
+    name: str
+    bbox: areas.BBox
+    layers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RefreshConfig:
+    """What `python -m geo refresh` rebuilds: the Overpass `endpoint` (None: `settings.OVERPASS_URL`) and areas."""
+
+    endpoint: str | None
+    areas: tuple[RefreshArea, ...]
+
+
+def read_refresh_config(path: Path) -> RefreshConfig:
+    """The refresh configuration in the TOML file at `path`; InputError naming the file and the field otherwise.
+
+    Format: an optional `endpoint = "https://..."`, then one `[[area]]` table per area with `name` (a store
+    key: lowercase letters, digits, `_ . -`), `bbox = [W, S, E, N]` and `layers = ["rail", "ports"]`.
+    """
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path.name} is not valid TOML ({exc}); fix the line it names") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name} is not UTF-8 text; save it as UTF-8") from None
+    unknown = set(document) - {"endpoint", "area"}
+    if unknown:
+        raise InputError(f"{path.name}: unknown setting {sorted(unknown)[0]!r}; use endpoint and [[area]] tables")
+    endpoint = document.get("endpoint")
+    if endpoint is not None and (not isinstance(endpoint, str) or not re.match(r"^https?://[^\s/]+\S*$", endpoint)):
+        raise InputError(f"{path.name}: endpoint must be an http(s) URL, got {str(endpoint)[:80]!r}")
+    tables = document.get("area")
+    if not isinstance(tables, list) or not tables:
+        raise InputError(f"{path.name} names no area; add an [[area]] table with name, bbox and layers")
+    found: list[RefreshArea] = []
+    for number, table in enumerate(tables, start=1):
+        found.append(_refresh_area(path.name, number, table))
+    names = [area.name for area in found]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise InputError(f"{path.name}: area {duplicated[0]!r} is named twice; give each area its own name")
+    return RefreshConfig(endpoint, tuple(found))
+
+
+def _refresh_area(file_name: str, number: int, table: object) -> RefreshArea:
+    where = f"{file_name}, area {number}"
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: write each area as an [[area]] table")
+    unknown = set(table) - {"name", "bbox", "layers"}
+    if unknown:
+        raise InputError(f"{where}: unknown field {sorted(unknown)[0]!r}; an area has name, bbox and layers")
+    name = table.get("name")
+    if not isinstance(name, str) or not store.AREA_KEY.match(name) or ".." in name:
+        raise InputError(f"{where}: name must be lowercase letters, digits, '_', '.' or '-', got {str(name)[:40]!r}")
+    where = f"{file_name}, area {name!r}"
+    bbox = table.get("bbox")
+    if not isinstance(bbox, list) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox):
+        raise InputError(f"{where}: bbox must be four numbers [W, S, E, N] in degrees")
+    try:
+        box = areas.validate_bbox(bbox)
+        areas.check_area_size(box)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    layers = table.get("layers")
+    if not isinstance(layers, list) or not layers or not all(isinstance(v, str) for v in layers):
+        raise InputError(f'{where}: layers must be a list of layer names, e.g. ["rail", "ports"]')
+    try:
+        for layer in layers:
+            get_layer(layer)
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    return RefreshArea(name, box, tuple(dict.fromkeys(layers)))
+
+
+@dataclass
+class RefreshRun:
+    """What one refresh did: each area and layer written (`steps`), and why it failed (`error`), if it did."""
+
+    store: str
+    started_at: str
+    steps: list[dict] = field(default_factory=list)
+    generation: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self) -> dict:
+        return {
+            "ok": self.ok,
+            "store": self.store,
+            "generation": self.generation,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "error": self.error,
+            "steps": self.steps,
+        }
+
+
+# The steps run for each area, in order: each writes into the new generation and returns one row per
+# thing it did. With vector tiles (issue 10), "rebuild the area's tiles" is appended here, so a tile
+# archive is published in the same generation as the data it is drawn from.
+RefreshStep = Callable[[RefreshArea, RefreshConfig, store.Generation, Progress | None, dict], list[dict]]
+
+
+def _fetch_area_layers(
+    area: RefreshArea, config: RefreshConfig, generation: store.Generation, progress: Progress | None, options: dict
+) -> list[dict]:
+    """Fetch each layer of `area` from Overpass (never from the HTTP cache) and write it, empty or not."""
+    rows = []
+    for layer in area.layers:
+        try:
+            result = overpass.fetch_layer(
+                layer, area.bbox, endpoint=config.endpoint, progress=progress, use_cache=False, **options
+            )
+        except (FetchError, OverpassError) as exc:
+            raise type(exc)(f"{layer}: {exc}") from None
+        result.area = area.name
+        refreshed_at = utc_timestamp()
+        metadata = _metadata(result, endpoint=config.endpoint or settings.OVERPASS_URL, refreshed_at=refreshed_at)
+        generation.write_area(result.frame, layer, FETCHED, area.name, metadata)
+        rows.append(
+            {
+                "area": area.name,
+                "layer": layer,
+                "features": len(result.frame),
+                "refreshed_at": refreshed_at,
+                "source_date": result.source_date,
+                "seconds": round(result.seconds, 1),
+                "notes": result.notes,
+            }
+        )
+    return rows
+
+
+REFRESH_STEPS: tuple[RefreshStep, ...] = (_fetch_area_layers,)
+
+
+def refresh(
+    config: RefreshConfig,
+    store_dir: Path | str | None = None,
+    *,
+    progress: Progress | None = None,
+    report: Callable[[dict], None] | None = None,
+    **options,
+) -> RefreshRun:
+    """Rebuild the store (a folder or s3://bucket/prefix; default `settings.STORE_DIR`) from `config`.
+
+    Every area runs `REFRESH_STEPS` into a new generation, published in one step only when all succeed:
+    readers never see a half-built store, and a failure (an endpoint down, an error answer) keeps the last
+    good generation and is returned in `RefreshRun.error`, naming the area and layer. `report(row)` is
+    called after each area and layer. The run's summary goes to `last-refresh.json` of the store, good or
+    failed, and the published generation keeps its own. Works in hosted mode too: this is the operator's
+    tool, not the visitors'. `options` go to `overpass.fetch_layer` (retries, backoff_s, sleep ...).
+    """
+    where = store.location(store_dir)
+    run = RefreshRun(store=where.url, started_at=utc_timestamp())
+    generation, current = None, "the store"
+    try:
+        store.clean_leftovers(store_dir)
+        generation = store.Generation(store_dir)
+        for area in config.areas:
+            current = area.name
+            for step in REFRESH_STEPS:
+                for row in step(area, config, generation, progress, options):
+                    run.steps.append(row)
+                    if report:
+                        report(row)
+        run.generation, run.finished_at = generation.id, utc_timestamp()
+        generation.publish(run.summary())
+    except (FetchError, OverpassError, StoreError, OutputError, OSError) as exc:
+        run.generation, run.error = None, f"{current}: {exc}"
+        if generation is not None:
+            with contextlib.suppress(Exception):  # the store may be what failed; the pointer was never moved
+                generation.discard()
+    run.finished_at = run.finished_at or utc_timestamp()
+    try:
+        store.write_refresh_log(run.summary(), store_dir)
+    except Exception as exc:  # the refresh's own outcome stands; the operator sees it on stderr
+        log.warning("could not write the refresh log: %r", exc)
+    return run
 
 
 # --- features and policies -------------------------------------------------------------------------

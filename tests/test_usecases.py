@@ -118,6 +118,15 @@ def test_network_failure_falls_back_to_the_stored_copy_and_says_so(options):
     assert second.source_date == first.source_date
 
 
+def test_a_connection_dropped_mid_body_falls_back_to_the_stored_copy(options):
+    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
+        first = fetch(server, options)
+    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes(), cut_after=10_000)]) as server:
+        second = fetch(server, options, use_cache=False)
+    assert len(server.requests) == 3, "retried before falling back"
+    assert second.origin == "stored" and len(second.frame) == 1779 and first.retrieved_at in second.message
+
+
 def test_corrupt_stored_copy_is_reported_not_used(options):
     with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
         first = fetch(server, options)
