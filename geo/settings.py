@@ -141,7 +141,7 @@ HOSTED_MAX_EXPORT_FEATURES = int(_number("CORRIDOR_ATLAS_MAX_EXPORT_FEATURES", 3
 HOSTED_REQUESTS_PER_MINUTE = int(_number("CORRIDOR_ATLAS_RATE_LIMIT", 60, minimum=1))
 # What each counted action costs: a full page run, a rerun of one panel, pricing the downloads of a new
 # selection or format, and building and sending one file.
-HOSTED_COSTS = {"rerun": 1, "fragment": 1, "export": 3, "download": 10}
+HOSTED_COSTS = {"rerun": 1, "fragment": 1, "export": 2, "download": 10}
 # Reverse proxies whose X-Forwarded-For header is believed (addresses or networks, comma-separated).
 # Empty (the default): the visitor is the connection's own address, since the header could be forged.
 TRUSTED_PROXIES = _networks("CORRIDOR_ATLAS_TRUSTED_PROXIES")

@@ -195,6 +195,9 @@ def read_embedded(layer: str, problems: list[str] | None = None) -> gpd.GeoDataF
 POINTER = "CURRENT"
 GENERATIONS = "generations"
 LAST_REFRESH = "last-refresh.json"
+# Object storage: seconds to wait for a connection, and for an answer.
+STORE_CONNECT_TIMEOUT_S = 3.0
+STORE_READ_TIMEOUT_S = 30.0
 # Temporary files and unreferenced data this old (seconds) are leftovers of a killed write.
 LEFTOVER_AGE_S = 3600.0
 # A generation's id starts with its creation time to the microsecond, so ids sort by age.
@@ -232,8 +235,17 @@ def location(store_dir: Path | str | None = None) -> Location:
     if isinstance(target, str) and target.startswith("s3://"):
         import s3fs
 
-        # No listing cache: another process may publish a new generation at any time.
-        fs = s3fs.S3FileSystem(use_listings_cache=False)
+        # No listing cache: another process may publish a new generation at any time. Few, short retries: a
+        # store out of reach must not hold a page for long (the embedded snapshot still serves).
+        fs = s3fs.S3FileSystem(
+            use_listings_cache=False,
+            config_kwargs={
+                "connect_timeout": STORE_CONNECT_TIMEOUT_S,
+                "read_timeout": STORE_READ_TIMEOUT_S,
+                "retries": {"max_attempts": 2, "mode": "standard"},
+            },
+        )
+        fs.retries = 2  # s3fs's own retries of a failed call (default 5)
         return Location(target.rstrip("/"), fs, target.removeprefix("s3://").rstrip("/"))
     folder = os.path.abspath(target)
     return Location(folder, fsspec.filesystem("file"), folder)
@@ -497,8 +509,9 @@ def read_stored(layer: str, store_dir: Path | str | None = None) -> tuple[gpd.Ge
     frames, problems = [], []
     try:
         records = stored_areas(layer, store_dir)
-    except StoreError as exc:
-        return None, [f"{exc}; only the embedded snapshot is shown"]
+    except StoreError as exc:  # the details (the store's address) are in the log, for the operator
+        reason = str(exc).partition("(")[2].partition(")")[0] or "unreadable"
+        return None, [f"the store cannot be reached ({reason}), so only the embedded snapshot is shown"]
     for record in records:
         try:
             frames.append(read_area(record, layer, store_dir, problems))

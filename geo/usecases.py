@@ -251,6 +251,18 @@ def download_extract(
     return osm_pbf.download_region(region, folder, base_url=base_url, progress=progress, **request_options)
 
 
+def seconds_since(timestamp: object, now: datetime | None = None) -> float | None:
+    """Seconds from an ISO 8601 time (e.g. "2026-11-22T00:10:00Z"; no zone: UTC) to `now` (default: now), or
+    None when `timestamp` is missing or unreadable."""
+    try:
+        when = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return ((now or datetime.now(UTC)) - when).total_seconds()
+
+
 def stored_status(store_dir: Path | None = None, now: datetime | None = None) -> list[dict]:
     """Every stored area with its age: layer, source, area, retrieved_at, refreshed_at, age_days, stale, features,
     error, path.
@@ -260,14 +272,10 @@ def stored_status(store_dir: Path | None = None, now: datetime | None = None) ->
     when `python -m geo refresh` last wrote the area (None for fetched or imported areas). Raises
     StoreError when the store cannot be reached.
     """
-    now = now or datetime.now(UTC)
     rows = []
     for record in store.stored_areas(store_dir=store_dir):
-        try:
-            retrieved = datetime.fromisoformat(str(record.get("retrieved_at")).replace("Z", "+00:00"))
-            age_days = (now - retrieved).total_seconds() / 86400
-        except ValueError:
-            age_days = None
+        seconds = seconds_since(record.get("retrieved_at"), now)
+        age_days = None if seconds is None else seconds / 86400
         rows.append(
             {
                 "layer": record.get("layer"),
