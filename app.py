@@ -254,11 +254,15 @@ def sync_url(controls: Controls) -> None:
 
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# Where Streamlit's Markdown would turn bare text into a link (https://..., www., an e-mail address): it does so
+# after escapes are read, so an invisible word joiner (U+2060) is put there instead.
+_AUTOLINK = re.compile(r"(?=://)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
 
 
 def plain(text: str) -> str:
-    """`text` (typed by a user, or from the data) with every Markdown character escaped, for st messages."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+    """`text` (typed by a user, from the data or a remote answer) for st messages: every Markdown character
+    escaped and no bare address made a link, so it shows as typed; nothing loads, nothing is clickable."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub("\u2060", " ".join(str(text).split())))
 
 
 def search_panel(controls: Controls) -> search.Result | None:
