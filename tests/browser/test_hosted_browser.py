@@ -19,6 +19,7 @@ from urllib.parse import quote
 import pytest
 import shapely
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from geo import export, settings, store
 from tests.map_support import features
@@ -189,6 +190,20 @@ def test_no_page_shows_a_traceback_or_a_server_path(hosted_url, visitor):
     _assert_no_internals(page)
 
 
+def _pick_format(page: Page, label: str) -> None:
+    """Pick a download format; the list closes when the page scrolls while it lays itself out, so try again."""
+    for _ in range(5):
+        combobox = page.locator(".st-key-export_format").get_by_role("combobox")
+        if combobox.count() == 0:
+            return
+        combobox.click()
+        try:
+            page.get_by_role("option", name=label, exact=True).click(timeout=3_000)
+            return
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+
+
 def test_a_limited_visitor_keeps_the_page_and_another_is_not_limited(hosted_url, visitor, browser, router):
     page, _ = visitor
     page.goto(hosted_url)
@@ -199,8 +214,7 @@ def test_a_limited_visitor_keeps_the_page_and_another_is_not_limited(hosted_url,
     for _ in range(RATE_LIMIT):
         if page.locator(".st-key-export_format").count() == 0:
             break
-        page.locator(".st-key-export_format").get_by_role("combobox").click()
-        page.get_by_role("option", name=next(labels), exact=True).click()
+        _pick_format(page, next(labels))
         page.wait_for_timeout(1500)
     expect(page.locator(".st-key-export_format")).to_have_count(0)
     _expect_text(page, "limits how much one visitor can do per minute. You can act again in")
