@@ -238,6 +238,8 @@ def location(store_dir: Path | str | None = None) -> Location:
         # No listing cache: another process may publish a new generation at any time. Few, short retries: a
         # store out of reach must not hold a page for long (the embedded snapshot still serves).
         fs = s3fs.S3FileSystem(
+            # Named here, not only left to botocore, so a changed endpoint gets its own (cached) filesystem.
+            endpoint_url=os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None,
             use_listings_cache=False,
             config_kwargs={
                 "connect_timeout": STORE_CONNECT_TIMEOUT_S,
