@@ -64,6 +64,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
+def browser_cpu_seconds() -> float:
+    """CPU seconds of every Chromium process now running (the sessions share the server's 2 cores here)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"chromium" in (entry / "cmdline").read_bytes():
+                total += cpu_seconds(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -168,8 +180,10 @@ async def run(sessions: int, store_dir: str) -> None:
                 if warm["errors"]:
                     raise RuntimeError(f"the warm-up session failed: {warm['errors']}")
                 rss_warm, cpu_before, wall_before = rss_mb(pid), cpu_seconds(pid), time.monotonic()
+                browser_before = browser_cpu_seconds()
                 results = await asyncio.gather(*(session(browser, url, n, router) for n in range(1, sessions + 1)))
                 cpu, wall = cpu_seconds(pid) - cpu_before, time.monotonic() - wall_before
+                browser_cpu = browser_cpu_seconds() - browser_before
                 rss_open = rss_mb(pid)
                 for result in results:
                     await result["context"].close()
@@ -185,6 +199,7 @@ async def run(sessions: int, store_dir: str) -> None:
         if values:
             print(f"| {label} | {statistics.median(values):.1f} | {percentile(values, 0.95):.1f} | {max(values):.1f} |")
     print(f"server CPU: {cpu:.1f} s in {wall:.1f} s wall ({cpu / wall:.2f} cores busy on average)")
+    print(f"browser CPU (all Chromium processes, same machine): {browser_cpu:.1f} s ({browser_cpu / wall:.2f} cores)")
     print(
         f"server memory: {rss_warm:.0f} MB after warm-up, {rss_open:.0f} MB with {sessions} sessions open, "
         f"{(rss_open - rss_warm) / sessions:.1f} MB per extra session"
