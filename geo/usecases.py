@@ -246,8 +246,11 @@ def download_extract(
     **request_options,
 ) -> Path:
     """Download the Geofabrik .osm.pbf extract of `region` ("europe/monaco") into `dest_dir` (default
-    `<settings.STORE_DIR>/pbf`), resuming a partial download; import it with `import_file`."""
-    folder = Path(dest_dir) if dest_dir else Path(settings.STORE_DIR) / "pbf"
+    `<settings.STORE_DIR>/pbf`, or `.cache/pbf` when the store is on object storage), resuming a partial
+    download; import it with `import_file`."""
+    where = store.location()
+    default = Path(where.root) / "pbf" if where.local else settings.REPO_DIR / ".cache" / "pbf"
+    folder = Path(dest_dir) if dest_dir else default
     return osm_pbf.download_region(region, folder, base_url=base_url, progress=progress, **request_options)
 
 
