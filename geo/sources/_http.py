@@ -155,7 +155,9 @@ def request_with_retries(
                 return response
         except _TRANSIENT as exc:
             log.info("%s %s: %r", method, url, exc)  # the details for the operator; the user gets plain words
-            last_reason = plain_reason(exc, url, timeout_s)
+            last_reason = plain_reason(exc, url, min(timeout_s, remaining))
+            if time.monotonic() >= deadline:
+                break
         else:
             reason = _error_reason(response)
             if response.status_code not in RETRY_STATUSES:

@@ -337,7 +337,8 @@ def fetch_layer(
     """Fetch `layer` inside `bbox` (W,S,E,N degrees) from Overpass, tile by tile, and normalise it.
 
     Raises InputError for bad input (before any request), `FetchError` when the endpoint cannot be
-    reached or keeps failing, OverpassError when it answers with an error. `cache_dir` defaults to
+    reached, keeps failing or the whole fetch outlasts `settings.HTTP_DEADLINE_S`, OverpassError when it
+    answers with an error. `cache_dir` defaults to
     `settings.cache_dir()`. `request_options` go to `_http.request_with_retries` (timeout_s, retries,
     backoff_s, sleep). The result's `area` is left empty; nothing is stored.
     """
@@ -348,6 +349,8 @@ def fetch_layer(
     if not re.match(r"^https?://[^\s/]+", endpoint):
         raise InputError(f"endpoint must be an http(s) URL, got {endpoint[:80]!r}")
     request_options.setdefault("timeout_s", settings.OVERPASS_TIMEOUT_S + 30)
+    # One deadline for the whole fetch, every tile and retry included (settings.HTTP_DEADLINE_S).
+    request_options.setdefault("deadline", _http.deadline_after())
     started = time.monotonic()
     boxes = tiles(bbox, tile_deg2)
     batches, stamps, notes, retrieved, queries, cached = [], [], [], [], [], []

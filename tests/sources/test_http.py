@@ -85,3 +85,25 @@ def test_the_user_agent_carries_the_operators_contact(monkeypatch):
         _http.request_with_retries("POST", server.url, data={})
     agent = server.requests[0].headers["User-Agent"]
     assert agent.startswith("CorridorAtlas/") and agent.endswith("; maps@example.org)")
+
+
+def test_a_fetch_of_many_tiles_has_one_deadline_for_all(monkeypatch, tmp_path):
+    from geo.sources import overpass
+    from tests.osm_support import SANKT_POELTEN
+
+    monkeypatch.setattr(settings, "HTTP_DEADLINE_S", 1.5)
+    slow = Reply(body=SANKT_POELTEN.read_bytes(), delay_s=0.6)  # each tile well within any per-read timeout
+    with ScriptedServer([slow]) as server:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="CORRIDOR_ATLAS_FETCH_DEADLINE_S"):
+            overpass.fetch_layer(
+                "rail",
+                (15.3, 47.9, 16.0, 48.4),
+                endpoint=server.url,
+                tile_deg2=0.05,
+                cache_dir=tmp_path,
+                retries=0,
+                assign_country=False,
+            )
+        took = time.monotonic() - started
+    assert 1.4 < took < 3.0 and 2 <= len(server.requests) < 9, "it stopped at the deadline, not after every tile"
