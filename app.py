@@ -45,6 +45,8 @@ from geo.countries import load_countries, resolve_country
 from geo.errors import AtlasError, InputError, StoreError, UnknownCountryError
 from geo.layers import get_layer, layer_names
 
+# The server log, for the operator: what went wrong and where (a visitor only ever reads one plain sentence).
+logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("corridor_atlas.app")
 
 MAP_HEIGHT_PX = 640

@@ -9,6 +9,7 @@ are printed by `main` as one clear line on stderr with exit code 2, never as a t
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -441,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
     Errors a user can fix (`AtlasError`, also a bad setting found while the commands load) and OS
     errors (a file that cannot be read or written) are printed as one line, exit code 2.
     """
+    # The library logs details for operators of the app (paths, exception types); on the command line the
+    # one-line messages below say it all, so only errors are logged (to stderr).
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s: %(name)s: %(message)s")
     try:
         args = build_parser().parse_args(argv)
         return args.handler(args)
