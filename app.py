@@ -8,11 +8,23 @@ destination and options (`from`, `to`, `avoid`, `avoid_country`, `prefer`, `with
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import wraps
+
+import streamlit as st
+
+# First, before anything can fail (a bad setting stops `geo.settings` at import): on the hosted dashboard a
+# visitor never sees an exception's text, a traceback or a server path; the server log has them. Any mode
+# but "local" counts as hosted here, so a misspelt mode errs on the safe side.
+if os.environ.get("CORRIDOR_ATLAS_MODE", "local") != "local":
+    st.set_option("client.showErrorDetails", "none")
 
 import pandas as pd
-import streamlit as st
+from streamlit.errors import FragmentHandledException
 from streamlit_folium import st_folium
 
 from geo import (
@@ -32,8 +44,12 @@ from geo import (
     usecases,
 )
 from geo.countries import load_countries, resolve_country
-from geo.errors import AtlasError, InputError, UnknownCountryError
+from geo.errors import AtlasError, InputError, StoreError, UnknownCountryError
 from geo.layers import get_layer, layer_names, osm_layer_names
+
+# The server log, for the operator: what went wrong and where (a visitor only ever reads one plain sentence).
+logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("corridor_atlas.app")
 
 MAP_HEIGHT_PX = 640
 # How the statistics table shows each unit of a statistic (geo.layers).
@@ -41,6 +57,31 @@ STAT_FORMATS = {"count": None, "km": "%.0f", "share": "percent"}
 # Typed input is short by nature; the caps keep hostile or accidental megabyte strings out.
 MAX_QUERY_CHARS = 100
 MAX_BBOX_CHARS = 80
+# What a hosted visitor reads when part of the page fails; the details go to the server log.
+PAGE_ERROR = (
+    "Something went wrong while preparing this part of the page. Reload the page to try again; "
+    "if it keeps happening, the dashboard's operator can find the details in the server log."
+)
+
+
+def guarded(panel):
+    """Run `panel`; on the hosted dashboard an unexpected error becomes one plain sentence in its place (the
+    traceback goes to the server log), so a visitor never sees internals. Locally it is raised as usual."""
+
+    @wraps(panel)
+    def run(*args, **kwargs):
+        try:
+            return panel(*args, **kwargs)
+        except FragmentHandledException:
+            raise  # already shown inside its panel
+        except Exception:
+            if settings.MODE != "hosted":
+                raise
+            log.exception("page error in %s", panel.__name__)
+            st.error(PAGE_ERROR)
+            return None
+
+    return run
 
 
 # -- data, loaded once per process and shared by every session -----------------------------------
@@ -144,8 +185,10 @@ def _countries_from_url(known: dict[str, str]) -> list[str]:
         (codes if code in known else unknown).append(code if code in known else text)
     if unknown:
         st.info(
-            f"Unknown or uncovered country in the link: {', '.join(repr(u[:40]) for u in unknown)}. "
-            "It is ignored; pick countries in the sidebar."
+            plain(
+                f"Unknown or uncovered country in the link: {', '.join(repr(u[:40]) for u in unknown[:5])}. "
+                "It is ignored; pick countries in the sidebar."
+            )
         )
     return list(dict.fromkeys(codes))
 
@@ -442,11 +485,15 @@ def route_panel(routing: RouteQuery | None) -> None:
 
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# Where Streamlit's Markdown would turn bare text into a link (https://..., www., an e-mail address): it does so
+# after escapes are read, so an invisible word joiner (U+2060) is put there instead.
+_AUTOLINK = re.compile(r"(?=://)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
 
 
 def plain(text: str) -> str:
-    """`text` (typed by a user, or from the data) with every Markdown character escaped, for st messages."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+    """`text` (typed by a user, from the data or a remote answer) for st messages: every Markdown character
+    escaped and no bare address made a link, so it shows as typed; nothing loads, nothing is clickable."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub("\u2060", " ".join(str(text).split())))
 
 
 def search_panel(controls: Controls) -> search.Result | None:
@@ -459,7 +506,11 @@ def search_panel(controls: Controls) -> search.Result | None:
     index = search_index()
     for note in index.notes:
         st.sidebar.warning(plain(note))
-    decision = search.decide(index, controls.query, limit=10)
+    try:
+        decision = search.decide(index, controls.query, limit=10)
+    except InputError as exc:
+        st.sidebar.info(plain(str(exc)))
+        return None
     if decision.outcome == "none":
         st.sidebar.info(plain(decision.message))
         return None
@@ -595,9 +646,12 @@ def entry_ports_table() -> pd.DataFrame:
 
 
 @st.fragment  # filters rerun this panel only; "show on map" reruns the app
+@guarded
 def policy_panel(controls: Controls) -> None:
     """EU documents that apply to the visible layers and countries, filterable by mode and status."""
     st.subheader("Policy documents")
+    if not fragment_allowed():
+        return
     if not controls.layers:
         st.caption("Turn on a layer to see the documents that apply to it.")
         return
@@ -683,14 +737,20 @@ def corridors_panel() -> None:
 
 
 @st.fragment  # its widgets rerun this panel only, not the map (issue 6)
+@guarded
 def osm_detail_panel(controls: Controls) -> None:
     """Load detailed OpenStreetMap data for one country or a bbox (local mode), and the age of stored detail."""
     st.subheader("Detailed OpenStreetMap data")
+    if not fragment_allowed():
+        return
     if "osm_fetch_message" in st.session_state:
         level, text = st.session_state.pop("osm_fetch_message")
-        getattr(st, level)(text)
+        getattr(st, level)(plain(text))
     if settings.MODE == "hosted":
-        st.caption("Loading live OpenStreetMap data is disabled on the hosted dashboard.")
+        st.caption(
+            "Loading live OpenStreetMap data is disabled on the hosted dashboard; the operator refreshes it "
+            "on a schedule."
+        )
     else:
         one_country = controls.countries[0] if controls.countries and len(controls.countries) == 1 else None
         columns = st.columns([1, 2])
@@ -714,25 +774,54 @@ def osm_detail_panel(controls: Controls) -> None:
                     layer, bbox=bbox.strip() or None, country=None if bbox.strip() else one_country, progress=progress
                 )
             except AtlasError as exc:
-                st.error(f"{exc}" if bbox.strip() or one_country else "Pick one country or type a bbox W,S,E,N.")
+                st.error(plain(str(exc)) if bbox.strip() or one_country else "Pick one country or type a bbox W,S,E,N.")
             else:
                 level = "success" if result.ok else ("warning" if result.origin == "stored" else "error")
                 st.session_state["osm_fetch_message"] = (level, result.message)
                 st.cache_resource.clear()  # the map and statistics now include the new detail
                 st.rerun()
-    status = usecases.stored_status()
+    stored_panel()
+
+
+def _age(timestamp: str | None) -> str:
+    """How long ago an ISO 8601 UTC time was, in words ("3 hours ago"); "at an unknown time" if unreadable."""
+    seconds = usecases.seconds_since(timestamp)
+    if seconds is None:
+        return "at an unknown time"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def stored_panel() -> None:
+    """Each stored area with its age: when it was refreshed (hosted) or retrieved (local), and any problem."""
+    try:
+        status = usecases.stored_status()
+    except StoreError as exc:
+        log.warning("stored status: %s", exc)
+        st.warning("The stored OpenStreetMap detail cannot be reached just now; the map shows the embedded data.")
+        return
     if not status:
         st.caption("No detailed OpenStreetMap data stored yet.")
     for row in status:
+        where = f"{row['layer']} · {row['area']}"
         if row["error"]:
-            st.warning(f"{row['layer']}: {row['path']} cannot be read ({row['error']}); load it again.")
+            st.warning(
+                plain(f"{where} cannot be read ({row['error']}); {store.repair_hint(bool(row['refreshed_at']))}.")
+            )
             continue
-        age = "unknown age" if row["age_days"] is None else f"{row['age_days']:.0f} days old"
-        line = f"{row['layer']} · {row['area']} · {row['features']:,} features · {row['source']} · {age}"
-        if row["stale"]:
-            st.warning(f"{line}: older than {settings.STALE_AFTER_DAYS} days, consider loading it again.")
+        line = f"{where} · {row['features']:,} features · "
+        if row["refreshed_at"]:
+            line += f"refreshed {_age(row['refreshed_at'])} (OpenStreetMap data of {str(row['retrieved_at'])[:10]})"
         else:
-            st.caption(line)
+            line += f"{row['source']} · retrieved {_age(row['retrieved_at'])}"
+        if row["stale"]:
+            advice = "the next refresh updates it" if row["refreshed_at"] else "consider loading it again"
+            st.warning(plain(f"{line}: older than {settings.STALE_AFTER_DAYS} days, {advice}."))
+        else:
+            st.caption(plain(line))
 
 
 @st.cache_resource(max_entries=64, show_spinner="Estimating file sizes ...")
@@ -744,13 +833,17 @@ def download_offer(
 
 
 @st.fragment
+@guarded
 def download_panel(controls: Controls) -> None:
     """Download buttons for each visible layer and a bundle, at full detail, in the picked format.
 
     The file is built only when its button is clicked. Stable keys for tests: export_format,
-    export_bbox, download_<layer>, download_bundle.
+    export_bbox, download_<layer>, download_bundle. On the hosted dashboard, pricing a new selection or
+    format and building each file count against the visitor's allowance.
     """
     st.subheader("Download")
+    if not fragment_allowed():
+        return
     if not controls.layers:
         st.caption("Turn on a layer to download it.")
         return
@@ -770,16 +863,30 @@ def download_panel(controls: Controls) -> None:
         st.error(plain(str(exc)))
         return
     selection = export.Selection(countries=controls.countries or (), bbox=bbox)
+    if settings.MODE == "hosted":
+        priced = (controls.layers, fmt, selection)
+        if st.session_state.get("priced_downloads") != priced:
+            refused = charge("export")
+            if refused is not None:
+                st.warning(limit_notice(refused))
+                return
+            st.session_state["priced_downloads"] = priced
+        wait = visitor_limiter().wait_s(visitor(), ratelimit.cost("download"))
+        if wait > 0:
+            st.info(
+                f"Downloads are paused: this shared dashboard limits how much one visitor can do. Try again in {wait:.0f} s."
+            )
+            return
     offers = [(layer, get_layer(layer).title, (layer,)) for layer in controls.layers]
     for key, title, layers in [*offers, ("bundle", "bundle with README and licences", controls.layers)]:
         try:
             offer = download_offer(layers, key == "bundle", fmt, selection, export.export_limit())
         except export.ExportError as exc:
-            st.info(f"{title}: {exc}")
+            st.info(plain(f"{title}: {exc}"))
             continue
         st.download_button(
             f"Download {title} · {offer.label}",
-            data=offer.build,
+            data=charged(offer.build, visitor()) if settings.MODE == "hosted" else offer.build,
             file_name=offer.file_name,
             mime=offer.media_type,
             key=f"download_{key}",
@@ -799,19 +906,60 @@ def visitor_limiter() -> ratelimit.SlidingWindowLimiter:
 
 
 LAST_CONTROLS = "last_accepted_controls"  # session key: the selection the page last drew
+# True while main() draws the whole page: a fragment that runs then is part of that (counted) run.
+_FULL_RUN: ContextVar[bool] = ContextVar("full_run", default=False)
+
+
+def visitor() -> str:
+    """Who the rate limit counts: the connection's address, or behind a trusted proxy the forwarded one."""
+    return ratelimit.client_address(st.context.ip_address, st.context.headers.get("X-Forwarded-For"))
+
+
+def charge(action: str) -> ratelimit.RateLimitExceeded | None:
+    """On the hosted dashboard, count `action` (settings.HOSTED_COSTS) for this visitor; the refusal if it is over."""
+    if settings.MODE != "hosted":
+        return None
+    try:
+        visitor_limiter().check(visitor(), ratelimit.cost(action))
+    except ratelimit.RateLimitExceeded as exc:
+        return exc
+    return None
+
+
+def charged(build, who: str):
+    """`build` (a download's file builder), counted as a download of visitor `who` when it runs (on click, outside
+    the script run). Over the limit it raises, and the button says the file could not be made; the panel has
+    already said when downloads resume."""
+
+    def run() -> bytes:
+        visitor_limiter().check(who, ratelimit.cost("download"))
+        return build()
+
+    return run
+
+
+def limit_notice(refused: ratelimit.RateLimitExceeded) -> str:
+    return (
+        "This shared dashboard limits how much one visitor can do per minute. You can act again in "
+        f"{refused.retry_after_s:.0f} s."
+    )
+
+
+def fragment_allowed() -> bool:
+    """In a panel that reruns alone: count the rerun; False (and a notice saying when) for a limited visitor, who
+    keeps the rest of the page. A panel drawn as part of the whole page is counted with it."""
+    if _FULL_RUN.get():
+        return True
+    refused = charge("fragment")
+    if refused is None:
+        return True
+    st.warning(limit_notice(refused))
+    return False
 
 
 def hosted_limit() -> ratelimit.RateLimitExceeded | None:
     """On the hosted dashboard, count this run against the visitor's allowance; the refusal if it is used up."""
-    if settings.MODE != "hosted":
-        return None
-    # The connection's own address: a header such as X-Forwarded-For could be forged to dodge the limit.
-    address = st.context.ip_address
-    try:
-        visitor_limiter().check(address if isinstance(address, str) else "unknown address")
-    except ratelimit.RateLimitExceeded as exc:
-        return exc
-    return None
+    return charge("rerun")
 
 
 def accepted_controls(controls: Controls, refused: ratelimit.RateLimitExceeded | None) -> tuple[Controls, bool]:
@@ -823,30 +971,63 @@ def accepted_controls(controls: Controls, refused: ratelimit.RateLimitExceeded |
         st.session_state[LAST_CONTROLS] = controls
         return controls, False
     st.warning(
-        f"This shared dashboard allows {settings.HOSTED_REQUESTS_PER_MINUTE} changes a minute. Your last change "
-        f"will apply if you repeat it in {refused.retry_after_s:.0f} s; until then the page shows your previous "
-        "selection."
+        f"{limit_notice(refused)} Your last change will apply if you repeat it then; until then the page shows "
+        "your previous selection."
     )
     return st.session_state.get(LAST_CONTROLS, Controls(layer_names(), None, "outlines", False, "")), True
 
 
+@st.cache_data(ttl=settings.STORE_CHECK_S, show_spinner=False)
+def store_generation() -> str:
+    """The generation the store serves now (read at most every `settings.STORE_CHECK_S` seconds); "" for a store
+    refresh never wrote, "unreachable" when it cannot be read."""
+    try:
+        return store.current_generation() or ""
+    except StoreError as exc:
+        log.warning("store generation: %s", exc)
+        return "unreachable"
+
+
+@st.cache_resource
+def served_generation() -> dict:
+    """The generation this process's data caches hold (one per process)."""
+    return {}
+
+
+def follow_store() -> None:
+    """When a refresh has published a new generation (here or by another machine), drop the caches built from
+    the old one, so the page shows the new data; the rate limits are kept."""
+    current, served = store_generation(), served_generation()
+    if served.get("id", current) != current:
+        for cached in (load_data, search_index, prepared_map, country_table, entry_ports_table, about_tables):
+            cached.clear()
+        download_offer.clear()
+    served["id"] = current
+
+
 def problems_panel(problems: list[str]) -> None:
     for problem in problems:
-        st.warning(f"Stored data left out: {problem}")
+        st.warning(plain(f"Stored data left out: {problem}"))
 
 
+@guarded
 def main() -> None:
     st.set_page_config(page_title="Corridor Atlas", page_icon=":world_map:", layout="wide")
     st.title("Corridor Atlas")
     st.caption("Europe's ports, railways and major roads from open data, with the EU rules that govern them.")
     refused = hosted_limit()
+    follow_store()
     try:
         data = load_data()
         load_outlines()
         load_seed()
         prepare_tiles()
     except store.DatasetError as exc:
-        st.error(f"The map data cannot be read: {exc}\n\nRebuild it with `{store.BUILD_COMMAND}`.")
+        if settings.MODE == "hosted":
+            log.error("map data unreadable: %s", exc)
+            st.error("The map data cannot be read just now. The dashboard's operator has been told in the server log.")
+        else:
+            st.error(plain(f"The map data cannot be read: {exc}") + f"\n\nRebuild it with `{store.BUILD_COMMAND}`.")
         st.stop()
     problems_panel(data.problems)
     controls = sidebar()
@@ -868,4 +1049,13 @@ def main() -> None:
     osm_detail_panel(controls)
 
 
-main()
+def run_page() -> None:
+    """The whole page; the panels that rerun alone afterwards know they are not part of it (`fragment_allowed`)."""
+    token = _FULL_RUN.set(True)
+    try:
+        main()
+    finally:
+        _FULL_RUN.reset(token)
+
+
+run_page()

@@ -9,6 +9,7 @@ are printed by `main` as one clear line on stderr with exit code 2, never as a t
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -111,21 +112,32 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+_progress_line = {"open": False}  # whether a progress line waits for its end on stderr
+
+
 def _print_progress(done: int, total: int | None, message: str) -> None:
     """A one-line text progress bar on stderr."""
     if total:
         filled = int(30 * done / total)
         print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {message[:60]:<60}", end="", file=sys.stderr, flush=True)
+        _progress_line["open"] = done < total
         if done >= total:
             print(file=sys.stderr)
     else:
         print(f"\r{message[:90]:<90}", end="", file=sys.stderr, flush=True)
+        _progress_line["open"] = True
+
+
+def _end_progress_line() -> None:
+    """End a progress line left open (a step failed part-way), so what follows starts on its own line."""
+    if _progress_line["open"]:
+        print(file=sys.stderr)
+        _progress_line["open"] = False
 
 
 def _report_osm(result) -> None:
     """Print what a fetch or import gave: notes as warnings, then the one-line summary."""
-    if result.origin in ("stored", "none"):
-        print(file=sys.stderr)  # end the progress line the failed fetch left open
+    _end_progress_line()  # a failed fetch leaves its progress line open
     for note in result.notes:
         print(f"warning: {note}", file=sys.stderr)
     where = f" -> {result.stored_path}" if result.stored_path else ""
@@ -144,7 +156,7 @@ def _cmd_fetch_overpass(args: argparse.Namespace) -> int:
             bbox=args.bbox,
             country=args.country,
             endpoint=args.endpoint,
-            store_dir=Path(args.store) if args.store else None,
+            store_dir=args.store or None,
             progress=_print_progress,
             use_cache=not args.no_cache,
         )
@@ -167,12 +179,36 @@ def _cmd_import(args: argparse.Namespace) -> int:
     results = usecases.import_file(
         Path(args.file),
         args.layer or list(osm_layer_names()),
-        store_dir=Path(args.store) if args.store else None,
+        store_dir=args.store or None,
         dry_run=args.dry_run,
+        replace=args.replace,
         progress=_print_progress,
     )
     for result in results:
         _report_osm(result)
+    return 0
+
+
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    from geo import store, usecases
+
+    config = usecases.read_refresh_config(Path(args.config))
+    where = args.store or None
+    print(f"refreshing {len(config.areas)} areas into {store.location(where).url}", file=sys.stderr)
+
+    def report(row: dict) -> None:
+        _end_progress_line()
+        print(
+            f"{row['area']} · {row['layer']}: {row['features']:,} features in {row['seconds']:.1f} s", file=sys.stderr
+        )
+
+    run = usecases.refresh(config, where, progress=_print_progress, report=report)
+    _end_progress_line()
+    if not run.ok:
+        print(f"error: refresh failed at {run.error}; the store keeps serving its last good data", file=sys.stderr)
+        return 1
+    layers = len(run.steps)
+    print(f"refreshed {len(config.areas)} areas ({layers} area layers) as generation {run.generation}")
     return 0
 
 
@@ -262,7 +298,9 @@ def _option_parents() -> dict[str, argparse.ArgumentParser]:
             help="ISO code or name; repeat or comma-separate",
         ),
         "bbox": parent("--bbox", help="W,S,E,N in degrees (EPSG:4326); write --bbox=-10,35,5,44 when it starts with -"),
-        "store": parent("--store", help="store folder (default: store/)"),
+        "store": parent(
+            "--store", help="store folder or s3://bucket/prefix (default: $CORRIDOR_ATLAS_STORE or store/)"
+        ),
         "force": parent("--force", action="store_true", help="replace the --out file if it exists"),
         "json": parent("--json", action="store_true", help="print JSON instead of text"),
     }
@@ -404,7 +442,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("file", help=".osm.pbf or Overpass .json file")
     importer.add_argument("--dry-run", action="store_true", help="read and summarise, store nothing")
+    importer.add_argument(
+        "--replace", action="store_true", help="replace an area imported from another file of the same name"
+    )
     importer.set_defaults(handler=_cmd_import)
+
+    refresher = commands.add_parser(
+        "refresh",
+        parents=[shared["store"]],
+        help="rebuild a hosted store from a refresh.toml (run from cron or CI)",
+        description="Fetches every area and layer of the config from Overpass into a new generation of the "
+        "store and publishes it in one step; on any failure the store keeps its last good data and the exit "
+        "code is 1. The store may be a folder or s3://bucket/prefix (AWS_* variables). A summary goes to "
+        "last-refresh.json in the store. Example: python -m geo refresh --config refresh.toml --store store/",
+    )
+    refresher.add_argument("--config", required=True, help="TOML file: endpoint (optional) and [[area]] tables")
+    refresher.set_defaults(handler=_cmd_refresh)
 
     layer_list = commands.add_parser(
         "layers",
@@ -463,6 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     Errors a user can fix (`AtlasError`, also a bad setting found while the commands load) and OS
     errors (a file that cannot be read or written) are printed as one line, exit code 2.
     """
+    # The library logs details for operators of the app (paths, exception types); on the command line the
+    # one-line messages below say it all, so only errors are logged (to stderr).
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s: %(name)s: %(message)s")
     try:
         args = build_parser().parse_args(argv)
         return args.handler(args)
@@ -471,5 +527,6 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except (AtlasError, OSError) as exc:
+        _end_progress_line()
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -60,6 +60,18 @@ class DatasetError(AtlasError, RuntimeError):
     """A dataset file is missing or unreadable; the message says how to fix it."""
 
 
+class StoreError(AtlasError, RuntimeError):
+    """The store cannot be reached, or cannot be written that way; the message says what to check."""
+
+
+class AreaExistsError(OutputError):
+    """A stored area of that name holds other data; `record` is its metadata record."""
+
+    def __init__(self, message: str, record: dict):
+        super().__init__(message)
+        self.record = record
+
+
 class MissingInputError(AtlasError, FileNotFoundError):
     """A raw input file of the embedded build is missing; the message names it."""
 

@@ -242,8 +242,7 @@ def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
     table = pd.DataFrame(frame.drop(columns="geometry"))
     for name, dtype in schema.columns(layer).items():
         if dtype == "string":
-            formula = table[name].str.match(_FORMULA_START).fillna(False).astype(bool)
-            table.loc[formula, name] = "'" + table.loc[formula, name]
+            table[name] = formula_safe(table[name])
     geometries = frame.geometry.to_numpy()
     if get_layer(layer).geometry == "point":
         inside = shapely.point_on_surface(geometries)
@@ -251,6 +250,12 @@ def csv_table(frame: gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
         table["latitude"] = shapely.get_y(inside).round(CSV_DECIMALS)
     table["wkt"] = shapely.to_wkt(geometries, rounding_precision=CSV_DECIMALS)
     return table
+
+
+def formula_safe(values: pd.Series) -> pd.Series:
+    """Text values with a leading apostrophe where a spreadsheet would run them as a formula (= + - @ tab CR)."""
+    formula = values.str.match(_FORMULA_START).fillna(False).astype(bool)
+    return values.where(~formula, "'" + values)
 
 
 def _write_csv(frame: gpd.GeoDataFrame, layer: str, path: Path, notes: dict) -> None:
@@ -279,13 +284,13 @@ def _geometry_families(frame: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
 
 
 def _long_text_values(frame: gpd.GeoDataFrame, layer: str) -> list[tuple[str, str, str]]:
-    """(id, column, value) of every text value too long for a dBASE field."""
+    """(id, column, value) of every text value too long for a dBASE field, guarded like the CSV export's cells."""
     rows = []
     for name, dtype in schema.columns(layer).items():
         if dtype != "string":
             continue
         values = frame[name].dropna()
-        too_long = values[values.str.encode("utf-8").str.len() > DBF_MAX_BYTES]
+        too_long = formula_safe(values[values.str.encode("utf-8").str.len() > DBF_MAX_BYTES])
         rows += [(frame.at[index, "id"], name, text) for index, text in too_long.items()]
     return rows
 

@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from geo.errors import SchemaError
 from geo.layers import get_layer
@@ -67,6 +69,30 @@ def conform(frame: pd.DataFrame, layer: str) -> gpd.GeoDataFrame:
     return result
 
 
+def coordinates_ok(geometry) -> np.ndarray:
+    """For each geometry (EPSG:4326), True when every coordinate is finite with longitude in -180..180 and
+    latitude in -90..90 degrees. A missing geometry counts as ok here (`validate` reports it apart)."""
+    geoms = np.asarray(geometry, dtype=object)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    lon, lat = coords[:, 0], coords[:, 1]
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(coords).all(axis=1) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    ok = np.ones(len(geoms), dtype=bool)
+    ok[np.unique(owner[bad])] = False
+    return ok
+
+
+BAD_COORDINATES = "coordinates outside -180..180 (longitude) or -90..90 (latitude), or not finite"
+
+
+def drop_bad_coordinates(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """`frame` without the features that have a coordinate out of range or not finite, and how many were dropped."""
+    ok = coordinates_ok(frame.geometry.to_numpy())
+    if ok.all():
+        return frame, 0
+    return frame[ok].reset_index(drop=True), int((~ok).sum())
+
+
 def _examples(frame: pd.DataFrame, mask: pd.Series) -> str:
     return ", ".join(map(str, frame.loc[mask, "id"].head(3).tolist()))
 
@@ -106,6 +132,9 @@ def validate(frame: gpd.GeoDataFrame, layer: str) -> None:
         raise SchemaError(
             f"{layer}: features without geometry: {_examples(frame, geometry.isna() | geometry.is_empty)}"
         )
+    bad_coordinates = ~coordinates_ok(geometry.to_numpy())
+    if bad_coordinates.any():
+        raise SchemaError(f"{layer}: {BAD_COORDINATES}: {_examples(frame, pd.Series(bad_coordinates, frame.index))}")
     bad_type = ~geometry.geom_type.isin(get_layer(layer).geometry_types)
     if bad_type.any():
         raise SchemaError(f"{layer}: geometry types {sorted(set(geometry.geom_type[bad_type]))} not allowed")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -59,6 +60,7 @@ class Layers:
     problems: list[str] = field(default_factory=list)
     # The user's stored detail alone, per layer (None when there is none).
     stored: dict[str, gpd.GeoDataFrame | None] = field(default_factory=dict)
+    store_dir: Path | str | None = None  # the store they were read from (None: settings.STORE_DIR)
 
     def __getitem__(self, layer: str) -> gpd.GeoDataFrame:
         return self.frames[layer]
@@ -77,14 +79,16 @@ def load_layers(layers: Iterable[str] | None = None, store_dir=None) -> Layers:
     """Read each layer: the embedded snapshot, then the user's stored detail merged over it.
 
     Raises store.DatasetError (naming the build command) if an embedded file is missing or
-    corrupt. Unreadable stored files are not fatal: they are left out and listed in `problems`.
-    The app calls this once per process (`st.cache_resource`); treat the frames as read-only.
+    corrupt. Unreadable stored areas, features with bad coordinates and a store out of reach are not
+    fatal: they are left out and listed in `problems`, one sentence each. `store_dir` is a folder or an
+    s3:// URL (default `settings.STORE_DIR`). The app calls this once per process and store generation
+    (`st.cache_resource`); treat the frames as read-only.
     """
     frames, problems, stored_frames = {}, [], {}
     for layer in layer_names() if layers is None else layers:
-        embedded = store.read_embedded(layer)
+        embedded = store.read_embedded(layer, problems)
         stored, layer_problems = store.read_stored(layer, store_dir)
         problems.extend(layer_problems)
         stored_frames[layer] = stored
         frames[layer] = merge_stored(embedded, stored)
-    return Layers(frames=frames, problems=problems, stored=stored_frames)
+    return Layers(frames=frames, problems=problems, stored=stored_frames, store_dir=store_dir)

@@ -10,6 +10,8 @@ function when it runs, so a program (or a test) may change them at run time:
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import re
 from pathlib import Path
@@ -34,6 +36,48 @@ def _url(variable: str, default: str) -> str:
     return value
 
 
+def _number(variable: str, default: float, minimum: float = 0.0) -> float:
+    """The value of environment `variable` (or `default`) as a number of at least `minimum`."""
+    value = os.environ.get(variable)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < minimum:
+        raise SettingsError(
+            f"{variable} must be a number of at least {minimum:g}, got {value[:40]!r}; correct it or unset it"
+        )
+    return number
+
+
+def _networks(variable: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The comma-separated IP addresses or CIDR networks of environment `variable` (none when unset)."""
+    value = os.environ.get(variable, "")
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise SettingsError(
+            f"{variable} must list IP addresses or networks separated by commas (e.g. 10.0.0.2,172.18.0.0/16), "
+            f"got {value[:80]!r}; correct it or unset it"
+        ) from None
+
+
+def _store(variable: str, default: Path) -> Path | str:
+    """The store of environment `variable`: a local folder (Path), or an `s3://bucket/prefix` URL (str)."""
+    value = os.environ.get(variable)
+    if not value:
+        return default
+    if "://" not in value:
+        return Path(value)
+    if not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?$", value):
+        raise SettingsError(
+            f"{variable} must be a folder or an s3://bucket/prefix URL, got {value[:80]!r}; correct it or unset it"
+        )
+    return value.rstrip("/")
+
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 
@@ -41,8 +85,12 @@ REPO_DIR = PACKAGE_DIR.parent
 DATASETS_DIR = Path(os.environ.get("CORRIDOR_ATLAS_DATASETS", REPO_DIR / "datasets"))
 # Raw open data the embedded snapshot is built from (only needed by `python -m geo build-default`).
 SHARED_DATA_DIR = Path(os.environ.get("CORRIDOR_ATLAS_SHARED_DATA", REPO_DIR.parent / "shared" / "data"))
-# Where fetched and imported detail is stored (GeoParquet + a JSON metadata record per area).
-STORE_DIR = Path(os.environ.get("CORRIDOR_ATLAS_STORE", REPO_DIR / "store"))
+# Where fetched, imported and refreshed detail is stored (GeoParquet + a JSON metadata record per area):
+# a local folder (a Path), or S3-compatible object storage as "s3://bucket/prefix" (a str), configured by
+# the standard AWS_* variables (AWS_ENDPOINT_URL for a service other than Amazon's).
+STORE_DIR: Path | str = _store("CORRIDOR_ATLAS_STORE", REPO_DIR / "store")
+# How often (seconds) the app looks for a newer refresh of the store (one small read of its pointer).
+STORE_CHECK_S = _number("CORRIDOR_ATLAS_STORE_CHECK_S", 30.0)
 # HTTP response cache for live sources. None (CORRIDOR_ATLAS_CACHE unset): the `http-cache` folder of
 # the store in use, so a store named with `--store DIR` holds its own cache (see `cache_dir`).
 CACHE_DIR: Path | None = Path(os.environ["CORRIDOR_ATLAS_CACHE"]) if os.environ.get("CORRIDOR_ATLAS_CACHE") else None
@@ -53,6 +101,13 @@ MODE = _choice("CORRIDOR_ATLAS_MODE", "local", ("local", "hosted"))
 OVERPASS_URL = _url("CORRIDOR_ATLAS_OVERPASS_URL", "https://overpass-api.de/api/interpreter")
 GEOFABRIK_URL = _url("CORRIDOR_ATLAS_GEOFABRIK_URL", "https://download.geofabrik.de")
 USER_AGENT = "CorridorAtlas/0.1 (+https://github.com/corridor-atlas/corridor-atlas)"
+# How the Overpass operators can reach whoever runs this copy (an e-mail address or a URL), as their
+# usage policy asks; added to the User-Agent of every request (see `user_agent`).
+CONTACT = os.environ.get("CORRIDOR_ATLAS_CONTACT", "").strip()
+if not re.fullmatch(r"[\x21-\x7e][\x20-\x7e]{0,119}|", CONTACT) or any(c in CONTACT for c in "()\\"):
+    raise SettingsError(
+        f"CORRIDOR_ATLAS_CONTACT must be a short e-mail address or URL, got {CONTACT[:60]!r}; correct it or unset it"
+    )
 OVERPASS_TIMEOUT_S = 180
 OVERPASS_MAXSIZE_BYTES = 512 * 1024 * 1024
 # Largest area one request may cover, in square degrees; larger areas are split into tiles.
@@ -63,14 +118,33 @@ MAX_FETCH_AREA_DEG2 = 60.0
 OVERPASS_CACHE_MAX_AGE_S = 24 * 3600
 HTTP_RETRIES = 4
 HTTP_BACKOFF_S = 2.0
+# Never wait longer than this for one retry, whatever a server's Retry-After says (seconds).
+HTTP_MAX_RETRY_WAIT_S = _number("CORRIDOR_ATLAS_MAX_RETRY_WAIT_S", 120.0)
+# Overall deadline of one request, retries and reading the body included (seconds); per-read timeouts
+# alone would let a server that trickles bytes hold a fetch forever.
+HTTP_DEADLINE_S = _number("CORRIDOR_ATLAS_FETCH_DEADLINE_S", 900.0, minimum=1.0)
+# Largest response body read into memory (an Overpass answer), and largest download (a Geofabrik
+# extract), in megabytes; raise them for big areas or whole-country extracts.
+HTTP_MAX_BODY_MB = _number("CORRIDOR_ATLAS_MAX_RESPONSE_MB", 512.0, minimum=1.0)
+DOWNLOAD_MAX_MB = _number("CORRIDOR_ATLAS_MAX_DOWNLOAD_MB", 4096.0, minimum=1.0)
 
 # A stored layer older than this is flagged as stale in the app.
 STALE_AFTER_DAYS = 90
 
 # Hosted-mode limits.
-HOSTED_MAX_EXPORT_FEATURES = 200_000
-# Full app runs per visitor and minute; a person clicking around stays well below it.
-HOSTED_REQUESTS_PER_MINUTE = 60
+# Most features one export may hold. The whole embedded snapshot is about 26,600 features (2,517 ports,
+# 14,053 rail, 10,044 roads), so any embedded selection fits; a large area of stored OSM detail (a
+# country's tracks are 100,000+ ways) is refused and the visitor asked for a smaller area.
+HOSTED_MAX_EXPORT_FEATURES = int(_number("CORRIDOR_ATLAS_MAX_EXPORT_FEATURES", 30_000, minimum=1))
+# A visitor's allowance per minute, in cost units: each action below costs its weight. A person
+# clicking around stays well below it; a script hammering exports does not.
+HOSTED_REQUESTS_PER_MINUTE = int(_number("CORRIDOR_ATLAS_RATE_LIMIT", 60, minimum=1))
+# What each counted action costs: a full page run, a rerun of one panel, pricing the downloads of a new
+# selection or format, and building and sending one file.
+HOSTED_COSTS = {"rerun": 1, "fragment": 1, "export": 2, "download": 10}
+# Reverse proxies whose X-Forwarded-For header is believed (addresses or networks, comma-separated).
+# Empty (the default): the visitor is the connection's own address, since the header could be forged.
+TRUSTED_PROXIES = _networks("CORRIDOR_ATLAS_TRUSTED_PROXIES")
 
 # The embedded snapshot's outer bounds (lon/lat, EPSG:4326).
 EUROPE_BBOX = (-25.0, 34.0, 45.0, 72.0)
@@ -105,8 +179,17 @@ PROTOMAPS_LEAFLET_VERSION = "5.1.0"
 PROTOMAPS_LEAFLET_APP_URL = "/app/static/vendor/protomaps-leaflet/protomaps-leaflet.js"
 
 
-def cache_dir(store_dir: Path | None = None) -> Path:
-    """The HTTP cache folder: `CACHE_DIR` when set, else `<store_dir or STORE_DIR>/http-cache`."""
+def cache_dir(store_dir: Path | str | None = None) -> Path:
+    """The HTTP cache folder: `CACHE_DIR` when set, else `<store_dir or STORE_DIR>/http-cache`; for a store
+    on object storage (s3://...), `.cache/http` beside the code, since the cache is local by nature."""
     if CACHE_DIR is not None:
         return Path(CACHE_DIR)
-    return Path(store_dir or STORE_DIR) / "http-cache"
+    store = store_dir or STORE_DIR
+    if isinstance(store, str) and "://" in store:
+        return REPO_DIR / ".cache" / "http"
+    return Path(store) / "http-cache"
+
+
+def user_agent() -> str:
+    """The User-Agent of every request: the program and, when set, the operator's `CONTACT`."""
+    return f"{USER_AGENT[:-1]}; {CONTACT})" if CONTACT else USER_AGENT

@@ -409,21 +409,31 @@ def build_basemap(outlines: gpd.GeoDataFrame, out_dir: Path | None = None) -> di
     return entry
 
 
-def area_key(layer: str, area: str) -> str:
-    """The manifest key of the archive of one stored area and layer, e.g. "area-rail-osm_overpass__helsinki"."""
-    return f"area-{layer}-{area}"
+def area_key(record: Mapping) -> str:
+    """The manifest key of the archive of one stored area (a record of `store.stored_areas`), e.g.
+    "area-rail-osm_overpass__helsinki"."""
+    return f"area-{record['layer']}-{record['source']}__{record['area']}"
 
 
-def build_area(record: Mapping, out_dir: Path | None = None, progress: Callable[[str], object] = print) -> dict:
+def area_version(record: Mapping) -> str:
+    """What a stored area's archive was built from: its data file's name, which every write makes new."""
+    return str(record.get("data") or Path(str(record["path"])).name)
+
+
+def build_area(
+    record: Mapping,
+    store_dir: Path | str | None = None,
+    out_dir: Path | None = None,
+    progress: Callable[[str], object] = print,
+) -> dict:
     """The archive of one stored area of OpenStreetMap detail (`record`: its metadata from
-    `store.stored_areas`, with `layer` and `path`), up to zoom `AREA_MAX_ZOOM`, its levels of detail built
-    first; recorded in the manifest. A layer without levels (ports) gets popups only: its features are
-    drawn from the page."""
+    `store.stored_areas`), up to zoom `AREA_MAX_ZOOM`, its levels of detail built first; recorded in the
+    manifest. A layer without levels (ports) gets popups only: its features are drawn from the page."""
     from geo import countries
 
-    layer, path = record["layer"], Path(record["path"])
-    frame = store.read_layer_file(path, layer)
-    key = area_key(layer, path.stem)
+    layer = record["layer"]
+    frame = store.read_area(dict(record), layer, store_dir)
+    key = area_key(record)
     out_dir = out_dir or settings.TILES_DIR
     if get_layer(layer).has_levels:
         names = dict(zip(*countries.load_countries()[["iso2", "name"]].to_numpy().T, strict=True))
@@ -431,7 +441,7 @@ def build_area(record: Mapping, out_dir: Path | None = None, progress: Callable[
         entry = build_archive(key, {layer: by_level}, out_dir, max_zoom=AREA_MAX_ZOOM, progress=progress)
     else:
         entry = build_archive(key, {}, out_dir, max_zoom=AREA_MAX_ZOOM, popup_frames={layer: frame}, progress=progress)
-    entry["built_from"] = {layer: fingerprint(path)}
+    entry["built_from"] = {layer: area_version(record)}
     record_archive(key, entry, out_dir)
     return entry
 
@@ -468,7 +478,7 @@ class MapSources:
 
 
 def map_sources(
-    datasets_dir: Path | None = None, store_dir: Path | None = None, tiles_dir: Path | None = None
+    datasets_dir: Path | None = None, store_dir: Path | str | None = None, tiles_dir: Path | None = None
 ) -> MapSources:
     """The archives the map draws from, checked against the data in use.
 
@@ -499,9 +509,9 @@ def map_sources(
     for record in store.stored_areas(store_dir=store_dir):
         if record.get("error"):
             continue
-        key = area_key(record["layer"], Path(record["path"]).stem)
+        key = area_key(record)
         entry = archives.get(key)
-        current = entry is not None and entry.get("built_from", {}).get(record["layer"]) == fingerprint(record["path"])
+        current = entry is not None and entry.get("built_from", {}).get(record["layer"]) == area_version(record)
         try:
             if not current:
                 raise TilesError(f"the map tiles of {key} are missing or out of date")

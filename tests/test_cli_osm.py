@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from geo import cli, settings, store
 from tests.fixtures.local_server import Reply, ScriptedServer
 
@@ -56,3 +58,51 @@ def test_fetch_keeps_its_http_cache_in_the_store_it_is_given(tmp_path, capsys, m
         assert cli.main([*args, "--store", str(tmp_path / "mine")]) == 0
     assert list((tmp_path / "mine" / "http-cache" / "overpass").glob("*.body"))
     assert not (tmp_path / "default-store").exists()
+
+
+def test_import_bad_files_gives_one_line_and_exit_2(tmp_path, capsys):
+    real = (OSM_DIR / "overpass_railways_sankt_poelten.json").read_text(encoding="utf-8")
+    files = {
+        "empty.json": b"",
+        "html.json": b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+        "remark.json": b'{"elements": [], "remark": "runtime error: Query ran out of memory"}',
+        "truncated.json": real.encode()[:5000],
+        "huge-id.json": b'{"elements": [{"type": "node", "id": 123456789012345678901234567890, "lat": 1, "lon": 2}]}',
+        "odd.json": b'{"elements": "none"}',
+        "utf16-broken.json": b"\xff\xfe\x00\xd8",
+        "html.osm.pbf": b"<html>404</html>",
+        "empty.osm.pbf": b"",
+        "truncated.osm.pbf": (OSM_DIR / "monaco-2020-02.osm.pbf").read_bytes()[:3000],
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        code = cli.main(["import", str(tmp_path / name), "--layer", "rail", "--store", str(tmp_path / "store")])
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if line.startswith("error:")]
+        assert code == 2 and len(lines) == 1 and "Traceback" not in err, (name, err)
+        assert name in lines[0], (name, lines[0])
+
+
+def test_import_reads_bom_utf16_and_odd_tags(tmp_path, capsys):
+    real = (OSM_DIR / "overpass_railways_sankt_poelten.json").read_text(encoding="utf-8")
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + real.encode())
+    (tmp_path / "utf16.json").write_bytes(real.encode("utf-16"))
+    for name in ("bom.json", "utf16.json"):
+        assert cli.main(["import", str(tmp_path / name), "--layer", "rail", "--dry-run"]) == 0
+        assert "1779 rail features" in capsys.readouterr().out
+    odd = {
+        "elements": [
+            {"type": "node", "id": 1, "lat": 48.1, "lon": 15.5, "tags": None},
+            {"type": "node", "id": 2, "lat": 48.2, "lon": 15.6, "tags": {"railway": ["station"], "name": 5}},
+            {"type": "node", "id": 3, "lat": 95.0, "lon": 15.6},
+            {"type": "way", "id": 10, "nodes": [1, 2], "tags": {"railway": "rail", "maxspeed": 120, "name": None}},
+            {"type": "way", "id": 11, "nodes": [2, 3], "tags": {"railway": "rail"}},
+        ]
+    }
+    (tmp_path / "odd.json").write_text(json.dumps(odd), encoding="utf-8")
+    assert cli.main(["import", str(tmp_path / "odd.json"), "--layer", "rail", "--store", str(tmp_path / "s")]) == 0
+    captured = capsys.readouterr()
+    assert "1 rail features" in captured.out
+    assert "dropped 1 features with coordinates outside" in captured.err
+    (record,) = store.stored_areas("rail", tmp_path / "s")
+    assert store.read_area(record, "rail", tmp_path / "s").iloc[0]["maxspeed"] == "120"

@@ -27,6 +27,8 @@ BUILT_IN_BASES = {
     errors.ExportError: ValueError,
     errors.OutputError: ValueError,
     errors.DatasetError: RuntimeError,
+    errors.StoreError: RuntimeError,
+    errors.AreaExistsError: ValueError,
     errors.MissingInputError: FileNotFoundError,
     errors.FetchError: RuntimeError,
     errors.DownloadInterrupted: RuntimeError,

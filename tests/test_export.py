@@ -17,7 +17,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
 
-from geo import __version__, export, schema, store
+from geo import __version__, export, schema, settings, store
 
 NON_ASCII_NAMES = ["Gdańsk", "Constanța", "Πειραιάς", "İzmir"]
 HOSTILE_NAME = "<script>alert('x')</script> & \"quotes\" ]]> =1+1"
@@ -232,7 +232,8 @@ def _read_shapefile_zip(path: Path) -> pd.DataFrame:
             parts.append(pyogrio.read_dataframe(f"/vsizip/{path}/{shp}", use_arrow=True).rename(columns=mapping))
     frame = pd.concat(parts, ignore_index=True)
     for row in long_values:
-        frame.loc[frame["id"] == row["id"], row["field"]] = row["value"]
+        value = row["value"][1:] if row["value"][:2] in FORMULA_QUOTED else row["value"]  # undo the formula guard
+        frame.loc[frame["id"] == row["id"], row["field"]] = value
     return frame
 
 
@@ -344,6 +345,17 @@ def test_shapefile_zip_maps_truncated_names_and_keeps_long_values(tmp_path):
     assert "ports_points.shp: ports_points layer, 3 features" in readme
     assert "ports_polygons.shp: ports_polygons layer, 2 features" in readme
     assert {"licences/ODbL-1.0.txt", "licences/natural_earth.md"} <= set(names), "licence texts of datasets/licences"
+
+
+def test_long_values_of_a_shapefile_get_the_formula_guard_too(tmp_path):
+    frame = ports_frame()
+    frame.loc[0, "name"] = '=HYPERLINK("http://evil")' + " x" * 200  # longer than a dBASE field
+    path = export.write_layer(frame, "ports", "shp", tmp_path / "p.shp.zip")
+    with zipfile.ZipFile(path) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("long_values.csv").decode("utf-8"))))
+    (row,) = [r for r in rows if r["field"] == "name" and r["id"] == frame.loc[0, "id"]]
+    assert row["value"].startswith("'=HYPERLINK(")
+    assert _read_shapefile_zip(path).set_index("id").loc[frame.loc[0, "id"], "name"] == frame.loc[0, "name"]
 
 
 def test_shapefile_field_names_are_unique_and_short():
@@ -740,3 +752,14 @@ def test_geopackage_round_trips_the_port_type_and_match_columns_of_the_real_port
     assert pd.isna(back.loc["gisco:TRAMB", "wpi_match"]) and pd.isna(back.loc["gisco:TRAMB", "harbour_size"])
     original = frame.set_index("id")
     assert back["wpi_match_km"].fillna(-1).to_dict() == original["wpi_match_km"].astype(float).fillna(-1).to_dict()
+
+
+def test_the_hosted_export_cap_fits_the_data_actually_served(monkeypatch):
+    """Every selection of the embedded snapshot can be exported; a bundle much larger than it (a big area of
+    stored OpenStreetMap detail) is refused."""
+    from geo import select
+    from geo.layers import layer_names
+
+    monkeypatch.setattr(settings, "MODE", "hosted")
+    served = sum(len(select.load_layers([layer])[layer]) for layer in layer_names())
+    assert served <= export.export_limit() < 2 * served

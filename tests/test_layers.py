@@ -157,7 +157,7 @@ def test_unknown_layers_are_refused_with_the_known_names():
     with pytest.raises(UnknownLayerError, match="choose one of: ports, rail, roads"):
         layers.get_layer("trains")
     with pytest.raises(ValueError):
-        store.area_path("trains", "osm", "x")
+        store.area_record("trains", "osm", "x")
 
 
 def test_crossings_are_a_layer_and_the_route_an_overlay(capsys):

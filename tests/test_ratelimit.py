@@ -1,3 +1,4 @@
+import ipaddress
 import threading
 
 import pytest
@@ -68,3 +69,50 @@ def test_concurrent_callers_never_exceed_the_limit():
 def test_rejects_nonsense_configuration():
     with pytest.raises(ValueError):
         SlidingWindowLimiter(0)
+
+
+def test_actions_are_weighted_by_their_cost():
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(10, 60.0, clock=clock)
+    limiter.check("a", cost=3)
+    clock.now += 5
+    limiter.check("a", cost=6)
+    assert limiter.wait_s("a", cost=1) == 0 and limiter.wait_s("a", cost=2) == pytest.approx(55.0)
+    limiter.check("a")
+    with pytest.raises(RateLimitExceeded) as refused:
+        limiter.check("a", cost=4)  # needs the first two calls (3 + 6 units) out of the window
+    assert refused.value.retry_after_s == pytest.approx(60.0)
+    assert limiter.wait_s("b", cost=10) == 0, "another visitor keeps a full allowance"
+
+
+def test_the_costs_come_from_the_settings(monkeypatch):
+    from geo import ratelimit, settings
+
+    monkeypatch.setitem(settings.HOSTED_COSTS, "download", 25)
+    assert ratelimit.cost("download") == 25
+    assert settings.HOSTED_COSTS["download"] > settings.HOSTED_COSTS["rerun"], "a download costs more than a rerun"
+
+
+TRUSTED = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("127.0.0.1/32")]
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "visitor"),
+    [
+        ("203.0.113.9", None, TRUSTED, "203.0.113.9"),
+        ("203.0.113.9", "198.51.100.1", TRUSTED, "203.0.113.9"),  # not from a proxy: the header is ignored
+        ("10.0.0.2", "198.51.100.1", [], "10.0.0.2"),  # no trusted proxies set: never the header
+        ("10.0.0.2", "198.51.100.1", TRUSTED, "198.51.100.1"),
+        ("10.0.0.2", "1.2.3.4, 198.51.100.1", TRUSTED, "198.51.100.1"),  # the client forged the first entry
+        ("10.0.0.2", "198.51.100.1, 10.0.0.7", TRUSTED, "198.51.100.1"),  # two proxies in a row
+        ("10.0.0.2", "10.0.0.7", TRUSTED, "10.0.0.2"),
+        ("10.0.0.2", "not-an-address", TRUSTED, "unknown address"),
+        (None, "198.51.100.1", TRUSTED, "198.51.100.1"),  # a proxy on this machine (Streamlit reports None)
+        (None, None, [], "127.0.0.1"),
+        ("2001:db8::5", "198.51.100.1", TRUSTED, "2001:db8::5"),
+    ],
+)
+def test_the_visitor_address_believes_only_trusted_proxies(peer, forwarded, trusted, visitor):
+    from geo.ratelimit import client_address
+
+    assert client_address(peer, forwarded, trusted) == visitor

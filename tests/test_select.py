@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pytest
 import shapely
@@ -42,14 +44,17 @@ def test_stored_detail_replaces_embedded_features_with_the_same_id():
 def test_load_layers_merges_the_store_and_reports_corrupt_files(tmp_path):
     good = _ports(["osm:node/1"], ["PL"], [18.0])
     store.write_area(good, "ports", "overpass", "gdansk", {"retrieved_at": "2026-01-01"}, store_dir=tmp_path)
-    corrupt = store.area_path("ports", "overpass", "broken", tmp_path)
-    corrupt.write_bytes(b"PAR1 not really parquet")
+    store.write_area(good, "ports", "overpass", "broken", {"retrieved_at": "2026-01-01"}, store_dir=tmp_path)
+    Path(store.area_record("ports", "overpass", "broken", tmp_path)["path"]).write_bytes(b"PAR1 not really parquet")
     loaded = select.load_layers(["ports"], store_dir=tmp_path)
     embedded = store.read_embedded("ports")
     assert len(loaded["ports"]) == len(embedded) + 1
     assert "osm:node/1" in set(loaded["ports"]["id"])
     assert len(loaded.stored["ports"]) == 1
-    assert len(loaded.problems) == 1 and "broken" in loaded.problems[0]
+    assert loaded.problems == [
+        "stored ports area 'broken' cannot be read (corrupt or truncated); fetch or import it again "
+        "(python -m geo fetch / import), or delete it from the store"
+    ]
 
 
 def test_load_layers_names_the_build_command_when_a_dataset_is_missing(tmp_path, monkeypatch):

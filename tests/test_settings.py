@@ -70,3 +70,45 @@ def test_the_http_cache_follows_the_store_unless_set(monkeypatch, tmp_path):
     assert settings.cache_dir(tmp_path / "other") == tmp_path / "other" / "http-cache"
     monkeypatch.setattr(settings, "CACHE_DIR", tmp_path / "cache")
     assert settings.cache_dir(tmp_path / "other") == tmp_path / "cache"
+
+
+def test_the_hosted_settings_are_read_and_checked_at_import():
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from geo import settings as s; print(s.STORE_DIR, [str(n) for n in s.TRUSTED_PROXIES], "
+            "s.HOSTED_REQUESTS_PER_MINUTE, s.user_agent())",
+        ],
+        cwd=settings.REPO_DIR,
+        env={
+            **os.environ,
+            "CORRIDOR_ATLAS_STORE": "s3://my-bucket/atlas/",
+            "CORRIDOR_ATLAS_TRUSTED_PROXIES": "10.0.0.2, 172.18.0.0/16",
+            "CORRIDOR_ATLAS_RATE_LIMIT": "90",
+            "CORRIDOR_ATLAS_CONTACT": "maps@example.org",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.stdout.split("\n")[0] == (
+        "s3://my-bucket/atlas ['10.0.0.2/32', '172.18.0.0/16'] 90 "
+        "CorridorAtlas/0.1 (+https://github.com/corridor-atlas/corridor-atlas; maps@example.org)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CORRIDOR_ATLAS_STORE", "gs://bucket/x", "must be a folder or an s3://bucket/prefix URL"),
+        ("CORRIDOR_ATLAS_TRUSTED_PROXIES", "10.0.0.2,proxy.local", "must list IP addresses or networks"),
+        ("CORRIDOR_ATLAS_RATE_LIMIT", "0", "must be a number of at least 1"),
+        ("CORRIDOR_ATLAS_MAX_RESPONSE_MB", "lots", "must be a number of at least 1"),
+        ("CORRIDOR_ATLAS_FETCH_DEADLINE_S", "inf", "must be a number of at least 1"),
+        ("CORRIDOR_ATLAS_CONTACT", "me (really)", "must be a short e-mail address or URL"),
+    ],
+)
+def test_a_bad_hosted_setting_is_refused_naming_the_variable(variable, value, message):
+    run = _import_settings(**{variable: value})
+    assert run.returncode != 0 and f"{variable} {message}" in run.stderr

@@ -15,7 +15,7 @@ import mapbox_vector_tile
 import pytest
 from pmtiles.reader import MmapSource, Reader
 
-from geo import cli, levels, policy_views, settings, tiles, usecases
+from geo import cli, levels, policy_views, settings, store, tiles, usecases
 from geo.errors import TilesError
 from geo.layers import get_layer, layers_with_levels
 from tests.osm_support import OSM_DIR
@@ -281,7 +281,8 @@ def test_an_imported_area_gets_its_own_archive_up_to_zoom_14(copied_tiles, tmp_p
     sources = tiles.map_sources(store_dir=store_dir)
     assert not sources.untiled_areas
     area = sources.archives[1]
-    assert area.key == tiles.area_key("roads", Path(result.stored_path).stem)
+    (record,) = store.stored_areas("roads", store_dir)
+    assert area.key == tiles.area_key(record) == "area-roads-osm_pbf__monaco-2020-02"
     assert area.entry["max_zoom"] == tiles.AREA_MAX_ZOOM
     archive = settings.TILES_DIR / area.entry["file"]
     with open(archive, "rb") as file:
@@ -294,9 +295,9 @@ def test_an_imported_area_gets_its_own_archive_up_to_zoom_14(copied_tiles, tmp_p
 
 def test_a_stored_area_without_tiles_is_drawn_from_the_page(copied_tiles, tmp_path):
     store_dir = tmp_path / "store"
-    (result,) = usecases.import_file(OSM_DIR / "monaco-2020-02.osm.pbf", ["roads"], store_dir=store_dir)
+    usecases.import_file(OSM_DIR / "monaco-2020-02.osm.pbf", ["roads"], store_dir=store_dir)
     manifest = tiles.read_manifest()
-    key = tiles.area_key("roads", Path(result.stored_path).stem)
+    key = tiles.area_key(store.stored_areas("roads", store_dir)[0])
     manifest["archives"][key]["built_from"] = {"roads": "stale"}
     (settings.TILES_DIR / tiles.MANIFEST).write_text(json.dumps(manifest))
     sources = tiles.map_sources(store_dir=store_dir)

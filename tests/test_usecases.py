@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -116,6 +118,15 @@ def test_network_failure_falls_back_to_the_stored_copy_and_says_so(options):
     assert second.source_date == first.source_date
 
 
+def test_a_connection_dropped_mid_body_falls_back_to_the_stored_copy(options):
+    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
+        first = fetch(server, options)
+    with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes(), cut_after=10_000)]) as server:
+        second = fetch(server, options, use_cache=False)
+    assert len(server.requests) == 3, "retried before falling back"
+    assert second.origin == "stored" and len(second.frame) == 1779 and first.retrieved_at in second.message
+
+
 def test_corrupt_stored_copy_is_reported_not_used(options):
     with ScriptedServer([Reply(body=SANKT_POELTEN.read_bytes())]) as server:
         first = fetch(server, options)
@@ -185,7 +196,7 @@ def test_stored_status_reports_age_and_staleness(options):
     ]
     assert math.isclose(fresh[0]["age_days"], 2.0) and not fresh[0]["stale"]
     assert old[0]["stale"]
-    Path(result.stored_path).with_suffix(".json").write_text("{broken", encoding="utf-8")
+    (options["store_dir"] / "rail" / "osm_overpass__bbox_15.300_47.900_16.000_48.400.json").write_text("{broken")
     (broken,) = usecases.stored_status(options["store_dir"])
     assert broken["stale"] and "unreadable" in broken["error"]
 
@@ -197,7 +208,7 @@ def test_import_pbf_stores_each_layer(tmp_path):
     results = usecases.import_file(MONACO, ["roads", "rail"], store_dir=tmp_path)
     assert [r.layer for r in results] == ["roads", "rail"]
     roads = results[0]
-    assert Path(roads.stored_path).name == "osm_pbf__monaco-2020-02.parquet"
+    assert re.fullmatch(r"osm_pbf__monaco-2020-02~[0-9a-f]{12}\.parquet", Path(roads.stored_path).name)
     (record,) = store.stored_areas("roads", tmp_path)
     assert record["features"] == len(roads.frame) and record["licence"] == "ODbL-1.0"
     assert record["source_date"] == "2020-02-25T21:59:02Z" and record["query"] == "file monaco-2020-02.osm.pbf"
@@ -210,7 +221,7 @@ def test_import_overpass_json_and_dry_run(tmp_path):
     (dry,) = usecases.import_file(SANKT_POELTEN, ["rail"], store_dir=tmp_path, dry_run=True)
     assert len(dry.frame) == 1779 and dry.stored_path is None and store.stored_areas(store_dir=tmp_path) == []
     (result,) = usecases.import_file(SANKT_POELTEN, ["rail"], store_dir=tmp_path)
-    assert Path(result.stored_path).name == "osm_file__overpass_railways_sankt_poelten.parquet"
+    assert Path(result.stored_path).name.startswith("osm_file__overpass_railways_sankt_poelten~")
     (record,) = store.stored_areas("rail", tmp_path)
     assert record["source_date"] == "2024-04-07T19:24:22Z" and record["features"] == 1779
 
@@ -257,3 +268,50 @@ def test_derived_layers_are_not_fetched_from_openstreetmap(tmp_path):
     with pytest.raises(InputError, match="crossings layer is derived"):
         usecases.fetch_detail("crossings", bbox="15.3,47.9,16.0,48.4", store_dir=tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def _edited_copy(tmp_path: Path, name: str = "overpass_railways_sankt_poelten.json") -> Path:
+    """A different file with the same name as the real Sankt Pölten response (one way fewer)."""
+    data = json.loads(SANKT_POELTEN.read_text(encoding="utf-8"))
+    first_way = next(i for i, e in enumerate(data["elements"]) if e["type"] == "way")
+    del data["elements"][first_way]
+    folder = tmp_path / "elsewhere"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(json.dumps(data), encoding="utf-8")
+    return folder / name
+
+
+def test_a_different_file_with_the_same_name_is_refused_unless_replaced(tmp_path):
+    store_dir = tmp_path / "store"
+    usecases.import_file(SANKT_POELTEN, ["rail"], store_dir=store_dir)
+    usecases.import_file(SANKT_POELTEN, ["rail"], store_dir=store_dir)  # the same file again: fine
+    other = _edited_copy(tmp_path)
+    with pytest.raises(InputError, match="pass --replace to replace it, or rename the file") as refused:
+        usecases.import_file(other, ["rail"], store_dir=store_dir)
+    assert "another file of this name was imported as rail area 'overpass_railways_sankt_poelten'" in str(refused.value)
+    assert len(store.read_stored("rail", store_dir)[0]) == 1779, "the first import is kept"
+    usecases.import_file(other, ["rail"], store_dir=store_dir, replace=True)
+    assert len(store.read_stored("rail", store_dir)[0]) == 1778
+
+
+def test_two_concurrent_imports_of_one_name_never_lose_one_silently(tmp_path):
+    store_dir = tmp_path / "store"
+    files = [SANKT_POELTEN, _edited_copy(tmp_path)]
+    outcomes: dict[int, object] = {}
+
+    def run(number: int) -> None:
+        try:
+            outcomes[number] = usecases.import_file(files[number], ["rail"], store_dir=store_dir)
+        except InputError as exc:
+            outcomes[number] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    refused = [n for n, outcome in outcomes.items() if isinstance(outcome, InputError)]
+    assert len(refused) == 1 and "--replace" in str(outcomes[refused[0]])
+    (winner,) = set(outcomes) - set(refused)
+    (record,) = store.stored_areas("rail", store_dir)
+    assert record["features"] == len(outcomes[winner][0].frame) == [1779, 1778][winner]

@@ -1,7 +1,9 @@
 """HTTP for live sources: polite POST/GET with retries, an on-disk response cache, resumable downloads.
 
-- Retries with exponential backoff on 429/502/503/504, timeouts and dropped connections, honouring
-  `Retry-After` (seconds or an HTTP date). Other HTTP errors fail at once with the server's reason.
+- Retries with exponential backoff on 429/502/503/504, timeouts and dropped connections (also mid-body),
+  honouring `Retry-After` (seconds or an HTTP date) up to `settings.HTTP_MAX_RETRY_WAIT_S`. Other HTTP
+  errors fail at once with the server's reason. Each request has an overall deadline and a size cap
+  (`settings.HTTP_DEADLINE_S`, `HTTP_MAX_BODY_MB`, `DOWNLOAD_MAX_MB`).
 - The cache keeps one body per (method, url, payload) under `settings.cache_dir()/<namespace>/`, with a
   JSON record holding its SHA-256; a body that no longer matches is reported and refetched. Only
   responses the caller's `validate` accepts are cached, so an error page is never replayed.
@@ -32,9 +34,6 @@ from geo.store import atomic_write, write_text_atomic
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-# Never wait longer than this for one retry, whatever Retry-After says.
-MAX_RETRY_WAIT_S = 300.0
-
 # progress(done, total, message): `total` is None when unknown.
 Progress = Callable[[int, int | None, str], None]
 
@@ -67,8 +66,45 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 def _session() -> requests.Session:
     session = requests.Session()
-    session.headers["User-Agent"] = settings.USER_AGENT
+    session.headers["User-Agent"] = settings.user_agent()
     return session
+
+
+# A connection that breaks while the body arrives (reset, truncated chunks) is as transient as one that fails
+# before it: retried, then the caller falls back to its stored copy.
+_TRANSIENT = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+
+
+def _megabytes(size: float) -> str:
+    return f"{size / 1e6:,.0f} MB" if size >= 1e7 else f"{size / 1e6:.2g} MB"
+
+
+def _too_large(url: str, size: float, max_bytes: float, variable: str) -> FetchError:
+    return FetchError(
+        f"{urlsplit(url).hostname or url} sent {_megabytes(size)} or more, over the limit of {_megabytes(max_bytes)}; "
+        f"ask for a smaller area, or raise the limit with {variable}"
+    )
+
+
+def _read_body(response: requests.Response, url: str, deadline: float, max_bytes: float) -> bytes:
+    """The whole body of a streamed response, within the overall `deadline` (time.monotonic) and `max_bytes`."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise _too_large(url, int(length), max_bytes, "CORRIDOR_ATLAS_MAX_RESPONSE_MB")
+    chunks, size = [], 0
+    for chunk in response.iter_content(1 << 13):  # small pieces, so the deadline is checked often
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(url, size, max_bytes, "CORRIDOR_ATLAS_MAX_RESPONSE_MB")
+        if time.monotonic() > deadline:
+            raise requests.Timeout("overall deadline passed while reading the body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def deadline_after(seconds: float | None = None) -> float:
+    """The time.monotonic() value `seconds` (default `settings.HTTP_DEADLINE_S`) from now."""
+    return time.monotonic() + (settings.HTTP_DEADLINE_S if seconds is None else seconds)
 
 
 def request_with_retries(
@@ -83,39 +119,65 @@ def request_with_retries(
     sleep: Callable[[float], None] = time.sleep,
     stream: bool = False,
     session: requests.Session | None = None,
+    deadline: float | None = None,
 ) -> requests.Response:
     """Send one request, retrying transient failures; return the successful (2xx) response.
 
     Waits `backoff_s * 2**attempt` seconds between attempts, or the server's `Retry-After` when it
-    says so (capped at MAX_RETRY_WAIT_S). Raises FetchError with the last reason when all
-    `retries + 1` attempts fail, or at once on a non-transient HTTP error (e.g. 400, 404).
+    says so (capped at `settings.HTTP_MAX_RETRY_WAIT_S`). Everything, retries and reading the body
+    included, must end by `deadline` (a time.monotonic() value; default `settings.HTTP_DEADLINE_S`
+    from now). Unless `stream`, the body is read here, at most `settings.HTTP_MAX_BODY_MB`, and a
+    connection dropped mid-body is retried like one that failed at once. Raises FetchError with the
+    last reason when all `retries + 1` attempts fail, when the deadline passes, for a body over the
+    cap, or at once on a non-transient HTTP error (e.g. 400, 404).
     `retries` and `backoff_s` default to `settings.HTTP_RETRIES` and `settings.HTTP_BACKOFF_S` as they are now.
     """
     retries = settings.HTTP_RETRIES if retries is None else retries
     backoff_s = settings.HTTP_BACKOFF_S if backoff_s is None else backoff_s
+    deadline = deadline_after() if deadline is None else deadline
+    max_bytes = settings.HTTP_MAX_BODY_MB * 1e6
     session = session or _session()
+    host = urlsplit(url).hostname or url
     last_reason = ""
     for attempt in range(retries + 1):
         wait = backoff_s * 2**attempt
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
         try:
-            response = session.request(method, url, data=data, headers=headers, timeout=timeout_s, stream=stream)
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            log.info("%s %s: %r", method, url, exc)  # the details for the operator; the user gets plain words
-            last_reason = plain_reason(exc, url, timeout_s)
-        else:
+            response = session.request(
+                method, url, data=data, headers=headers, timeout=min(timeout_s, remaining), stream=True
+            )
             if response.status_code < 400:
+                if not stream:
+                    # What `response.content` would hold, read here under the size cap and the deadline.
+                    response._content = _read_body(response, url, deadline, max_bytes)
                 return response
+        except _TRANSIENT as exc:
+            log.info("%s %s: %r", method, url, exc)  # the details for the operator; the user gets plain words
+            last_reason = plain_reason(exc, url, min(timeout_s, remaining))
+            if time.monotonic() >= deadline:
+                break
+        else:
             reason = _error_reason(response)
             if response.status_code not in RETRY_STATUSES:
                 raise FetchError(f"{url} answered HTTP {response.status_code}: {reason}")
-            last_reason = f"{urlsplit(url).hostname or url} answered HTTP {response.status_code}: {reason}"
+            last_reason = f"{host} answered HTTP {response.status_code}: {reason}"
             server_wait = retry_after_seconds(response.headers.get("Retry-After"))
             if server_wait is not None:
                 wait = server_wait
             response.close()
         if attempt < retries:
-            sleep(min(wait, MAX_RETRY_WAIT_S))
-    raise FetchError(f"{last_reason} (tried {retries + 1} times)")
+            wait = min(wait, settings.HTTP_MAX_RETRY_WAIT_S)
+            if time.monotonic() + wait >= deadline:
+                raise FetchError(f"{last_reason} ({PAST_DEADLINE})")
+            sleep(wait)
+    else:
+        raise FetchError(f"{last_reason} (tried {retries + 1} times)")
+    raise FetchError(f"{last_reason or f'{host} did not answer'} ({PAST_DEADLINE})")
+
+
+PAST_DEADLINE = "no complete answer before the deadline; raise CORRIDOR_ATLAS_FETCH_DEADLINE_S for a slow server"
 
 
 def plain_reason(exc: requests.RequestException, url: str, timeout_s: float) -> str:
@@ -226,6 +288,7 @@ def download(
     progress: Progress | None = None,
     resumes: int = 3,
     chunk_bytes: int = 1 << 16,
+    deadline_s: float | None = None,
     **request_options,
 ) -> Path:
     """Download `url` to `destination`, resuming a partial `<destination>.part` with HTTP Range requests.
@@ -233,25 +296,31 @@ def download(
     An interrupted transfer is resumed up to `resumes` times at once; after that DownloadInterrupted
     is raised and the `.part` file is kept, so the next call resumes again. The file appears at
     `destination` only when complete. If the server ignores Range (answers 200), it starts over.
+    The whole call ends within `deadline_s` (default `settings.HTTP_DEADLINE_S`; past it, the `.part` is
+    kept to resume) and a file over `settings.DOWNLOAD_MAX_MB` is refused (FetchError, nothing kept).
     Raises FetchError when the server refuses the download.
     """
+    deadline = deadline_after(deadline_s)
     attempts = 0
     while True:
         try:
-            return _download_once(url, Path(destination), progress, chunk_bytes, request_options)
+            return _download_once(url, Path(destination), progress, chunk_bytes, deadline, request_options)
         except DownloadInterrupted:
             attempts += 1
-            if attempts > resumes:
+            if attempts > resumes or time.monotonic() >= deadline:
                 raise
 
 
-def _download_once(url: str, destination: Path, progress: Progress | None, chunk_bytes: int, options: dict) -> Path:
+def _download_once(
+    url: str, destination: Path, progress: Progress | None, chunk_bytes: int, deadline: float, options: dict
+) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     part = destination.with_name(destination.name + ".part")
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else None
+    max_bytes = settings.DOWNLOAD_MAX_MB * 1e6
     try:
-        response = request_with_retries("GET", url, headers=headers, stream=True, **options)
+        response = request_with_retries("GET", url, headers=headers, stream=True, deadline=deadline, **options)
     except FetchError as exc:
         if have and "HTTP 416" in str(exc):  # nothing left to send: the part file is already complete
             part.replace(destination)
@@ -261,18 +330,28 @@ def _download_once(url: str, destination: Path, progress: Progress | None, chunk
         if have and response.status_code != 206:
             have = 0  # the server sent the whole file
         total = _total_size(response, have)
+        if total is not None and total > max_bytes:
+            part.unlink(missing_ok=True)
+            raise _too_large(url, total, max_bytes, "CORRIDOR_ATLAS_MAX_DOWNLOAD_MB")
         done = have
         try:
             with part.open("ab" if have else "wb") as out:
                 for chunk in response.iter_content(chunk_bytes):
                     out.write(chunk)
                     done += len(chunk)
+                    if done > max_bytes:
+                        break
                     if progress:
                         progress(done, total, f"{destination.name}: {done / 1e6:.1f} MB")
+                    if time.monotonic() > deadline:
+                        raise requests.Timeout(PAST_DEADLINE)
         except (requests.RequestException, OSError) as exc:
             raise DownloadInterrupted(
                 f"download of {url} interrupted at {done} bytes ({exc}); run again to resume"
             ) from exc
+    if done > max_bytes:
+        part.unlink(missing_ok=True)
+        raise _too_large(url, done, max_bytes, "CORRIDOR_ATLAS_MAX_DOWNLOAD_MB")
     if total is not None and done != total:
         raise DownloadInterrupted(f"download of {url} incomplete: {done} of {total} bytes; run again to resume")
     part.replace(destination)

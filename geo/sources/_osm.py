@@ -253,14 +253,18 @@ def normalise(
     """
     layer = get_layer(layer_name)
     kinds = [filter_matches(layer, t, tags) for t, tags in zip(elements.types, elements.tags, strict=True)]
-    matched = np.array([k is not None for k in kinds], dtype=bool)
+    candidates = np.flatnonzero([k is not None for k in kinds]) if len(elements) else np.array([], dtype=np.int64)
     notes: list[str] = []
-    geometry = elements.geometry[matched] if len(elements) else elements.geometry
+    in_range = schema.coordinates_ok(elements.geometry[candidates])
+    if (~in_range).any():
+        notes.append(f"{layer.name}: dropped {int((~in_range).sum())} features with {schema.BAD_COORDINATES}")
+        candidates = candidates[in_range]
+    geometry = elements.geometry[candidates]
     shaper = _points_and_areas if layer.geometry == "point" else _lines_for_layer
     geometry, keep = shaper(geometry)
     if (~keep).any():
         notes.append(f"{layer.name}: dropped {int((~keep).sum())} features with unusable geometry")
-    positions = np.flatnonzero(matched)[keep]
+    positions = candidates[keep]
     geometry = geometry[keep]
     types = elements.types[positions].astype(str)
     ids = elements.ids[positions].astype(str)

@@ -115,7 +115,7 @@ def read_elements(path: Path, layers: tuple[str, ...]) -> tuple[OsmElements, dat
             if newest is None or stamp > newest:
                 newest = stamp
     except RuntimeError as exc:
-        raise InputError(f"{path} is not a readable OSM file: {exc}") from None
+        raise InputError(f"{path.name} is not a readable .osm.pbf file ({exc}); download it again") from None
     elements = OsmElements(
         np.array(types, dtype=object),
         np.array(ids, dtype=np.int64),

@@ -18,6 +18,7 @@ All geometry is EPSG:4326 (lon/lat degrees); lengths in km.
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 import time
@@ -106,22 +107,57 @@ def tiles(bbox: BBox, tile_deg2: float | None = None) -> list[tuple[float, ...]]
 # --- parsing ---------------------------------------------------------------------------------------
 
 
+def _utf8(content: bytes) -> bytes:
+    """`content` as UTF-8 without a byte-order mark: JSON saved as UTF-16 (with or without a BOM) is re-encoded."""
+    if content.startswith(codecs.BOM_UTF8):
+        return content[len(codecs.BOM_UTF8) :]
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif content[:1] == b"\0" and content[1:2] not in (b"", b"\0"):
+        encoding = "utf-16-be"
+    elif content[1:2] == b"\0" and content[:1] != b"\0":
+        encoding = "utf-16-le"
+    else:
+        return content
+    try:
+        return content.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        raise OverpassError("the text looks like UTF-16 but does not decode; save it again as UTF-8") from None
+
+
 def decode(content: bytes) -> dict:
-    """The Overpass JSON document in `content`; OverpassError for HTML, broken JSON or an error remark."""
+    """The Overpass JSON document in `content` (UTF-8, UTF-8 with a BOM or UTF-16); OverpassError for an empty
+    body, HTML, broken JSON or an error remark."""
+    content = _utf8(content)
     head = content[:512].lstrip()
+    if not head:
+        raise OverpassError("there is no content (an empty answer or file)")
     if head[:1] == b"<":
         text = " ".join(re.sub(rb"<[^>]*>", b" ", content[:4000]).decode("utf-8", "replace").split())
-        raise OverpassError(f"the endpoint answered HTML instead of JSON: {text[:200]}")
+        raise OverpassError(f"HTML instead of Overpass JSON: {text[:200]}")
     try:
         data = orjson.loads(content)
     except orjson.JSONDecodeError as exc:
-        raise OverpassError(f"the response is not valid JSON (truncated or corrupt?): {exc}") from None
+        raise OverpassError(f"not valid JSON (truncated or corrupt?): {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
-        raise OverpassError("the response is JSON but not an Overpass result (no 'elements' list)")
+        raise OverpassError("JSON, but not an Overpass result (no 'elements' list)")
     remark = str(data.get("remark") or "")
     if re.search(r"error|timed out|out of memory", remark, re.IGNORECASE):
         raise OverpassError(f"Overpass reported: {remark[:300]}")
     return data
+
+
+def _tags(element: dict) -> dict[str, str]:
+    """The tags of an element as text: a missing, null or odd-typed `tags` is none, values that are numbers or
+    booleans become text, keys or values of other types (lists, objects, null) are left out."""
+    tags = element.get("tags")
+    if not isinstance(tags, dict):
+        return {}
+    return {
+        key: value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        for key, value in tags.items()
+        if isinstance(key, str) and isinstance(value, str | int | float | bool)
+    }
 
 
 def _lines_from_inline(geometries: list[list]) -> tuple[np.ndarray, np.ndarray]:
@@ -173,8 +209,10 @@ def parse_elements(data: dict) -> OsmElements:
     """
     try:
         return _parse_elements(data["elements"])
+    except OverflowError:
+        raise OverpassError("an element id is not a 64-bit integer, as OpenStreetMap ids are") from None
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise OverpassError(f"the response has malformed elements ({type(exc).__name__}: {exc})") from None
+        raise OverpassError(f"malformed elements ({type(exc).__name__}: {exc})") from None
 
 
 def _parse_elements(elements: list) -> OsmElements:
@@ -200,9 +238,10 @@ def _parse_elements(elements: list) -> OsmElements:
     located_ids = node_ids[has_xy]
     order = np.argsort(located_ids, kind="stable")
     sorted_ids, sorted_xy = located_ids[order], xy[order]
-    tagged = np.fromiter(map(methodcaller("__contains__", "tags"), nodes), bool, count=len(nodes)) & has_xy
+    all_node_tags = list(map(_tags, nodes))
+    tagged = np.fromiter(map(bool, all_node_tags), bool, count=len(nodes)) & has_xy
     point_features = shapely.points(xy[tagged[has_xy]]) if len(xy) else np.array([], dtype=object)
-    node_tags = [nodes[i]["tags"] for i in np.flatnonzero(tagged)]
+    node_tags = [all_node_tags[i] for i in np.flatnonzero(tagged)]
 
     # Ways: inline geometry (out geom) or node references (out body + skel).
     way_ids = np.fromiter(map(itemgetter("id"), ways), np.int64, count=len(ways))
@@ -216,7 +255,7 @@ def _parse_elements(elements: list) -> OsmElements:
         idx = np.flatnonzero(~inline)
         refs = [ways[i].get("nodes", []) for i in idx]
         way_lines[idx], way_ok[idx] = _lines_from_refs(refs, sorted_ids, sorted_xy)
-    way_tags = list(map(methodcaller("get", "tags", {}), ways))
+    way_tags = list(map(_tags, ways))
     if (~way_ok).any():
         notes.append(f"{int((~way_ok).sum())} ways without complete geometry dropped")
 
@@ -240,7 +279,7 @@ def _parse_elements(elements: list) -> OsmElements:
         _subset(
             "relation",
             np.fromiter(map(itemgetter("id"), relations), np.int64, count=len(relations)),
-            list(map(methodcaller("get", "tags", {}), relations)),
+            list(map(_tags, relations)),
             relation_areas,
             relation_ok,
         ),
@@ -298,7 +337,8 @@ def fetch_layer(
     """Fetch `layer` inside `bbox` (W,S,E,N degrees) from Overpass, tile by tile, and normalise it.
 
     Raises InputError for bad input (before any request), `FetchError` when the endpoint cannot be
-    reached or keeps failing, OverpassError when it answers with an error. `cache_dir` defaults to
+    reached, keeps failing or the whole fetch outlasts `settings.HTTP_DEADLINE_S`, OverpassError when it
+    answers with an error. `cache_dir` defaults to
     `settings.cache_dir()`. `request_options` go to `_http.request_with_retries` (timeout_s, retries,
     backoff_s, sleep). The result's `area` is left empty; nothing is stored.
     """
@@ -309,6 +349,8 @@ def fetch_layer(
     if not re.match(r"^https?://[^\s/]+", endpoint):
         raise InputError(f"endpoint must be an http(s) URL, got {endpoint[:80]!r}")
     request_options.setdefault("timeout_s", settings.OVERPASS_TIMEOUT_S + 30)
+    # One deadline for the whole fetch, every tile and retry included (settings.HTTP_DEADLINE_S).
+    request_options.setdefault("deadline", _http.deadline_after())
     started = time.monotonic()
     boxes = tiles(bbox, tile_deg2)
     batches, stamps, notes, retrieved, queries, cached = [], [], [], [], [], []
@@ -374,8 +416,11 @@ def load_json(path: Path, layer: str, *, assign_country: bool = True) -> FetchRe
     path = Path(path)
     started = time.monotonic()
     get_layer(layer)
-    data = decode(path.read_bytes())
-    elements = parse_elements(data)
+    try:
+        data = decode(path.read_bytes())
+        elements = parse_elements(data)
+    except OverpassError as exc:
+        raise InputError(f"{path.name} is not a usable Overpass JSON response: {exc}") from None
     source_date = data_timestamp(data)
     retrieved_at = file_retrieved_at(path)
     frame, dropped = normalise(

@@ -70,7 +70,7 @@ def test_incomplete_ways_at_the_extract_edge_are_dropped_and_reported():
 def test_unreadable_or_missing_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "broken.osm.pbf"
     bad.write_bytes((OSM_DIR / "monaco-2020-02.osm.pbf").read_bytes()[:5000])
-    with pytest.raises(InputError, match="not a readable OSM file"):
+    with pytest.raises(InputError, match=r"not a readable \.osm\.pbf file"):
         osm_pbf.load(bad, ("rail",), assign_country=False)
     with pytest.raises(FileNotFoundError):
         osm_pbf.load(tmp_path / "absent.osm.pbf")

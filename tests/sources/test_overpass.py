@@ -203,7 +203,7 @@ def test_html_instead_of_json_is_a_clear_error(options):
     html = b"<html><body><p><strong>Error</strong>: line 1: parse error: Unknown type</p></body></html>"
     with (
         ScriptedServer([Reply(body=html, headers={"Content-Type": "text/html"})]) as server,
-        pytest.raises(OverpassError, match="HTML instead of JSON: Error : line 1: parse error"),
+        pytest.raises(OverpassError, match="HTML instead of Overpass JSON: Error : line 1: parse error"),
     ):
         fetch(server, options)
 
