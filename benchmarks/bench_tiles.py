@@ -41,7 +41,7 @@ from geo import levels, schema, settings, tiles
 from geo.sources import osm_roads_2021, provenance
 from tests.browser.offline import CHROMIUM, CHROMIUM_ARGS, OfflineRouter, running_streamlit
 
-RAW_ROADS = settings.SHARED_DATA_DIR / "lines" / "osm_major_roads_2021_europe.parquet"
+RAW_ROADS = settings.SHARED_DATA_DIR / osm_roads_2021.INPUTS[0]
 ROTTERDAM = (51.92, 4.40)
 
 # Resolves to performance.now() once the map's data is drawn: every current tile of every tile layer

@@ -45,8 +45,10 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     if (!d) return null;
     if (d.r) return d.r[i];
     var code = d.c[i];
-    return code < 0 ? null : d.v[code];
+    if (code < 0) return null;
+    return d.s ? d.p[code] + d.s[i] : d.v[code];
   }
+  api.value = value;
 
   function label(layer, column) {
     return (layer.labels || {})[column] || column.replace(/_/g, " ");

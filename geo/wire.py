@@ -121,11 +121,14 @@ def display_texts(values: pd.Series, column: Column | None = None) -> list:
 
 
 def property_table(frame: pd.DataFrame, columns: Iterable[str], specs: Mapping[str, Column] | None = None) -> dict:
-    """Columns of `frame` for popups: `{"cols": [...], "data": {col: {"v": uniques, "c": codes} | {"r": values}}}`.
+    """Columns of `frame` for popups: `{"cols": [...], "data": {col: encoded}}`, decoded by `decode_column`.
 
     Values are shown as `display_texts` in the words of `specs` ({column: Column}, e.g. a layer's
-    `all_columns()`). Repetitive columns (provenance, kind, country) are dictionary-encoded; mostly
-    unique ones (id, name) are stored raw. Code -1 means null. The JSON `tags` column is spread into
+    `all_columns()`). Repetitive columns (provenance, kind, country) are dictionary-encoded
+    (`{"v": uniques, "c": codes}`); mostly unique ones sharing a few prefixes, such as ids
+    ("crossing:rail/DE-PL/" + "21"), as dictionary-encoded prefixes plus raw suffixes
+    (`{"p": prefixes, "c": codes, "s": suffixes}`); other unique ones (names) raw (`{"r": values}`).
+    Code -1 means null. The JSON `tags` column is spread into
     one such column per key under `"tags": {"keys": [...], "data": {...}}`, which is far smaller
     than a JSON text per feature.
     """
@@ -142,9 +145,31 @@ def property_table(frame: pd.DataFrame, columns: Iterable[str], specs: Mapping[s
 
 def _encode_column(values: list) -> dict:
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    if len(uniques) > len(values) / 2:
-        return {"r": values}
-    return {"v": list(uniques), "c": codes.tolist()}
+    if len(uniques) <= len(values) / 2:
+        return {"v": list(uniques), "c": codes.tolist()}
+    raw = {"r": values}
+    split = _prefix_split(values)
+    return split if split is not None and len(_COMPACT_JSON(split)) < len(_COMPACT_JSON(raw)) else raw
+
+
+def _prefix_split(values: list) -> dict | None:
+    """`values` as prefixes (up to the last "/" or ":") dictionary-encoded and suffixes; None if some are not text."""
+    if not all(v is None or isinstance(v, str) for v in values):
+        return None
+    cut = [max(v.rfind("/"), v.rfind(":")) + 1 if v is not None else 0 for v in values]
+    prefixes = pd.Series([v[:n] if v is not None else None for v, n in zip(values, cut, strict=True)], dtype=object)
+    codes, uniques = pd.factorize(prefixes, use_na_sentinel=True)
+    suffixes = [v[n:] if v is not None else "" for v, n in zip(values, cut, strict=True)]
+    return {"p": list(uniques), "c": codes.tolist(), "s": suffixes}
+
+
+def decode_column(encoded: Mapping) -> list:
+    """The values of one column of a `property_table` (what `value` in geo/render_runtime.js reads)."""
+    if "r" in encoded:
+        return list(encoded["r"])
+    if "s" in encoded:
+        return [None if c < 0 else encoded["p"][c] + s for c, s in zip(encoded["c"], encoded["s"], strict=True)]
+    return [None if c < 0 else encoded["v"][c] for c in encoded["c"]]
 
 
 def _tag_columns(tags: pd.Series) -> dict[str, list]:

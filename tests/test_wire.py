@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo import wire
@@ -32,6 +33,19 @@ def test_script_json_cannot_close_the_script_element():
     text = wire.script_json({"name": "</script><script>alert(1)</script>", "x": "a\u2028b"})
     assert "</script" not in text and "<" not in text and "\u2028" not in text
     assert json.loads(text) == {"name": "</script><script>alert(1)</script>", "x": "a\u2028b"}
+
+
+def test_ids_sharing_prefixes_travel_as_prefix_codes_and_suffixes_and_decode_back():
+    ids = [f"crossing:rail/{pair}/{n}" for pair in ("DE-PL", "PL-UA") for n in range(1, 60)] + [None, "ne:7"]
+    frame = pd.DataFrame({"id": ids, "name": [f"Name {i}" for i in range(len(ids))]})
+    table = wire.property_table(frame, ["id", "name"])
+    encoded = table["data"]["id"]
+    assert encoded["p"] == ["crossing:rail/DE-PL/", "crossing:rail/PL-UA/", "ne:"]
+    assert encoded["c"][-2] == -1 and encoded["s"][:2] == ["1", "2"]
+    assert len(wire.script_json(encoded)) < len(wire.script_json({"r": ids})) / 2
+    assert wire.decode_column(encoded) == ids
+    assert "r" in table["data"]["name"], "names share no prefix: raw"
+    assert wire.decode_column(table["data"]["name"]) == frame["name"].tolist()
 
 
 def test_property_table_dictionary_encodes_and_spreads_tags():

@@ -173,8 +173,10 @@ def test_a_store_with_an_out_of_range_coordinate_still_draws_the_map(hosted_url,
     ).to_be_visible()
     page.goto(hosted_url + "/?countries=FI&layers=rail")
     frame = map_frame(page)
-    ids = frame.evaluate("() => corridorAtlas.layers.rail.props.data.id")
-    assert "osm:way/1" in str(ids) and "osm:way/2" not in str(ids), "the good line is drawn, the bad one left out"
+    ids = frame.evaluate(
+        "() => corridorAtlas.layers.rail.features.map((_, i) => corridorAtlas.value(corridorAtlas.layers.rail.props, 'id', i))"
+    )
+    assert "osm:way/1" in ids and "osm:way/2" not in ids, "the good line is drawn, the bad one left out"
 
 
 def test_no_page_shows_a_traceback_or_a_server_path(hosted_url, visitor):
