@@ -9,9 +9,10 @@ Run from the repository root:
    340,001 raw road pieces of ../shared/data/lines/ (about 1.2 million vertices) as one stored area,
    levels built first, archive up to zoom 14 (what `tiles.build_area` does after a fetch or import).
 2. In the app (`streamlit run app.py`, empty store), twice: with tiles, and with an empty tiles folder
-   and tile building off (the map drawn from the page, as before tiles). For each: the map
-   component's size, the Europe view's paint (from the component frame's navigation start until
-   every visible tile, or the canvas, is drawn), and after `setView` on Rotterdam at zoom 12 the time
+   and tile building off (the map drawn from the page, as before tiles). For each: the bytes the app
+   sends on its websocket for the first page (the map's HTML travels in it), the map component's
+   DOM size, the Europe view's paint (from the component frame's navigation start until every
+   visible tile, or the canvas, is drawn), and after `setView` on Rotterdam at zoom 12 the time
    until every visible tile is drawn; the archive requests and their HTTP statuses.
 3. Serving: requests per second of the static route answering range requests of the archive, at 8
    and 32 concurrent clients (threads with keep-alive connections on this same machine).
@@ -132,10 +133,14 @@ def _one_view(browser, url: str) -> dict:
     page = context.new_page()
     archive: list[int] = []
     page.on("response", lambda r: archive.append(r.status) if ".pmtiles" in r.url else None)
+    # Everything the app sends a visitor travels on its websocket (the map's HTML inside a protobuf message).
+    sent: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: sent.append(len(payload))))
     page.goto(url)
     frame = _map_frame(page)
     europe_ms = frame.wait_for_function(DRAWN_JS, timeout=120_000, polling=20).json_value()
     html = frame.evaluate("() => document.documentElement.outerHTML.length")
+    websocket = sum(sent)
     before = len(archive)
     frame.evaluate(
         "([lat, lon]) => { window.benchStart = performance.now(); corridorAtlas.map.setView([lat, lon], 12, {animate: false}); }",
@@ -147,6 +152,7 @@ def _one_view(browser, url: str) -> dict:
     context.close()
     return {
         "html": html,
+        "websocket": websocket,
         "europe_ms": europe_ms,
         "zoom_ms": zoom_ms,
         "statuses": archive,
@@ -178,17 +184,18 @@ def bench_app(runs: int) -> str | None:
             rows.append((label, results))
         browser.close()
     print(
-        "| map | component HTML kB | Europe drawn, ms (median) | runs | Rotterdam z12 drawn after setView, ms (median) | runs | archive requests (statuses) |"
+        "| map | app page sent, kB (websocket, all of it) | map component DOM kB | Europe drawn, ms (median) | runs | Rotterdam z12 drawn after setView, ms (median) | runs | archive requests (statuses) |"
     )
-    print("|---|---:|---:|---|---:|---|---|")
+    print("|---|---:|---:|---:|---|---:|---|---|")
     for label, results in rows:
         statuses = sorted({s for r in results for s in r["statuses"]})
         requests = statistics.median(len(r["statuses"]) for r in results)
         europe = [r["europe_ms"] for r in results]
         zoom = [r["zoom_ms"] for r in results]
         html = statistics.median(r["html"] for r in results) / 1000
+        sent = statistics.median(r["websocket"] for r in results) / 1000
         print(
-            f"| {label} | {html:.0f} | {statistics.median(europe):,.0f} | {_runs(europe)} | "
+            f"| {label} | {sent:.0f} | {html:.0f} | {statistics.median(europe):,.0f} | {_runs(europe)} | "
             f"{statistics.median(zoom):,.0f} | {_runs(zoom)} | {requests:.0f} ({_runs(statuses) or 'none'}) |"
         )
     return served
