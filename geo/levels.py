@@ -144,7 +144,8 @@ def _merged_names(merged: pd.DataFrame, spec: LayerSpec, country_names: Mapping[
         return pd.Series([], dtype="string")
     plural = {key: style.plural[:1].upper() + style.plural[1:] for key, style in spec.line_styles.items()}
     what = spec.line_class(merged).map(plural)
-    where = merged["country"].astype("string").map(lambda code: country_names.get(code, code), na_action="ignore")
+    # object dtype: a column of nothing but nulls (an area outside every country) maps to Arrow's null type.
+    where = merged["country"].astype(object).map(lambda code: country_names.get(code, code), na_action="ignore")
     return (what + (" in " + where).fillna("") + ", simplified for this zoom").astype("string")
 
 

@@ -125,3 +125,27 @@ def test_lines_merged_for_a_coarse_zoom_are_named_by_what_they_stand_for():
     assert roads["name"].notna().all() and not roads["name"].str.startswith("lod").any()
     rail = levels.read_level("rail", 0)
     assert "Electrified railways in Norway, simplified for this zoom" in set(rail["name"])
+
+
+def test_lines_outside_every_country_are_merged_and_named_without_one():
+    """An area whose lines carry no country (e.g. OSM detail offshore) still gets its levels."""
+    frame = schema.conform(
+        gpd.GeoDataFrame(
+            {
+                "id": ["osm:way/1", "osm:way/2"],
+                "layer": "roads",
+                "kind": "motorway",
+                "country": None,
+                "source": "osm",
+                "licence": "ODbL-1.0",
+                "attribution": "© OpenStreetMap contributors",
+                "retrieved_at": "2026-01-01T00:00:00Z",
+                "construction": False,
+            },
+            geometry=[shapely.LineString([(4.0, 52.0), (5.0, 52.0)]), shapely.LineString([(5.0, 52.0), (6.0, 52.0)])],
+            crs=schema.CRS,
+        ),
+        "roads",
+    )
+    coarse = levels.build_level(frame, "roads", 0)
+    assert coarse["name"].tolist() == ["Motorways, simplified for this zoom"]
