@@ -94,10 +94,13 @@ def _generalise(geometries: np.ndarray, level: Level) -> shapely.Geometry | None
         joined = shapely.union_all(parts, grid_size=level.grid_deg)
     else:
         joined = shapely.multilinestrings(shapely.get_parts(parts))
-    merged = shapely.simplify(shapely.line_merge(joined), level.grid_deg)
+    # Line by line: GEOS's topology-preserving simplify of one multi-part geometry checks every part
+    # against every other, minutes for a country's roads.
+    merged = shapely.simplify(shapely.get_parts(shapely.line_merge(joined)), level.grid_deg)
     # Snap to the shortest decimal form, so the page prints "4.35" and not "4.3500000000000005".
     merged = shapely.transform(merged, lambda xy: np.round(xy, level.decimals))
-    merged = shapely.make_valid(merged) if not shapely.is_valid(merged) else merged
+    broken = ~shapely.is_valid(merged)  # a line rounded onto one point
+    merged[broken] = shapely.make_valid(merged[broken])
     lines = [p for p in shapely.get_parts(merged) if p.geom_type == "LineString" and not p.is_empty]
     if not lines:
         return None
