@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -344,6 +345,24 @@ class _Payload(_Verbatim):
         self.payload = payload_json
 
 
+class _Call(_Verbatim):
+    """Calls a method of the map runtime with arguments (JSON text), after everything added before it."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        corridorAtlas.{{ this.method }}({{ this.arguments }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, method: str, arguments: str):
+        super().__init__()
+        self._name = "CorridorAtlasCall"
+        self.method = method
+        self.arguments = arguments
+
+
 def leaflet_assets(mode: str) -> tuple[str, str]:
     """(leaflet.js URL, leaflet.css URL) for `mode` "app" (served by Streamlit) or "cdn"."""
     base = {"app": settings.LEAFLET_APP_URL, "cdn": settings.LEAFLET_CDN_URL}.get(mode)
@@ -416,7 +435,11 @@ def _highlight(payloads: dict[str, LayerPayload], feature_id: str | None) -> dic
     return None
 
 
-def _fit_bounds(request: MapRequest, payloads: dict[str, LayerPayload], highlight: dict | None) -> list | None:
+def _fit_bounds(
+    request: MapRequest, payloads: dict[str, LayerPayload], highlight: dict | None
+) -> tuple[list | None, bool]:
+    """The [[S, W], [N, E]] box the map opens on, and whether it frames land (the selected countries or
+    area), which may be cut a little at its edges for a closer view (`corridorAtlas.fitBounds`)."""
     shown_overlays = [overlay.frame for overlay in request.overlays if len(overlay.frame)]
     if highlight is not None:
         geometry = payloads[highlight["layer"]].frame.geometry.iloc[highlight["index"]]
@@ -426,13 +449,14 @@ def _fit_bounds(request: MapRequest, payloads: dict[str, LayerPayload], highligh
         west, south, east, north = west.min() - 0.3, south.min() - 0.2, east.max() + 0.3, north.max() + 0.2
     elif request.bounds is not None:
         west, south, east, north = request.bounds
+        return [[float(south), float(west)], [float(north), float(east)]], True
     else:
         shown = [p.frame for p in payloads.values() if not p.frame.empty]
         if not shown:
-            return None
+            return None, False
         west, south, east, north = np.array([f.total_bounds for f in shown]).T
         west, south, east, north = west.min(), south.min(), east.max(), north.max()
-    return [[float(south), float(west)], [float(north), float(east)]]
+    return [[float(south), float(west)], [float(north), float(east)]], False
 
 
 @dataclass(frozen=True)
@@ -450,6 +474,7 @@ class PreparedMap:
     seed: str | None
     bounds: list | None
     highlighted: bool
+    land: bool  # `bounds` frame land, which may be cut a little at its edges for a closer view
     counts: dict[str, int]  # features drawn per layer (and per overlay key)
     titles: dict[str, str] = field(default_factory=dict)  # layer-control names of the overlays, by key
     basemap_tiles: bool = False  # the offline basemap comes from tiles (see `tiles_config`)
@@ -523,6 +548,7 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         "seedLabel": SEED_TITLE,
         "tiles": tiles_config(sources) if sources else None,
     }
+    bounds, land = _fit_bounds(request, payloads, highlight)
     has_outlines = request.countries is not None and not request.countries.empty and not (sources and sources.basemap)
     return PreparedMap(
         basemap=request.basemap,
@@ -533,8 +559,9 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         layers={key: script_json(payload.data) for key, payload in {**payloads, **overlays}.items()},
         outlines=script_json(outline_payload(request.countries)) if has_outlines else None,
         seed=seed,
-        bounds=_fit_bounds(request, payloads, highlight),
+        bounds=bounds,
         highlighted=highlight is not None,
+        land=land,
         counts={
             key: payload.data.get("total", len(payload.frame)) for key, payload in {**payloads, **overlays}.items()
         },
@@ -580,7 +607,8 @@ def assemble_map(prepared: PreparedMap) -> folium.Map:
         m.add_child(group.add_child(_Payload("addSeed", SEED_LAYER, prepared.seed)))
     folium.LayerControl(collapsed=False).add_to(m)
     if prepared.bounds is not None:
-        m.fit_bounds(prepared.bounds, max_zoom=11 if prepared.highlighted else None)
+        options = {"maxZoom": 11 if prepared.highlighted else None, "land": prepared.land}
+        m.add_child(_Call("fitBounds", f"{json.dumps(prepared.bounds)}, {script_json(options)}"))
     return m
 
 

@@ -610,6 +610,24 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     });
   };
 
+  // Opens the map on `bounds` ([[S, W], [N, E]]). A frame of land (`options.land`: the selected countries,
+  // or Europe) may lose up to LAND_CUT of its width and height at the edges for one zoom closer: whole zooms
+  // double the scale, so the exact fit often leaves Europe in a quarter of the map, framed by sea.
+  var LAND_CUT = 0.1;
+  api.fitBounds = function (bounds, options) {
+    var map = api.map;
+    var box = L.latLngBounds(bounds);
+    var zoom = map.getBoundsZoom(box);
+    if (options && options.land) {
+      var size = map.getSize();
+      var span = map.project(box.getSouthEast(), zoom + 1).subtract(map.project(box.getNorthWest(), zoom + 1));
+      if (size.x >= (1 - LAND_CUT) * span.x && size.y >= (1 - LAND_CUT) * span.y) zoom += 1;
+    }
+    if (options && options.maxZoom) zoom = Math.min(zoom, options.maxZoom);
+    var centre = map.project(box.getNorthWest(), zoom).add(map.project(box.getSouthEast(), zoom)).divideBy(2);
+    map.setView(map.unproject(centre, zoom), zoom);
+  };
+
   api.counts = function () {
     var out = {};
     Object.keys(api.layers).forEach(function (key) {
