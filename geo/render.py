@@ -37,7 +37,7 @@ from branca.element import Element
 from folium.template import Template
 
 from geo import levels, policy_views, schema, settings, tiles, wire
-from geo.layers import COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
+from geo.layers import CASING_PX, COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
 from geo.wire import script_json
 
 BASEMAPS = ("outlines", "osm", "positron")
@@ -168,6 +168,8 @@ def layer_payload(
         if spec.point_size is not None:
             data["sizes"] = _class_table(spec.point_sizes)
             data["size"] = _index_of(spec.point_size(frame), spec.point_sizes)
+        if spec.point_min_zoom is not None:
+            data["minZoom"] = spec.point_min_zoom(frame).astype(int).tolist()
     else:
         fine = np.zeros(len(frame), dtype=bool)
         if full_detail is not None:
@@ -527,6 +529,8 @@ def prepare_map(request: MapRequest) -> PreparedMap:
             shards.get(layer, ()),
         )
     highlight = _highlight(payloads, request.highlight)
+    if highlight is not None and "minZoom" in payloads[highlight["layer"]].data:
+        payloads[highlight["layer"]].data["minZoom"][highlight["index"]] = 0  # a searched feature is always drawn
     overlays = {}
     for overlay in request.overlays:
         payload = layer_payload(overlay.frame, overlay.layer, levels.FULL_DECIMALS)
@@ -535,7 +539,11 @@ def prepare_map(request: MapRequest) -> PreparedMap:
     seed = None
     if seeded:
         members = payloads[SEED_LAYER].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
-        seed = script_json({"index": np.flatnonzero(members.to_numpy(dtype=bool)).tolist()})
+        index = np.flatnonzero(members.to_numpy(dtype=bool)).tolist()
+        seed = script_json({"index": index})
+        zooms = payloads[SEED_LAYER].data.get("minZoom")
+        for i in index if zooms else ():  # the entry ports of the debate are always drawn, as their rings are
+            zooms[i] = 0
     config = {
         "documents": popup_table.get("documents", {}),
         "matches": popup_table.get("matches", []),
@@ -546,6 +554,7 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         "footer": [[COMMON_COLUMNS[c].label, c] for c in PROVENANCE_COLUMNS if c != "attribution"],
         "credit": "attribution",
         "seedLabel": SEED_TITLE,
+        "casingPx": CASING_PX,
         "tiles": tiles_config(sources) if sources else None,
     }
     bounds, land = _fit_bounds(request, payloads, highlight)

@@ -292,13 +292,33 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       probeArchive(archives[a].url);
       sources["a" + a] = { url: archives[a].url, maxDataZoom: archives[a].maxZoom };
       archives[a].levels.forEach(function (level) {
+        // Casings first, so that every outline lies under every line of the layer.
+        data.styles.forEach(function (style) {
+          if (!style.casing) return;
+          rules.push({
+            dataSource: "a" + a,
+            dataLayer: key + "." + level,
+            symbolizer: new protomapsL.LineSymbolizer({
+              color: style.casing,
+              width: function (z) {
+                return lineScale(z) * (style.weight + casingPx());
+              },
+              opacity: 0.85,
+            }),
+            filter: function (z, feature) {
+              return feature.props.cls === style.key && keep(data, a, feature.props);
+            },
+          });
+        });
         data.styles.forEach(function (style) {
           rules.push({
             dataSource: "a" + a,
             dataLayer: key + "." + level,
             symbolizer: new protomapsL.LineSymbolizer({
               color: style.color,
-              width: style.weight,
+              width: function (z) {
+                return lineScale(z) * style.weight;
+              },
               opacity: 0.85,
               dash: style.dash ? style.dash.split(" ").map(Number) : undefined,
             }),
@@ -380,20 +400,82 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     };
   }
 
+  // Lines are drawn thinner at small scales, where the whole network of a continent shares the frame;
+  // every line by the same factor, so their widths keep the ratios the legend shows (geo.palette).
+  var LINE_SCALE = { 3: 0.5, 4: 0.5, 5: 0.65, 6: 0.8, 7: 0.9 };
+  function lineScale(zoom) {
+    var z = Math.round(zoom);
+    return z >= 8 ? 1 : LINE_SCALE[z] || 0.5;
+  }
+
+  function casingPx() {
+    return api.config.casingPx || 0;
+  }
+
+  // A legend line as the map draws it: its width, dash and casing (an outline around it).
   function swatch(style) {
     var s = el("span", "ca-swatch-line");
     s.style.borderTopColor = style.color;
-    s.style.borderTopWidth = Math.max(2, Math.round(style.weight)) + "px";
+    s.style.borderTopWidth = Math.max(1, Math.round(style.weight)) + "px";
     if (style.dash) s.style.borderTopStyle = "dashed";
+    if (style.casing) s.style.boxShadow = "0 0 0 " + casingPx() / 2 + "px " + style.casing;
     return s;
   }
 
-  function dot(color, radius) {
-    var s = el("span", "ca-swatch-dot");
+  function dot(color, radius, shape) {
+    var s = el("span", "ca-swatch-dot ca-shape-" + (shape || "circle"));
     s.style.background = color;
     s.style.width = s.style.height = 2 * radius + "px";
     return s;
   }
+
+  // A point marker of one of the symbols PointStyle names: circle (ports), square, diamond.
+  var SymbolMarker = L.CircleMarker.extend({
+    _updatePath: function () {
+      var shape = this.options.shape;
+      var renderer = this._renderer;
+      if (!shape || shape === "circle" || !renderer._ctx) return L.CircleMarker.prototype._updatePath.call(this);
+      if (!renderer._drawing || this._empty()) return;
+      var p = this._point;
+      var r = this._radius;
+      var ctx = renderer._ctx;
+      ctx.beginPath();
+      if (shape === "diamond") {
+        ctx.moveTo(p.x, p.y - r);
+        ctx.lineTo(p.x + r, p.y);
+        ctx.lineTo(p.x, p.y + r);
+        ctx.lineTo(p.x - r, p.y);
+      } else {
+        ctx.rect(p.x - r * 0.85, p.y - r * 0.85, r * 1.7, r * 1.7);
+      }
+      ctx.closePath();
+      renderer._fillStroke(ctx, this);
+    },
+  });
+
+  // A line with a casing: the outline is stroked first, `casingPx` wider, then the line over it.
+  // Drawn at `lineScale` of the zoom, as the tiles are.
+  var CasedLine = L.Polyline.extend({
+    _updatePath: function () {
+      var o = this.options;
+      var renderer = this._renderer;
+      var weight = o.weight;
+      var scale = this._map ? lineScale(this._map.getZoom()) : 1;
+      if (o.casing && renderer._ctx) {
+        var color = o.color;
+        var dash = o._dashArray;
+        o.color = o.casing;
+        o.weight = scale * (weight + casingPx());
+        o._dashArray = null;
+        renderer._updatePoly(this);
+        o.color = color;
+        o._dashArray = dash;
+      }
+      o.weight = scale * weight;
+      L.Polyline.prototype._updatePath.call(this);
+      o.weight = weight;
+    },
+  });
 
   // Which class indexes occur in `codes` (the legend lists only the classes drawn).
   function used(codes) {
@@ -429,7 +511,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       if (layer.geometry === "point") {
         var fills = used(layer.fill);
         layer.fills.forEach(function (f, index) {
-          if (fills[index]) legendItem(section, dot(f.color, 5), f.label);
+          if (fills[index]) legendItem(section, dot(f.color, Math.min(f.radius, 5), f.shape), f.label);
         });
         var sizes = used(layer.size || []);
         (layer.sizes || []).forEach(function (size, index) {
@@ -441,6 +523,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
           if (classes[index]) legendItem(section, swatch(style), style.label);
         });
       }
+      if (layer.hidden) section.appendChild(el("div", "ca-legend-more", "+ " + layer.hidden + " more as you zoom in"));
       Object.keys(layer.caveats || {}).forEach(function (source) {
         section.appendChild(el("div", "ca-legend-caveat", layer.caveats[source]));
       });
@@ -484,6 +567,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     if (api.config.notice) new Notice({ text: api.config.notice }).addTo(map);
     map.createPane("caTiles").style.zIndex = 350;
     map.on("click", onMapClick);
+    map.on("zoomend", onZoom);
     var pending = null;
     map.on("layeradd layerremove", function (e) {
       if (!e.layer.caGroup || pending) return;
@@ -529,9 +613,10 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     var i;
     if (data.geometry === "point") {
       for (i = 0; i < data.count; i++) {
-        features[i] = L.circleMarker([data.xy[2 * i + 1], data.xy[2 * i]], {
+        features[i] = new SymbolMarker([data.xy[2 * i + 1], data.xy[2 * i]], {
           renderer: api.renderers.data,
           radius: radius(data, i),
+          shape: data.fills[data.fill[i]].shape,
           color: "#1b2a3a",
           weight: 0.8,
           fillColor: data.fills[data.fill[i]].color,
@@ -542,9 +627,10 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       for (i = 0; i < data.count; i++) {
         var style = data.styles[data.cls[i]];
         var scale = Math.pow(10, data.qs ? data.qs[i] : data.q);
-        features[i] = L.polyline(decode(data.geom[i], scale), {
+        features[i] = new CasedLine(decode(data.geom[i], scale), {
           renderer: api.renderers.data,
           color: style.color,
+          casing: style.casing,
           weight: style.weight,
           dashArray: style.dash,
           opacity: 0.85,
@@ -554,10 +640,14 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     }
     for (i = 0; i < data.count; i++) {
       features[i].caIndex = i;
-      group.addLayer(features[i]);
+      if (!data.minZoom) group.addLayer(features[i]);
     }
     data.features = features;
     data.group = group;
+    if (data.minZoom) {
+      data.drawnAt = null;
+      showByZoom(data);
+    }
     if (data.tiles) {
       data.tileLayer = tileLayer(key, data);
       group.addLayer(data.tileLayer);
@@ -570,6 +660,31 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     var h = api.config.highlight;
     if (h && h.layer === key) highlight(key, h.index);
   };
+
+  // Points with a minimum zoom (geo.layers point_min_zoom) join their group from that zoom on; the
+  // others stay out of it, so they are neither drawn nor clicked. Counts are of the whole selection.
+  function showByZoom(data) {
+    var zoom = api.map.getZoom();
+    if (data.drawnAt === zoom) return;
+    data.drawnAt = zoom;
+    var hidden = 0;
+    for (var i = 0; i < data.count; i++) {
+      var shown = data.minZoom[i] <= zoom;
+      if (!shown) hidden++;
+      if (shown !== data.group.hasLayer(data.features[i])) {
+        if (shown) data.group.addLayer(data.features[i]);
+        else data.group.removeLayer(data.features[i]);
+      }
+    }
+    data.hidden = hidden;
+  }
+
+  function onZoom() {
+    Object.keys(api.layers).forEach(function (key) {
+      if (api.layers[key].minZoom) showByZoom(api.layers[key]);
+    });
+    updateLegend();
+  }
 
   api.addSeed = function (key, group, data) {
     var layer = api.layers[key];
@@ -626,6 +741,16 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     if (options && options.maxZoom) zoom = Math.min(zoom, options.maxZoom);
     var centre = map.project(box.getNorthWest(), zoom).add(map.project(box.getSouthEast(), zoom)).divideBy(2);
     map.setView(map.unproject(centre, zoom), zoom);
+  };
+
+  // How many features of each layer are drawn at this zoom (points with a minimum zoom may wait).
+  api.drawn = function () {
+    var out = {};
+    Object.keys(api.layers).forEach(function (key) {
+      var layer = api.layers[key];
+      out[key] = !api.map.hasLayer(layer.group) ? 0 : layer.minZoom ? layer.count - layer.hidden : featureCount(layer);
+    });
+    return out;
   };
 
   api.counts = function () {

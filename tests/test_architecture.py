@@ -11,7 +11,7 @@ from geo import settings
 
 # Bottom to top. A module may import modules of its own tier or below, never above.
 TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("definitions", ("geo", "geo.settings", "geo.errors", "geo.layers", "geo.text", "geo.gauge")),
+    ("definitions", ("geo", "geo.settings", "geo.errors", "geo.layers", "geo.text", "geo.gauge", "geo.palette")),
     ("schema and wire format", ("geo.schema", "geo.wire", "geo.ratelimit", "geo.areas")),
     ("storage and statistics", ("geo.store", "geo.stats")),
     ("reference data", ("geo.countries", "geo.policies", "geo.search")),
