@@ -62,7 +62,16 @@ PAGE_CSS = """
 .ca-title strong { font-size: 1.25rem; color: #111; margin-right: 0.4rem; }
 iframe[title="streamlit_folium.st_folium"] { height: max(360px, calc(100dvh - 6.5rem)) !important; }
 @media (max-width: 700px) { .ca-title span { display: none; } }
+.ca-small-window { display: none; }
+@media (max-height: 420px), (max-width: 300px) {
+  .ca-small-window { display: block; background: #fff7d6; border: 1px solid #e0c36a; border-radius: 4px; padding: 6px 10px; }
+}
 """
+# Shown by PAGE_CSS only in a window too small to read the map in; the map keeps a usable size and the page scrolls.
+SMALL_WINDOW_NOTICE = (
+    "This window is too small to read the map in: enlarge it, turn the phone upright or zoom the browser out. "
+    "The map keeps a usable size below, and the page scrolls."
+)
 # How the statistics table shows each unit of a statistic (geo.layers).
 STAT_FORMATS = {"count": None, "km": "%.0f", "share": "percent"}
 # Typed input is short by nature; the caps keep hostile or accidental megabyte strings out.
@@ -1032,6 +1041,7 @@ def main() -> None:
         '<h1 class="ca-title"><strong>Corridor Atlas</strong><span>Europe\'s ports, railways and major roads from '
         "open data, with the EU rules that govern them.</span></h1>"
     )
+    st.html(f'<div class="ca-small-window" role="status">{SMALL_WINDOW_NOTICE}</div>')
     refused = hosted_limit()
     follow_store()
     try:

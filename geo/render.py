@@ -615,6 +615,7 @@ def assemble_map(prepared: PreparedMap) -> folium.Map:
         group = folium.FeatureGroup(name=SEED_TITLE, show=prepared.show_seed)
         m.add_child(group.add_child(_Payload("addSeed", SEED_LAYER, prepared.seed)))
     folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(_Call("layout", ""))  # on a phone, the legend and the layer control close to buttons
     if prepared.bounds is not None:
         options = {"maxZoom": 11 if prepared.highlighted else None, "land": prepared.land}
         m.add_child(_Call("fitBounds", f"{json.dumps(prepared.bounds)}, {script_json(options)}"))

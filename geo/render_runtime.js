@@ -183,8 +183,11 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return feature.getLatLng ? feature.getLatLng() : feature.getCenter();
   }
 
+  // Popups fit the map (a phone's too) and scroll inside.
   function showPopup(latlng, content) {
-    return L.popup({ maxWidth: 380, maxHeight: 440, className: "ca-popup-wrapper" })
+    var size = api.map.getSize();
+    var fit = { maxWidth: Math.min(380, size.x - 70), maxHeight: Math.min(440, Math.round(size.y * 0.6)) };
+    return L.popup({ maxWidth: fit.maxWidth, minWidth: Math.min(50, fit.maxWidth), maxHeight: fit.maxHeight, className: "ca-popup-wrapper" })
       .setLatLng(latlng)
       .setContent(content)
       .openOn(api.map);
@@ -357,6 +360,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   }
 
   api.addBasemapTiles = function (key, group) {
+    if (!api.canvas) return;
     var basemap = api.config.tiles && api.config.tiles.basemap;
     if (!basemap) return;
     var layer = protomapsL.leafletLayer({
@@ -500,7 +504,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
 
   function updateLegend() {
     if (!api.legend) return;
-    var box = api.legend.getContainer();
+    var box = api.legend.body;
     box.textContent = "";
     Object.keys(api.layers).forEach(function (key) {
       var layer = api.layers[key];
@@ -537,18 +541,50 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       legendItem(seed, ring, api.config.seedLabel || "");
       box.appendChild(seed);
     }
-    box.style.display = box.childNodes.length ? "" : "none";
+    api.legend.getContainer().style.display = box.childNodes.length ? "" : "none";
   }
 
+  // The legend: a button that opens and closes it, over its body. Closed at first on a small map.
   var Legend = L.Control.extend({
     options: { position: "bottomright" },
     onAdd: function () {
       var box = el("div", "ca-legend leaflet-control");
+      var toggle = el("button", "ca-legend-toggle", "Legend");
+      toggle.type = "button";
+      this.body = el("div", "ca-legend-body");
+      box.appendChild(toggle);
+      box.appendChild(this.body);
+      L.DomEvent.on(toggle, "click", function () {
+        api.setLegendOpen(box.classList.contains("ca-collapsed"));
+      });
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       return box;
     },
   });
+
+  api.setLegendOpen = function (open) {
+    var box = api.legend.getContainer();
+    box.classList.toggle("ca-collapsed", !open);
+    box.querySelector(".ca-legend-toggle").setAttribute("aria-expanded", String(open));
+  };
+
+  // Below SMALL_MAP_PX of width (a phone) the legend and the layer control start closed, as buttons; a tap
+  // on the map closes them again. Called once the page has added its controls.
+  var SMALL_MAP_PX = 700;
+  api.layout = function () {
+    var small = api.map.getSize().x < SMALL_MAP_PX;
+    api.map.getContainer().classList.toggle("ca-small", small);
+    api.setLegendOpen(!small);
+    if (!small) return;
+    var layers = api.map.getContainer().querySelector(".leaflet-control-layers");
+    var close = function () {
+      api.setLegendOpen(false);
+      if (layers) layers.classList.remove("leaflet-control-layers-expanded");
+    };
+    close();
+    api.map.on("click", close);
+  };
 
   var Notice = L.Control.extend({
     options: { position: "topright" },
@@ -557,9 +593,28 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     },
   });
 
+  // Every data layer is drawn on a canvas: a browser without one gets a notice on the map, not a broken map.
+  var NO_CANVAS =
+    "This browser cannot draw the map: it has no canvas support (or it is switched off). " +
+    "Open the page in a current Firefox, Chrome, Safari or Edge, or download the data below the map.";
+  function canvasSupported() {
+    var probe = document.createElement("canvas");
+    try {
+      return !!(probe.getContext && probe.getContext("2d"));
+    } catch (error) {
+      return false;
+    }
+  }
+
   api.init = function (map, config) {
     api.map = map;
     api.config = config || {};
+    api.canvas = canvasSupported();
+    if (!api.canvas) {
+      var notice = el("div", "ca-no-canvas", NO_CANVAS);
+      notice.setAttribute("role", "alert");
+      map.getContainer().appendChild(notice);
+    }
     map.createPane("caBasemap").style.zIndex = 250;
     api.renderers.basemap = L.canvas({ pane: "caBasemap", padding: 0.3 });
     api.renderers.data = L.canvas({ padding: 0.3, tolerance: 5 });
@@ -609,6 +664,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   }
 
   api.addLayer = function (key, group, data) {
+    if (!api.canvas) return;
     var features = new Array(data.count);
     var i;
     if (data.geometry === "point") {
@@ -687,6 +743,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   }
 
   api.addSeed = function (key, group, data) {
+    if (!api.canvas) return;
     var layer = api.layers[key];
     if (!layer) return;
     data.index.forEach(function (i) {
@@ -708,6 +765,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   };
 
   api.addOutlines = function (key, group, data) {
+    if (!api.canvas) return;
     var scale = Math.pow(10, data.q);
     credit(group, data.credits);
     data.geom.forEach(function (polygons) {
