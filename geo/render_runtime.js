@@ -619,6 +619,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     api.renderers.basemap = L.canvas({ pane: "caBasemap", padding: 0.3 });
     api.renderers.data = L.canvas({ padding: 0.3, tolerance: 5 });
     api.legend = new Legend().addTo(map);
+    if (api.canvas) new PngButton().addTo(map);
     if (api.config.notice) new Notice({ text: api.config.notice }).addTo(map);
     map.createPane("caTiles").style.zIndex = 350;
     map.on("click", onMapClick);
@@ -782,6 +783,123 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       );
     });
   };
+
+  // --- "Download this view as PNG": the map is drawn on canvases (basemap, tiles, data), so the view is
+  // composed from them in the browser, with the attribution written under it. Tile images from another
+  // site (the OpenStreetMap and CARTO basemaps) would make the picture unreadable to the page, so they are
+  // left out and the picture says so.
+  var PNG_FOOTER_PX = 11;
+
+  function paneLayers(container) {
+    var panes = Array.prototype.slice.call(container.querySelectorAll(".leaflet-pane"));
+    panes.sort(function (a, b) {
+      return (Number(getComputedStyle(a).zIndex) || 0) - (Number(getComputedStyle(b).zIndex) || 0);
+    });
+    var out = [];
+    panes.forEach(function (pane) {
+      Array.prototype.forEach.call(pane.children, function collect(node) {
+        if (node.tagName === "CANVAS" || node.tagName === "IMG") out.push(node);
+        else if (!node.classList.contains("leaflet-pane")) Array.prototype.forEach.call(node.children, collect);
+      });
+    });
+    return out;
+  }
+
+  function sameOrigin(img) {
+    try {
+      return new URL(img.src, location.href).origin === location.origin || img.src.indexOf("data:") === 0;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function wrapText(ctx, text, width) {
+    var lines = [];
+    var line = "";
+    text.split(/\s+/).forEach(function (word) {
+      var next = line ? line + " " + word : word;
+      if (line && ctx.measureText(next).width > width) {
+        lines.push(line);
+        line = word;
+      } else line = next;
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  // The map as it is shown, on a new canvas (device pixels), with its credits in a band below it.
+  api.toCanvas = function () {
+    var map = api.map;
+    var container = map.getContainer();
+    var size = map.getSize();
+    var origin = container.getBoundingClientRect();
+    var ratio = window.devicePixelRatio || 1;
+    var skipped = 0;
+    var measure = document.createElement("canvas").getContext("2d");
+    measure.font = PNG_FOOTER_PX + "px sans-serif";
+    var credits = (container.querySelector(".leaflet-control-attribution") || { textContent: "" }).textContent;
+    var lines = wrapText(measure, credits.replace(/\s+/g, " ").trim(), size.x - 12);
+    var footer = lines.length * (PNG_FOOTER_PX + 3) + 8;
+    var out = document.createElement("canvas");
+    out.width = Math.round(size.x * ratio);
+    out.height = Math.round((size.y + footer) * ratio);
+    var ctx = out.getContext("2d");
+    ctx.scale(ratio, ratio);
+    ctx.fillStyle = getComputedStyle(container).backgroundColor || "#d7e6f0";
+    ctx.fillRect(0, 0, size.x, size.y);
+    paneLayers(container).forEach(function (node) {
+      var box = node.getBoundingClientRect();
+      if (!box.width || !box.height) return;
+      if (node.tagName === "IMG" && (!node.complete || !sameOrigin(node))) {
+        skipped += node.complete ? 1 : 0;
+        return;
+      }
+      ctx.globalAlpha = Number(getComputedStyle(node).opacity) || 1;
+      ctx.drawImage(node, box.left - origin.left, box.top - origin.top, box.width, box.height);
+    });
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, size.y, size.x, footer);
+    ctx.fillStyle = "#333333";
+    ctx.font = PNG_FOOTER_PX + "px sans-serif";
+    if (skipped) lines.unshift("Basemap tiles from another site are not in this picture.");
+    lines.forEach(function (line, i) {
+      ctx.fillText(line, 6, size.y + 4 + (i + 1) * (PNG_FOOTER_PX + 3) - 3);
+    });
+    return out;
+  };
+
+  api.downloadPng = function () {
+    api.toCanvas().toBlob(function (blob) {
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = "corridor-atlas-" + new Date().toISOString().slice(0, 10) + ".png";
+      document.body.appendChild(link);
+      link.click();
+      setTimeout(function () {
+        URL.revokeObjectURL(link.href);
+        link.remove();
+      }, 1000);
+    }, "image/png");
+  };
+
+  var PngButton = L.Control.extend({
+    options: { position: "topleft" },
+    onAdd: function () {
+      var box = el("div", "leaflet-bar leaflet-control ca-png");
+      var button = el("a", "ca-png-button", "PNG");
+      button.href = "#";
+      button.setAttribute("role", "button");
+      button.title = "Download this view as PNG";
+      L.DomEvent.on(button, "click", function (e) {
+        L.DomEvent.preventDefault(e);
+        api.downloadPng();
+      });
+      L.DomEvent.disableClickPropagation(box);
+      box.appendChild(button);
+      return box;
+    },
+  });
 
   // Opens the map on `bounds` ([[S, W], [N, E]]). A frame of land (`options.land`: the selected countries,
   // or Europe) may lose up to LAND_CUT of its width and height at the edges for one zoom closer: whole zooms

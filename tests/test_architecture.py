@@ -17,7 +17,7 @@ TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reference data", ("geo.countries", "geo.policies", "geo.search")),
     ("sources", ("geo.sources", "geo.sources.*", "geo.crossings")),
     ("selection", ("geo.select", "geo.levels", "geo.seed_ports", "geo.policy_views", "geo.network")),
-    ("views, files and builds", ("geo.view", "geo.export", "geo.tiles", "geo.build", "geo.route")),
+    ("views, files and builds", ("geo.view", "geo.export", "geo.tiles", "geo.build", "geo.route", "geo.snapshot")),
     ("the map", ("geo.render",)),
     ("use cases", ("geo.usecases",)),
     ("interfaces", ("geo.cli", "geo.__main__", "app")),
