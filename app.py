@@ -1040,8 +1040,8 @@ def main() -> None:
     st.html(
         '<h1 class="ca-title"><strong>Corridor Atlas</strong><span>Europe\'s ports, railways and major roads from '
         "open data, with the EU rules that govern them.</span></h1>"
+        f'<div class="ca-small-window" role="status">{SMALL_WINDOW_NOTICE}</div>'
     )
-    st.html(f'<div class="ca-small-window" role="status">{SMALL_WINDOW_NOTICE}</div>')
     refused = hosted_limit()
     follow_store()
     try:
