@@ -57,10 +57,10 @@ MAP_HEIGHT_PX = 640
 # streamlit-folium fixes its iframe's height in px when it renders, so the page's style overrides it;
 # inside the iframe the map fills the frame (geo/render_runtime.css).
 PAGE_CSS = """
-[data-testid="stMainBlockContainer"] { padding-top: 3.2rem; padding-bottom: 2rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem; padding-bottom: 2rem; }
 .ca-title { margin: 0; font-size: 1rem; line-height: 1.4; font-weight: 400; color: #444; }
 .ca-title strong { font-size: 1.25rem; color: #111; margin-right: 0.4rem; }
-iframe[title="streamlit_folium.st_folium"] { height: max(360px, calc(100dvh - 6.5rem)) !important; }
+iframe[title="streamlit_folium.st_folium"] { height: max(360px, calc(100dvh - 7rem)) !important; }
 @media (max-width: 700px) { .ca-title span { display: none; } }
 .ca-small-window { display: none; }
 @media (max-height: 420px), (max-width: 300px) {
