@@ -295,40 +295,31 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       probeArchive(archives[a].url);
       sources["a" + a] = { url: archives[a].url, maxDataZoom: archives[a].maxZoom };
       archives[a].levels.forEach(function (level) {
+        // The rule drawing one class of lines (or, with `casing`, its outline) from this archive and level.
+        function rule(style, casing) {
+          var extra = casing ? casingPx() : 0;
+          return {
+            dataSource: "a" + a,
+            dataLayer: key + "." + level,
+            symbolizer: new protomapsL.LineSymbolizer({
+              color: casing ? style.casing : style.color,
+              width: function (z) {
+                return lineScale(z) * (style.weight + extra);
+              },
+              opacity: 0.85,
+              dash: !casing && style.dash ? style.dash.split(" ").map(Number) : undefined,
+            }),
+            filter: function (z, feature) {
+              return feature.props.cls === style.key && keep(data, a, feature.props);
+            },
+          };
+        }
         // Casings first, so that every outline lies under every line of the layer.
         data.styles.forEach(function (style) {
-          if (!style.casing) return;
-          rules.push({
-            dataSource: "a" + a,
-            dataLayer: key + "." + level,
-            symbolizer: new protomapsL.LineSymbolizer({
-              color: style.casing,
-              width: function (z) {
-                return lineScale(z) * (style.weight + casingPx());
-              },
-              opacity: 0.85,
-            }),
-            filter: function (z, feature) {
-              return feature.props.cls === style.key && keep(data, a, feature.props);
-            },
-          });
+          if (style.casing) rules.push(rule(style, true));
         });
         data.styles.forEach(function (style) {
-          rules.push({
-            dataSource: "a" + a,
-            dataLayer: key + "." + level,
-            symbolizer: new protomapsL.LineSymbolizer({
-              color: style.color,
-              width: function (z) {
-                return lineScale(z) * style.weight;
-              },
-              opacity: 0.85,
-              dash: style.dash ? style.dash.split(" ").map(Number) : undefined,
-            }),
-            filter: function (z, feature) {
-              return feature.props.cls === style.key && keep(data, a, feature.props);
-            },
-          });
+          rules.push(rule(style, false));
         });
       });
     });
@@ -827,18 +818,81 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return lines;
   }
 
-  // The map as it is shown, on a new canvas (device pixels), with its credits in a band below it.
+  // The legend as the map shows it (section titles and items, not the notes), drawn in a box at the top
+  // right of the picture: each swatch is read from the legend's own elements.
+  var PNG_ROW_PX = 15;
+  var PNG_LEGEND_PX = 230;
+  function drawLegend(ctx, width) {
+    var rows = api.legend ? api.legend.body.querySelectorAll(".ca-legend-title, .ca-legend-item") : [];
+    if (!rows.length) return;
+    var x = width - PNG_LEGEND_PX - 8;
+    ctx.fillStyle = "rgba(255, 255, 255, 0.92)";
+    ctx.fillRect(x, 8, PNG_LEGEND_PX, rows.length * PNG_ROW_PX + 8);
+    Array.prototype.forEach.call(rows, function (node, i) {
+      var mid = 12 + i * PNG_ROW_PX + PNG_ROW_PX / 2;
+      ctx.fillStyle = "#1b2a3a";
+      if (node.classList.contains("ca-legend-title")) {
+        ctx.font = "bold 11px sans-serif";
+        ctx.fillText(node.textContent, x + 6, mid + 4);
+        return;
+      }
+      var swatch = node.firstChild;
+      var style = getComputedStyle(swatch);
+      if (swatch.classList.contains("ca-swatch-line")) {
+        var width = parseFloat(style.borderTopWidth) || 2;
+        var casing = /rgba?\([^)]*\)/.exec(style.boxShadow || "");
+        ctx.beginPath();
+        ctx.moveTo(x + 6, mid);
+        ctx.lineTo(x + 28, mid);
+        if (casing) {
+          ctx.strokeStyle = casing[0];
+          ctx.lineWidth = width + casingPx();
+          ctx.stroke();
+        }
+        ctx.setLineDash(style.borderTopStyle === "dashed" ? [4, 3] : []);
+        ctx.strokeStyle = style.borderTopColor;
+        ctx.lineWidth = width;
+        ctx.stroke();
+        ctx.setLineDash([]);
+      } else {
+        var r = Math.min(parseFloat(style.width) / 2 || 4, 6);
+        ctx.beginPath();
+        if (swatch.classList.contains("ca-shape-diamond")) {
+          ctx.moveTo(x + 17, mid - r);
+          ctx.lineTo(x + 17 + r, mid);
+          ctx.lineTo(x + 17, mid + r);
+          ctx.lineTo(x + 17 - r, mid);
+          ctx.closePath();
+        } else if (swatch.classList.contains("ca-shape-square")) ctx.rect(x + 17 - r * 0.85, mid - r * 0.85, r * 1.7, r * 1.7);
+        else ctx.arc(x + 17, mid, r, 0, 2 * Math.PI);
+        ctx.fillStyle = style.backgroundColor;
+        ctx.fill();
+        ctx.strokeStyle = "#1b2a3a";
+        ctx.lineWidth = 1;
+        ctx.stroke();
+      }
+      ctx.fillStyle = "#1b2a3a";
+      ctx.font = "11px sans-serif";
+      ctx.fillText(node.lastChild.textContent, x + 34, mid + 4);
+    });
+  }
+
+  // The map as it is shown, on a new canvas (device pixels), with its legend, and its credits in a band below.
   api.toCanvas = function () {
     var map = api.map;
     var container = map.getContainer();
     var size = map.getSize();
     var origin = container.getBoundingClientRect();
     var ratio = window.devicePixelRatio || 1;
-    var skipped = 0;
+    var drawn = paneLayers(container).filter(function (node) {
+      return node.tagName !== "IMG" || (node.complete && sameOrigin(node));
+    });
+    var skipped = paneLayers(container).length - drawn.length;
     var measure = document.createElement("canvas").getContext("2d");
     measure.font = PNG_FOOTER_PX + "px sans-serif";
     var credits = (container.querySelector(".leaflet-control-attribution") || { textContent: "" }).textContent;
     var lines = wrapText(measure, credits.replace(/\s+/g, " ").trim(), size.x - 12);
+    if (skipped) lines.unshift("Basemap tiles from another site are not in this picture.");
     var footer = lines.length * (PNG_FOOTER_PX + 3) + 8;
     var out = document.createElement("canvas");
     out.width = Math.round(size.x * ratio);
@@ -847,22 +901,18 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     ctx.scale(ratio, ratio);
     ctx.fillStyle = getComputedStyle(container).backgroundColor || "#d7e6f0";
     ctx.fillRect(0, 0, size.x, size.y);
-    paneLayers(container).forEach(function (node) {
+    drawn.forEach(function (node) {
       var box = node.getBoundingClientRect();
       if (!box.width || !box.height) return;
-      if (node.tagName === "IMG" && (!node.complete || !sameOrigin(node))) {
-        skipped += node.complete ? 1 : 0;
-        return;
-      }
       ctx.globalAlpha = Number(getComputedStyle(node).opacity) || 1;
       ctx.drawImage(node, box.left - origin.left, box.top - origin.top, box.width, box.height);
     });
     ctx.globalAlpha = 1;
+    drawLegend(ctx, size.x);
     ctx.fillStyle = "#ffffff";
     ctx.fillRect(0, size.y, size.x, footer);
     ctx.fillStyle = "#333333";
     ctx.font = PNG_FOOTER_PX + "px sans-serif";
-    if (skipped) lines.unshift("Basemap tiles from another site are not in this picture.");
     lines.forEach(function (line, i) {
       ctx.fillText(line, 6, size.y + 4 + (i + 1) * (PNG_FOOTER_PX + 3) - 3);
     });
