@@ -655,8 +655,16 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return data.sizes ? data.sizes[data.size[i]].radius : data.fills[data.fill[i]].radius;
   }
 
+  // Per-feature small integers come as a string of digits when all fit in one (geo.render._digits).
+  function numbers(values) {
+    return typeof values === "string" ? Array.from(values, Number) : values;
+  }
+
   api.addLayer = function (key, group, data) {
     if (!api.canvas) return;
+    ["fill", "size", "minZoom"].forEach(function (name) {
+      if (data[name] !== undefined) data[name] = numbers(data[name]);
+    });
     var features = new Array(data.count);
     var i;
     if (data.geometry === "point") {
