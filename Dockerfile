@@ -20,6 +20,8 @@ COPY .streamlit .streamlit
 COPY geo geo
 COPY datasets datasets
 COPY static static
+# The map's vector tiles derive from datasets/ (not committed); a hosted app serves them and never builds them.
+RUN rm -rf static/tiles && python -m geo build-tiles
 
 # Run as a plain user; the default store (a folder) is theirs, an s3:// store needs no disk.
 RUN useradd --create-home atlas && mkdir -p /app/store && chown atlas /app/store

@@ -137,6 +137,7 @@ def layer_payload(
     full_detail: pd.Series | None = None,
     extra_labels: Mapping[str, str] | None = None,
     popups: tuple[int, ...] = (),
+    local: pd.Series | None = None,
 ) -> LayerPayload:
     """Encode one layer for the map at `decimals` (coordinate rounding, degrees), drawn as its spec says.
 
@@ -148,7 +149,9 @@ def layer_payload(
     (e.g. why a port is on the entry-ports list), labelled by `extra_labels`. `popups` (indexes of the
     map's tile archives, `geo.tiles`) leaves the features' attributes out of the page: the browser
     fetches them from those archives' popup shards when a feature is clicked, so only ids and the
-    extra columns travel. Features whose geometry vanishes at this rounding are left out.
+    extra columns travel; `local` (booleans aligned on `frame`'s index) marks the features no shard
+    holds, whose popups travel in the page all the same. Features whose geometry vanishes at this
+    rounding are left out.
     """
     spec = get_layer(layer)
     frame = frame.copy()
@@ -157,7 +160,8 @@ def layer_payload(
         frame[name] = values.reindex(frame.index)
     if documents is not None:
         frame["documents"] = documents.reindex(frame.index)
-        extra["documents"] = frame["documents"]
+        if not popups:
+            extra["documents"] = frame["documents"]
     columns = spec.all_columns()
     data: dict = {
         "layer": layer,
@@ -200,6 +204,15 @@ def layer_payload(
     data["props"] = wire.property_table(frame, shown, columns)
     if popups:
         data["popups"] = list(popups)
+        rows = (
+            np.flatnonzero(local.reindex(frame.index).fillna(False).to_numpy(dtype=bool)) if local is not None else []
+        )
+        if len(rows):
+            own = [*extra, *(["documents"] if documents is not None else [])]
+            data["local"] = {
+                "rows": rows.tolist(),
+                "props": wire.property_table(frame.iloc[rows], ["id", *_popup_columns(spec, own)], columns),
+            }
     data["count"] = len(frame)
     data["credits"] = attribution_credits(frame)
     data["caveats"] = spec.caveats_for(frame["source"].dropna().unique())
@@ -421,7 +434,8 @@ class MapRequest:
     height: str = "100%"
     # Vector tiles (geo.tiles): when set, the line layers they hold are drawn from them, and `frames` holds
     # the whole selection of those layers (for counts and credits); `untiled` their features no archive
-    # holds, drawn from the page. The tiles show only `filter_countries` (None: all) and, with `document`,
+    # holds, drawn from the page (for a point layer, whose popups come from the archives, those features
+    # carry their popups in the page). The tiles show only `filter_countries` (None: all) and, with `document`,
     # what that policy document applies to (or, with `filter_ids`, only those features).
     tiles: tiles.MapSources | None = None
     untiled: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
@@ -518,7 +532,17 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         layer: request.untiled.get(layer, frame.iloc[:0]) if tiled.get(layer) else frame
         for layer, frame in frames.items()
     }
-    inline_documents = {layer: frame for layer, frame in drawn.items() if not shards.get(layer)}
+    # Points of a layer with popup shards whose popups no shard holds (a stored area not yet tiled).
+    local = {
+        layer: frame["id"].isin(request.untiled[layer]["id"])
+        for layer, frame in drawn.items()
+        if shards.get(layer) and layer in request.untiled
+    }
+    inline_documents = {
+        layer: frame[local[layer]] if shards.get(layer) else frame
+        for layer, frame in drawn.items()
+        if not shards.get(layer) or layer in local
+    }
     popups = policy_views.popup_documents(inline_documents) if request.documents else None
     documents = popups.texts if popups else {}
     popup_table = popups.table if popups else {}
@@ -549,6 +573,7 @@ def prepare_map(request: MapRequest) -> PreparedMap:
             fine,
             {SEED_COLUMN: SEED_LABEL},
             shards.get(layer, ()),
+            local.get(layer),
         )
     highlight = _highlight(payloads, request.highlight)
     if highlight is not None and "minZoom" in payloads[highlight["layer"]].data:

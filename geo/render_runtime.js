@@ -253,7 +253,9 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     var layer = api.layers[key];
     if (!layer || !layer.features[i]) return false;
     var at = latlng || anchor(layer.features[i]);
-    if (layer.popups) openFetched(key, value(layer.props, "id", i), layer.popups, at, { props: layer.props, index: i });
+    var local = layer.local ? layer.local.rows.indexOf(i) : -1;
+    if (local >= 0) showPopup(at, popupContent(key, layer.local.props, local, api.config, null));
+    else if (layer.popups) openFetched(key, value(layer.props, "id", i), layer.popups, at, { props: layer.props, index: i });
     else showPopup(at, popupContent(key, layer.props, i, api.config, null));
     return true;
   };

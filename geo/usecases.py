@@ -687,8 +687,11 @@ def _tiled_request(
     frames = {layer: select.select(loaded[layer], codes) for layer in layers}
     parts: dict[str, list] = {}
     for record in sources.untiled_areas:
-        if record["layer"] in frames and get_layer(record["layer"]).has_levels:
-            stored = store.read_area(dict(record), record["layer"], loaded.store_dir)
+        if record["layer"] in frames:
+            try:
+                stored = store.read_area(dict(record), record["layer"], loaded.store_dir)
+            except DatasetError:  # `load_layers` has already told the reader this area cannot be read
+                continue
             parts.setdefault(record["layer"], []).append(select.select(stored, codes))
     untiled = {layer: pd.concat(found) for layer, found in parts.items()}
     notice, only = None, None

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
+import shapely
 from pmtiles.reader import MmapSource, Reader
 
-from geo import cli, levels, policy_views, settings, store, tiles, usecases
+from geo import cli, levels, policy_views, render, settings, store, tiles, usecases
 from geo.errors import TilesError
 from geo.layers import get_layer, layers_with_levels
+from tests.map_support import features
 from tests.osm_support import OSM_DIR
 
 # The NL/BE test data (conftest `datasets_dir`) lies within this box (W, S, E, N degrees).
@@ -326,3 +328,19 @@ def test_the_cli_builds_the_tiles_into_a_folder(datasets_dir, tmp_path, monkeypa
     manifest = tiles.read_manifest(tmp_path / "out")
     assert manifest["archives"][tiles.EMBEDDED]["file"] in capsys.readouterr().out
     tiles.check_archive(tmp_path / "out" / manifest["archives"][tiles.EMBEDDED]["file"])
+
+
+def test_stored_points_without_tiles_carry_their_popups_in_the_page(copied_tiles, tmp_path):
+    store_dir = tmp_path / "store"
+    ports = features(
+        "ports", [shapely.Point(4.3, 51.9)], id=["osm:node/7"], name=["Zqport <b>stored</b>"], country="NL"
+    )
+    store.write_area(ports, "ports", "osm_overpass", "maasvlakte", {"retrieved_at": "2026-11-30T00:00:00Z"}, store_dir)
+    request = _request(store_dir)
+    assert list(request.untiled["ports"]["id"]) == ["osm:node/7"]
+    data = json.loads(render.prepare_map(request).layers["ports"])
+    assert data["popups"], "the embedded ports' popups still come from the shards"
+    assert "name" not in data["props"]["cols"]
+    (row,) = data["local"]["rows"]
+    assert data["props"]["data"]["id"]["r"][row] == "osm:node/7"
+    assert data["local"]["props"]["data"]["name"]["r"] == ["Zqport <b>stored</b>"]

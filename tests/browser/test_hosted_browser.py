@@ -164,7 +164,9 @@ def test_a_store_with_an_out_of_range_coordinate_still_draws_the_map(hosted_url,
     page, _ = visitor
     page.goto(hosted_url)
     groups = summary(map_frame(page))["groups"]
-    assert groups["ports"]["points"] > 2000 and groups["rail"]["lines"] > 20 and groups["roads"]["lines"] > 20
+    assert groups["ports"]["points"] > 2000
+    assert groups["rail"]["tiles"] >= 1 and groups["roads"]["tiles"] >= 1, "the networks come from the tiles"
+    assert groups["rail"]["lines"] == 1, "the stored area, which has no tiles, draws its good line from the page"
     assert all(group["inside"] == group["total"] for group in groups.values())
     expect(
         page.get_by_text("stored rail area 'helsinki': 1 features with coordinates outside", exact=False)
