@@ -113,8 +113,12 @@ def _popup_columns(spec: LayerSpec, extra: Iterable[str] = ()) -> list[str]:
 
 
 def _class_table(styles: Mapping[str, object]) -> list[dict]:
-    """The drawing classes of a layer as the browser reads them: key plus the style's fields."""
-    return [{"key": key, **style.__dict__} for key, style in styles.items()]
+    """The drawing classes of a layer as the browser reads them: key plus the style's fields that are set
+    (the browser reads a missing dash or casing as none)."""
+    return [
+        {"key": key, **{name: value for name, value in style.__dict__.items() if value is not None}}
+        for key, style in styles.items()
+    ]
 
 
 def _digits(values: list[int]) -> str | list[int]:

@@ -43,7 +43,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   function value(props, column, i) {
     var d = props.data[column];
     if (!d) return null;
-    if (d.r) return d.r[i];
+    if (d.r) return d.p && d.r[i] !== null ? d.p + d.r[i] : d.r[i];
     var code = d.c[i];
     return code < 0 ? null : d.v[code];
   }
@@ -249,6 +249,9 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return popup;
   }
 
+  // Value `i` of `column` of a properties table (geo.wire.property_table), for the tests and the page.
+  api.value = value;
+
   api.openPopup = function (key, i, latlng) {
     var layer = api.layers[key];
     if (!layer || !layer.features[i]) return false;
@@ -427,8 +430,16 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   }
 
   // A point marker of one of the symbols PointStyle names: circle (ports), square, diamond.
+  // Below Europe's zoom (a phone's first view) symbols are drawn smaller, as the lines are thinner.
+  var SMALL_SYMBOLS = { zoom: 4, scale: 0.6 };
   var SymbolMarker = L.CircleMarker.extend({
     _updatePath: function () {
+      var full = this._radius;
+      if (this._map && this._map.getZoom() < SMALL_SYMBOLS.zoom) this._radius = full * SMALL_SYMBOLS.scale;
+      this._drawSymbol();
+      this._radius = full;
+    },
+    _drawSymbol: function () {
       var shape = this.options.shape;
       var renderer = this._renderer;
       if (!shape || shape === "circle" || !renderer._ctx) return L.CircleMarker.prototype._updatePath.call(this);

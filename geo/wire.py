@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -125,7 +126,8 @@ def property_table(frame: pd.DataFrame, columns: Iterable[str], specs: Mapping[s
 
     Values are shown as `display_texts` in the words of `specs` ({column: Column}, e.g. a layer's
     `all_columns()`). Repetitive columns (provenance, kind, country) are dictionary-encoded; mostly
-    unique ones (id, name) are stored raw. Code -1 means null. The JSON `tags` column is spread into
+    unique ones (id, name) are stored raw, less a prefix they all share (`"p"`). Code -1 means null;
+    `column_value` decodes a value. The JSON `tags` column is spread into
     one such column per key under `"tags": {"keys": [...], "data": {...}}`, which is far smaller
     than a JSON text per feature.
     """
@@ -143,8 +145,28 @@ def property_table(frame: pd.DataFrame, columns: Iterable[str], specs: Mapping[s
 def _encode_column(values: list) -> dict:
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     if len(uniques) > len(values) / 2:
-        return {"r": values}
+        return _raw_column(values)
     return {"v": list(uniques), "c": codes.tolist()}
+
+
+def _raw_column(values: list) -> dict:
+    """Mostly unique values stored raw; texts that all start alike (ids: "gisco:", "osm:way/") say their
+    common prefix once, as "p" (about 14 kB less on the Europe page)."""
+    texts = [value for value in values if value is not None]
+    shared = len(texts) > 1 and all(isinstance(text, str) for text in texts)
+    prefix = os.path.commonprefix(texts) if shared else ""  # noqa: RUF071 - a text prefix, not a path
+    if len(prefix) < 2:
+        return {"r": values}
+    return {"p": prefix, "r": [None if value is None else value[len(prefix) :] for value in values]}
+
+
+def column_value(encoded: dict, i: int) -> object:
+    """Value `i` of a column as `property_table` encodes it (the browser's `corridorAtlas.value` reads the same)."""
+    if "r" in encoded:
+        raw = encoded["r"][i]
+        return encoded.get("p", "") + raw if raw is not None else None
+    code = encoded["c"][i]
+    return None if code < 0 else encoded["v"][code]
 
 
 def _tag_columns(tags: pd.Series) -> dict[str, list]:

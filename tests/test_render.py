@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import countries, policy_views, render, seed_ports, select, settings, store, usecases
+from geo import countries, policy_views, render, seed_ports, select, settings, store, usecases, wire
 from geo.layers import layer_names
 from tests.map_support import features
 
@@ -201,10 +201,7 @@ def test_port_popups_never_say_not_ten_t_and_carry_type_and_match(loaded):
     ids = request.frames["ports"]["id"].tolist()
 
     def shown(column, feature_id):
-        encoded, i = data[column], ids.index(feature_id)
-        if "r" in encoded:
-            return encoded["r"][i]
-        return None if encoded["c"][i] < 0 else encoded["v"][encoded["c"][i]]
+        return wire.column_value(data[column], ids.index(feature_id))
 
     # The page words a 0 code and an unknown type, and the labels say what the code is.
     assert shown("port_type", "gisco:DEDUI") == "inland" and shown("ten_t_code", "gisco:HRRJK") == "none recorded"

@@ -16,7 +16,7 @@ import pytest
 import shapely
 from pmtiles.reader import MmapSource, Reader
 
-from geo import cli, levels, policy_views, render, settings, store, tiles, usecases
+from geo import cli, levels, policy_views, render, settings, store, tiles, usecases, wire
 from geo.errors import TilesError
 from geo.layers import get_layer, layers_with_levels
 from tests.map_support import features
@@ -342,5 +342,5 @@ def test_stored_points_without_tiles_carry_their_popups_in_the_page(copied_tiles
     assert data["popups"], "the embedded ports' popups still come from the shards"
     assert "name" not in data["props"]["cols"]
     (row,) = data["local"]["rows"]
-    assert data["props"]["data"]["id"]["r"][row] == "osm:node/7"
+    assert wire.column_value(data["props"]["data"]["id"], row) == "osm:node/7"
     assert data["local"]["props"]["data"]["name"]["r"] == ["Zqport <b>stored</b>"]

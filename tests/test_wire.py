@@ -37,7 +37,8 @@ def test_script_json_cannot_close_the_script_element():
 def test_property_table_dictionary_encodes_and_spreads_tags():
     rail = _rail()
     table = wire.property_table(rail, ["id", "kind", "electrified", "length_km", "tags"])
-    assert table["data"]["id"] == {"r": ["osm:way/1", "osm:way/2", "osm:way/3"]}
+    assert table["data"]["id"] == {"p": "osm:way/", "r": ["1", "2", "3"]}  # their common prefix once
+    assert [wire.column_value(table["data"]["id"], i) for i in range(3)] == ["osm:way/1", "osm:way/2", "osm:way/3"]
     assert table["data"]["kind"] == {"v": ["rail"], "c": [0, 0, 0]}
     assert table["data"]["length_km"]["r"] == ["10", "5", "1"]
     assert "tags" not in table["data"] and table["tags"]["keys"] == []
@@ -45,3 +46,11 @@ def test_property_table_dictionary_encodes_and_spreads_tags():
     tags = wire.property_table(ports, ["tags"])["tags"]
     assert tags["keys"] == ["depth", "note"]
     assert tags["data"]["note"] == {"v": [HOSTILE], "c": [0, 0]}
+
+
+def test_raw_columns_keep_nulls_and_texts_without_a_shared_prefix():
+    assert wire._raw_column(["gisco:A", None, "gisco:B"]) == {"p": "gisco:", "r": ["A", None, "B"]}
+    assert wire._raw_column(["osm:node/7"]) == {"r": ["osm:node/7"]}  # one value: nothing to share
+    assert wire._raw_column(["10", "5", "1"]) == {"r": ["10", "5", "1"]}
+    encoded = wire._raw_column(["ab1", None])
+    assert wire.column_value(encoded, 1) is None and wire.column_value({"v": ["x"], "c": [-1, 0]}, 1) == "x"

@@ -37,11 +37,10 @@ DOWNLOAD_TIMEOUT_MS = 60_000
 # The index of a feature in `corridorAtlas.layers[layer]`, by its id (see property_table in geo/render.py).
 FEATURE_INDEX_JS = """
 ([layer, id]) => {
-  const ids = corridorAtlas.layers[layer].props.data.id;
+  const props = corridorAtlas.layers[layer].props;
   const count = corridorAtlas.layers[layer].features.length;
   for (let i = 0; i < count; i++) {
-    const value = ids.r ? ids.r[i] : ids.c[i] < 0 ? null : ids.v[ids.c[i]];
-    if (value === id) return i;
+    if (corridorAtlas.value(props, "id", i) === id) return i;
   }
   return -1;
 }

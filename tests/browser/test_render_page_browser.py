@@ -45,11 +45,9 @@ def test_standalone_page_draws_the_layers_offline(page, router, tmp_path: Path, 
 PORT_POPUP_JS = """
 (locode) => {
   const ports = corridorAtlas.layers.ports;
-  const column = ports.props.data.locode;
   let index = -1;
   for (let i = 0; i < ports.features.length && index < 0; i++) {
-    const value = column.r ? column.r[i] : column.c[i] < 0 ? null : column.v[column.c[i]];
-    if (value === locode) index = i;
+    if (corridorAtlas.value(ports.props, "locode", i) === locode) index = i;
   }
   if (index < 0 || !corridorAtlas.openPopup("ports", index)) return null;
   // The previous popup may still be fading out: pick this port's one.
