@@ -51,7 +51,27 @@ from geo.layers import get_layer, layer_names, osm_layer_names
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("corridor_atlas.app")
 
+# The map's height before the page's style sizes it to the window (PAGE_CSS); also its height where that fails.
 MAP_HEIGHT_PX = 640
+# The reader's page: a one-line title, then the map filling the window below it (down to a usable minimum).
+# streamlit-folium fixes its iframe's height in px when it renders, so the page's style overrides it;
+# inside the iframe the map fills the frame (geo/render_runtime.css).
+PAGE_CSS = """
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem; padding-bottom: 2rem; }
+.ca-title { margin: 0; font-size: 1rem; line-height: 1.4; font-weight: 400; color: #444; }
+.ca-title strong { font-size: 1.25rem; color: #111; margin-right: 0.4rem; }
+iframe[title="streamlit_folium.st_folium"] { height: max(360px, calc(100dvh - 7rem)) !important; }
+@media (max-width: 700px) { .ca-title span { display: none; } }
+.ca-small-window { display: none; }
+@media (max-height: 420px), (max-width: 300px) {
+  .ca-small-window { display: block; background: #fff7d6; border: 1px solid #e0c36a; border-radius: 4px; padding: 6px 10px; }
+}
+"""
+# Shown by PAGE_CSS only in a window too small to read the map in; the map keeps a usable size and the page scrolls.
+SMALL_WINDOW_NOTICE = (
+    "This window is too small to read the map in: enlarge it, turn the phone upright or zoom the browser out. "
+    "The map keeps a usable size below, and the page scrolls."
+)
 # How the statistics table shows each unit of a statistic (geo.layers).
 STAT_FORMATS = {"count": None, "km": "%.0f", "share": "percent"}
 # Typed input is short by nature; the caps keep hostile or accidental megabyte strings out.
@@ -228,6 +248,8 @@ def sidebar() -> Controls:
         key="countries",
         placeholder="All of Europe",
     )
+    if not picked:
+        st.sidebar.caption("No country selected: the map and the statistics cover all of Europe.")
     st.sidebar.header("Basemap")
     url_basemap = st.query_params.get("basemap", "outlines")
     basemap = st.sidebar.radio(
@@ -550,8 +572,6 @@ def map_panel(controls: Controls, found: search.Result | None, routing: RouteQue
     """
     if not controls.layers:
         st.info("No layer selected: turn on Ports, Railways or Major roads in the sidebar.")
-    if controls.countries is None:
-        st.info("No country selected: the map and the statistics cover all of Europe.")
     document = document_on_map()
     area = areas.area_around(found.lon, found.lat) if found else None
     highlight = found.id if found and found.kind in ("port", "crossing") else None
@@ -1012,9 +1032,16 @@ def problems_panel(problems: list[str]) -> None:
 
 @guarded
 def main() -> None:
-    st.set_page_config(page_title="Corridor Atlas", page_icon=":world_map:", layout="wide")
-    st.title("Corridor Atlas")
-    st.caption("Europe's ports, railways and major roads from open data, with the EU rules that govern them.")
+    # "auto": the sidebar is open on a wide screen and closed on a phone, where it would cover the map.
+    st.set_page_config(
+        page_title="Corridor Atlas", page_icon=":world_map:", layout="wide", initial_sidebar_state="auto"
+    )
+    st.html(f"<style>{PAGE_CSS}</style>")
+    st.html(
+        '<h1 class="ca-title"><strong>Corridor Atlas</strong><span>Europe\'s ports, railways and major roads from '
+        "open data, with the EU rules that govern them.</span></h1>"
+        f'<div class="ca-small-window" role="status">{SMALL_WINDOW_NOTICE}</div>'
+    )
     refused = hosted_limit()
     follow_store()
     try:

@@ -213,11 +213,15 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from geo import areas, policies, render, seed_ports, select, store, usecases
+    from geo import areas, policies, render, seed_ports, select, snapshot, store, usecases
     from geo.countries import load_countries, resolve_country
 
     layers = args.layer or list(layer_names())
-    store.check_output(Path(args.out), args.force)
+    if not args.out and not args.png:
+        raise InputError("give --out FILE.html, --png FILE.png, or both")
+    for out in filter(None, (args.out, args.png)):
+        store.check_output(Path(out), args.force)
+    size = snapshot.parse_size(args.png_size) if args.png else None
     countries = [resolve_country(name) for name in args.country or ()] or None
     bbox = areas.parse_bbox(args.bbox) if args.bbox else None
     if args.document:
@@ -235,13 +239,22 @@ def _cmd_render(args: argparse.Namespace) -> int:
         highlight=args.highlight,
         assets="cdn",
     )
-    page = render.render_html(request, inline_assets=not args.cdn)
-    try:
-        store.write_text_atomic(Path(args.out), page)
-    except OSError as exc:
-        raise store.unwritable(args.out, exc) from exc
     shown = ", ".join(f"{len(frame):,} {layer}" for layer, frame in request.frames.items())
-    print(f"wrote {args.out} ({len(page.encode()) / 1e6:.2f} MB): {shown}")
+    if args.out:
+        page = render.render_html(request, inline_assets=not args.cdn)
+        try:
+            store.write_text_atomic(Path(args.out), page)
+        except OSError as exc:
+            raise store.unwritable(args.out, exc) from exc
+        print(f"wrote {args.out} ({len(page.encode()) / 1e6:.2f} MB): {shown}")
+    if args.png:
+        # The picture is always taken of a page with Leaflet embedded: it is opened from a file.
+        png = snapshot.page_png(render.render_html(request, inline_assets=True), *size)
+        try:
+            store.atomic_write(Path(args.png), lambda tmp: tmp.write_bytes(png))
+        except OSError as exc:
+            raise store.unwritable(args.png, exc) from exc
+        print(f"wrote {args.png} ({len(png) / 1e3:.0f} kB, {size[0]}x{size[1]}): {shown}")
     if request.notice:
         print(f"note: {request.notice}", file=sys.stderr)
     return 0
@@ -493,11 +506,17 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser(
         "render",
         parents=[shared["layers_or_all"], shared["countries"], shared["bbox"], shared["force"]],
-        help="write the map as a standalone HTML page (works offline: Leaflet is embedded)",
+        help="write the map as a standalone HTML page (works offline: Leaflet is embedded) or a PNG picture",
         description="Examples: python -m geo render --out map.html | "
-        "python -m geo render --out pl.html --layer rail,ports --country PL --basemap osm",
+        "python -m geo render --out pl.html --layer rail,ports --country PL --basemap osm | "
+        "python -m geo render --png europe.png --png-size 1600x1000",
     )
-    render.add_argument("--out", required=True, help="HTML file to write")
+    render.add_argument("--out", help="HTML file to write")
+    render.add_argument(
+        "--png",
+        help="PNG picture to write, taken by headless Chromium (needs Playwright and Chromium), attribution included",
+    )
+    render.add_argument("--png-size", default="1400x900", help="picture size WIDTHxHEIGHT in pixels (default 1400x900)")
     render.add_argument("--basemap", default="outlines", choices=BASEMAPS, help="initial basemap (default: outlines)")
     render.add_argument("--seed", action="store_true", help="show the debate entry ports")
     render.add_argument("--highlight", help="a feature id to zoom to and open, e.g. gisco:PLGDN")

@@ -66,22 +66,34 @@ PROVENANCE_COLUMNS = ("source", "licence", "attribution", "source_date", "retrie
 
 @dataclass(frozen=True)
 class LineStyle:
-    """How one class of lines is drawn: legend label, what a merged group of them is called, stroke."""
+    """How one class of lines is drawn: legend label, what a merged group of them is called, stroke.
+
+    The styles of all layers together must stay distinguishable for colour-blind readers (`geo.palette`:
+    colour, or else dash or width); `casing` outlines the line (roads), so that roads and railways differ
+    by more than hue.
+    """
 
     label: str
     plural: str  # e.g. "motorways": titles a line merged from many ("Motorways in Poland, ...")
     color: str
     weight: float  # px
     dash: str | None = None  # Leaflet dashArray
+    casing: str | None = None  # colour of an outline CASING_PX wider than the line, drawn under it
+
+
+# Total extra width of a line's casing (px): the outline shows this much, split over both sides.
+CASING_PX = 1.6
 
 
 @dataclass(frozen=True)
 class PointStyle:
-    """How one class of points is drawn: legend label and fill colour (`fills`) or radius (`sizes`)."""
+    """How one class of points is drawn: legend label and fill colour (`fills`) or radius (`sizes`), and
+    its symbol (fills only): border crossings and breaks of gauge have their own shapes, ports are circles."""
 
     label: str
     color: str = "#ffffff"
     radius: float = 5.0  # px
+    shape: Literal["circle", "square", "diamond"] = "circle"
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,10 @@ class LayerSpec:
     point_fill: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, repr=False)
     point_sizes: dict[str, PointStyle] = field(default_factory=dict)
     point_size: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, repr=False)
+    # Points only: the zoom from which each feature is drawn, so that at Europe's scale the important ones
+    # do not bury the network under the rest (None: all from the start). Filters, search and counts
+    # still see every feature, and a searched or highlighted one is always drawn.
+    point_min_zoom: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, repr=False)
     # Drawing order, bottom to top.
     order: int = 0
     # Lines only: per level of detail (0 = coarsest), the attributes kept apart when lines are merged
@@ -248,6 +264,20 @@ def port_size(frame: pd.DataFrame) -> pd.Series:
     return sizes.where(sizes.isin(["Large", "Medium", "Small", "Very Small"]), "unknown").fillna("unknown")
 
 
+# The zoom from which the less important points appear (Leaflet zooms: Europe is 4, a country 6).
+DETAIL_ZOOM = 6
+MINOR_ZOOM = 7
+
+
+def port_min_zoom(frame: pd.DataFrame) -> pd.Series:
+    """Large and Medium harbours (WPI) and ports with a TEN-T code from the start, Small ones from
+    DETAIL_ZOOM, the rest from MINOR_ZOOM (entry ports and a searched port are drawn always: `geo.render`)."""
+    size = port_size(frame).to_numpy()
+    zoom = np.where(np.isin(size, ("Large", "Medium")) | (port_fill(frame).to_numpy() == "tent"), 0, MINOR_ZOOM)
+    zoom = np.where((zoom > 0) & (size == "Small"), DETAIL_ZOOM, zoom)
+    return pd.Series(zoom, index=frame.index)
+
+
 def _rail_km(state: str | None) -> Callable[[pd.DataFrame], np.ndarray]:
     """Per-feature km of railway (rail ferries excluded) in electrification `state` (None: any, "known": not unknown)."""
 
@@ -328,6 +358,7 @@ PORTS = LayerSpec(
         "unknown": PointStyle("Harbour size not known", radius=3.5),
     },
     point_size=port_size,
+    point_min_zoom=port_min_zoom,
     order=30,
     statistics=(
         Statistic("ports", "Ports", "count", lambda frame: np.ones(len(frame))),
@@ -407,9 +438,10 @@ RAIL = LayerSpec(
         "length_km": Column("Float64", "Length (km)", "Geodesic length on the WGS 84 ellipsoid, km."),
     },
     line_styles={
+        # Railways: solid and uncased; electrified blue, not electrified black, unknown thin grey.
         "yes": LineStyle("Electrified", "electrified railways", "#1f5fbf", 2.2),
-        "no": LineStyle("Not electrified", "non-electrified railways", "#c2571a", 2.0),
-        "unknown": LineStyle("Electrification unknown", "railways of unknown electrification", "#6b6b6b", 1.6),
+        "no": LineStyle("Not electrified", "non-electrified railways", "#1a1a1a", 2.2),
+        "unknown": LineStyle("Electrification unknown", "railways of unknown electrification", "#9e9e9e", 1.4),
         FERRY: LineStyle("Rail ferry", "rail ferries", "#6a3d9a", 1.8, "6 5"),
     },
     line_class=rail_class,
@@ -471,6 +503,8 @@ RAIL = LayerSpec(
     },
 )
 
+_ROAD_CASING = "#5c4a32"
+
 ROADS = LayerSpec(
     name="roads",
     title="Major roads",
@@ -486,11 +520,12 @@ ROADS = LayerSpec(
         "length_km": Column("Float64", "Length (km)", "Geodesic length on the WGS 84 ellipsoid, km."),
     },
     line_styles={
-        "motorway": LineStyle("Motorway", "motorways", "#d7301f", 2.4),
-        "trunk": LineStyle("Trunk road", "trunk roads", "#f08c3a", 1.9),
-        "primary": LineStyle("Primary road", "primary roads", "#d9b300", 1.4),
-        "other": LineStyle("Other road", "other roads", "#9a9a9a", 1.2),
-        "construction": LineStyle("Under construction", "roads under construction", "#8c8c8c", 1.6, "4 4"),
+        # Roads: cased, and each class 1.5 times as wide as the next, so the width alone ranks them.
+        "motorway": LineStyle("Motorway", "motorways", "#d7301f", 4.2, casing=_ROAD_CASING),
+        "trunk": LineStyle("Trunk road", "trunk roads", "#f08c3a", 2.8, casing=_ROAD_CASING),
+        "primary": LineStyle("Primary road", "primary roads", "#f2d13a", 1.8, casing=_ROAD_CASING),
+        "other": LineStyle("Other road", "other roads", "#e3cfa0", 1.2, casing=_ROAD_CASING),
+        "construction": LineStyle("Under construction", "roads under construction", "#8c8c8c", 1.8, "4 4"),
     },
     line_class=road_drawing_class,
     order=10,
@@ -584,12 +619,14 @@ CROSSINGS = LayerSpec(
         "nearest_place_km": Column("Float64", "Distance to the town (km)", "Straight-line distance, km."),
     },
     point_fills={
-        "gauge_break": PointStyle("Rail crossing with a break of gauge", "#d62728", 6),
-        "rail": PointStyle("Rail crossing", "#1b2a3a", 4.5),
-        FERRY: PointStyle("Rail ferry crossing", "#6a3d9a", 4.5),
-        "road": PointStyle("Road crossing (indicative)", "#f08c3a", 3.5),
+        "gauge_break": PointStyle("Rail crossing with a break of gauge", "#d62728", 6.5, "diamond"),
+        "rail": PointStyle("Rail crossing", "#1b2a3a", 3.2, "square"),
+        FERRY: PointStyle("Rail ferry crossing", "#6a3d9a", 3.5, "square"),
+        "road": PointStyle("Road crossing (indicative)", "#f08c3a", 3.5, "square"),
     },
     point_fill=crossing_fill,
+    # The many indicative road crossings appear from a country's scale; rail crossings and breaks of gauge always.
+    point_min_zoom=lambda frame: pd.Series(np.where(crossing_fill(frame).eq("road"), DETAIL_ZOOM, 0), frame.index),
     order=35,
     statistics=(
         Statistic(
@@ -649,14 +686,14 @@ ROUTE = LayerSpec(
         "length_km": Column("Float64", "Length (km)", "Geodesic length of the stretch on the WGS 84 ellipsoid, km."),
     },
     line_styles={
-        "rail": LineStyle("Route", "routes", "#e6007e", 5.0),
-        FERRY: LineStyle("Route by rail ferry", "rail ferry stretches", "#e6007e", 4.0, "8 6"),
-        "connector": LineStyle("Route: gap joined to OpenStreetMap detail", "connectors", "#e6007e", 3.0, "2 4"),
+        "rail": LineStyle("Route", "routes", "#e6007e", 6.5),
+        FERRY: LineStyle("Route by rail ferry", "rail ferry stretches", "#e6007e", 4.5, "8 6"),
+        "connector": LineStyle("Route: gap joined to OpenStreetMap detail", "connectors", "#e6007e", 2.8, "2 4"),
         "indicative": LineStyle(
             "Corridor: indicative alignment, routed between the nodes the Commission names; not the legal map",
             "indicative corridor alignments",
-            "#00a087",
-            5.0,
+            "#00695c",
+            6.5,
         ),
     },
     line_class=lambda frame: (

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -36,7 +37,7 @@ from branca.element import Element
 from folium.template import Template
 
 from geo import levels, policy_views, schema, settings, tiles, wire
-from geo.layers import COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
+from geo.layers import CASING_PX, COMMON_COLUMNS, PROVENANCE_COLUMNS, LayerSpec, get_layer
 from geo.wire import script_json
 
 BASEMAPS = ("outlines", "osm", "positron")
@@ -112,8 +113,18 @@ def _popup_columns(spec: LayerSpec, extra: Iterable[str] = ()) -> list[str]:
 
 
 def _class_table(styles: Mapping[str, object]) -> list[dict]:
-    """The drawing classes of a layer as the browser reads them: key plus the style's fields."""
-    return [{"key": key, **style.__dict__} for key, style in styles.items()]
+    """The drawing classes of a layer as the browser reads them: key plus the style's fields that are set
+    (the browser reads a missing dash or casing as none)."""
+    return [
+        {"key": key, **{name: value for name, value in style.__dict__.items() if value is not None}}
+        for key, style in styles.items()
+    ]
+
+
+def _digits(values: list[int]) -> str | list[int]:
+    """Small integers per feature (class indexes, zooms) as one digit each when all are 0-9: half the bytes
+    of a JSON list, for thousands of points (the page budget is 200 kB); the browser reads both."""
+    return "".join(map(str, values)) if all(0 <= v <= 9 for v in values) else values
 
 
 def _index_of(keys: pd.Series, styles: Mapping[str, object]) -> list[int]:
@@ -167,10 +178,12 @@ def layer_payload(
         points = frame.geometry.representative_point()
         data["xy"] = np.round(np.column_stack([points.x, points.y]), 5).ravel().tolist()
         data["fills"] = _class_table(spec.point_fills)
-        data["fill"] = _index_of(spec.point_fill(frame), spec.point_fills)
+        data["fill"] = _digits(_index_of(spec.point_fill(frame), spec.point_fills))
         if spec.point_size is not None:
             data["sizes"] = _class_table(spec.point_sizes)
-            data["size"] = _index_of(spec.point_size(frame), spec.point_sizes)
+            data["size"] = _digits(_index_of(spec.point_size(frame), spec.point_sizes))
+        if spec.point_min_zoom is not None:
+            data["minZoom"] = _digits(spec.point_min_zoom(frame).clip(0, 9).astype(int).tolist())
     else:
         fine = np.zeros(len(frame), dtype=bool)
         if full_detail is not None:
@@ -284,7 +297,15 @@ def outline_payload(countries: gpd.GeoDataFrame) -> dict:
 
 # -- folium elements ---------------------------------------------------------------------------
 
-_RUNTIME_JS = (Path(__file__).parent / "render_runtime.js").read_text(encoding="utf-8")
+
+def _compact_js(text: str) -> str:
+    """The runtime as the page carries it: without its whole-line comments, indentation and blank lines
+    (about a quarter of its size; the page budget is 200 kB). The runtime has no multi-line strings."""
+    lines = (line.strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
+
+
+_RUNTIME_JS = _compact_js((Path(__file__).parent / "render_runtime.js").read_text(encoding="utf-8"))
 _RUNTIME_CSS = (Path(__file__).parent / "render_runtime.css").read_text(encoding="utf-8")
 
 
@@ -357,6 +378,24 @@ class _Payload(_Verbatim):
         self.payload = payload_json
 
 
+class _Call(_Verbatim):
+    """Calls a method of the map runtime with arguments (JSON text), after everything added before it."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        corridorAtlas.{{ this.method }}({{ this.arguments }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, method: str, arguments: str):
+        super().__init__()
+        self._name = "CorridorAtlasCall"
+        self.method = method
+        self.arguments = arguments
+
+
 def leaflet_assets(mode: str) -> tuple[str, str]:
     """(leaflet.js URL, leaflet.css URL) for `mode` "app" (served by Streamlit) or "cdn"."""
     base = {"app": settings.LEAFLET_APP_URL, "cdn": settings.LEAFLET_CDN_URL}.get(mode)
@@ -420,6 +459,14 @@ SEED_COLUMN = "entry_port"
 SEED_LABEL = "Entry port list"
 
 
+def _always_drawn(data: dict, index: Iterable[int]) -> None:
+    """Features `index` of a point layer's payload are drawn at every zoom (minimum zoom 0)."""
+    zooms = [int(zoom) for zoom in data["minZoom"]]
+    for i in index:
+        zooms[i] = 0
+    data["minZoom"] = _digits(zooms)
+
+
 def _highlight(payloads: dict[str, LayerPayload], feature_id: str | None) -> dict | None:
     if not feature_id:
         return None
@@ -430,7 +477,11 @@ def _highlight(payloads: dict[str, LayerPayload], feature_id: str | None) -> dic
     return None
 
 
-def _fit_bounds(request: MapRequest, payloads: dict[str, LayerPayload], highlight: dict | None) -> list | None:
+def _fit_bounds(
+    request: MapRequest, payloads: dict[str, LayerPayload], highlight: dict | None
+) -> tuple[list | None, bool]:
+    """The [[S, W], [N, E]] box the map opens on, and whether it frames land (the selected countries or
+    area), which may be cut a little at its edges for a closer view (`corridorAtlas.fitBounds`)."""
     shown_overlays = [overlay.frame for overlay in request.overlays if len(overlay.frame)]
     if highlight is not None:
         geometry = payloads[highlight["layer"]].frame.geometry.iloc[highlight["index"]]
@@ -440,13 +491,14 @@ def _fit_bounds(request: MapRequest, payloads: dict[str, LayerPayload], highligh
         west, south, east, north = west.min() - 0.3, south.min() - 0.2, east.max() + 0.3, north.max() + 0.2
     elif request.bounds is not None:
         west, south, east, north = request.bounds
+        return [[float(south), float(west)], [float(north), float(east)]], True
     else:
         shown = [p.frame for p in payloads.values() if not p.frame.empty]
         if not shown:
-            return None
+            return None, False
         west, south, east, north = np.array([f.total_bounds for f in shown]).T
         west, south, east, north = west.min(), south.min(), east.max(), north.max()
-    return [[float(south), float(west)], [float(north), float(east)]]
+    return [[float(south), float(west)], [float(north), float(east)]], False
 
 
 @dataclass(frozen=True)
@@ -464,6 +516,7 @@ class PreparedMap:
     seed: str | None
     bounds: list | None
     highlighted: bool
+    land: bool  # `bounds` frame land, which may be cut a little at its edges for a closer view
     counts: dict[str, int]  # features drawn per layer (and per overlay key)
     titles: dict[str, str] = field(default_factory=dict)  # layer-control names of the overlays, by key
     basemap_tiles: bool = False  # the offline basemap comes from tiles (see `tiles_config`)
@@ -527,6 +580,8 @@ def prepare_map(request: MapRequest) -> PreparedMap:
             local.get(layer),
         )
     highlight = _highlight(payloads, request.highlight)
+    if highlight is not None and "minZoom" in payloads[highlight["layer"]].data:
+        _always_drawn(payloads[highlight["layer"]].data, [highlight["index"]])  # a searched feature
     overlays = {}
     for overlay in request.overlays:
         payload = layer_payload(overlay.frame, overlay.layer, levels.FULL_DECIMALS)
@@ -535,7 +590,10 @@ def prepare_map(request: MapRequest) -> PreparedMap:
     seed = None
     if seeded:
         members = payloads[SEED_LAYER].frame["locode"].isin(request.seed_ports["locode"]).fillna(False)
-        seed = script_json({"index": np.flatnonzero(members.to_numpy(dtype=bool)).tolist()})
+        index = np.flatnonzero(members.to_numpy(dtype=bool)).tolist()
+        seed = script_json({"index": index})
+        if "minZoom" in payloads[SEED_LAYER].data:  # the entry ports of the debate, as their rings are
+            _always_drawn(payloads[SEED_LAYER].data, index)
     config = {
         "documents": popup_table.get("documents", {}),
         "matches": popup_table.get("matches", []),
@@ -546,8 +604,10 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         "footer": [[COMMON_COLUMNS[c].label, c] for c in PROVENANCE_COLUMNS if c != "attribution"],
         "credit": "attribution",
         "seedLabel": SEED_TITLE,
+        "casingPx": CASING_PX,
         "tiles": tiles_config(sources) if sources else None,
     }
+    bounds, land = _fit_bounds(request, payloads, highlight)
     has_outlines = request.countries is not None and not request.countries.empty and not (sources and sources.basemap)
     return PreparedMap(
         basemap=request.basemap,
@@ -558,8 +618,9 @@ def prepare_map(request: MapRequest) -> PreparedMap:
         layers={key: script_json(payload.data) for key, payload in {**payloads, **overlays}.items()},
         outlines=script_json(outline_payload(request.countries)) if has_outlines else None,
         seed=seed,
-        bounds=_fit_bounds(request, payloads, highlight),
+        bounds=bounds,
         highlighted=highlight is not None,
+        land=land,
         counts={
             key: payload.data.get("total", len(payload.frame)) for key, payload in {**payloads, **overlays}.items()
         },
@@ -604,8 +665,10 @@ def assemble_map(prepared: PreparedMap) -> folium.Map:
         group = folium.FeatureGroup(name=SEED_TITLE, show=prepared.show_seed)
         m.add_child(group.add_child(_Payload("addSeed", SEED_LAYER, prepared.seed)))
     folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(_Call("layout", ""))  # on a phone, the legend and the layer control close to buttons
     if prepared.bounds is not None:
-        m.fit_bounds(prepared.bounds, max_zoom=11 if prepared.highlighted else None)
+        options = {"maxZoom": 11 if prepared.highlighted else None, "land": prepared.land}
+        m.add_child(_Call("fitBounds", f"{json.dumps(prepared.bounds)}, {script_json(options)}"))
     return m
 
 

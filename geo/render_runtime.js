@@ -48,7 +48,6 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     if (code < 0) return null;
     return d.s ? d.p[code] + d.s[i] : d.v[code];
   }
-  api.value = value;
 
   function label(layer, column) {
     return (layer.labels || {})[column] || column.replace(/_/g, " ");
@@ -185,8 +184,11 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return feature.getLatLng ? feature.getLatLng() : feature.getCenter();
   }
 
+  // Popups fit the map (a phone's too) and scroll inside.
   function showPopup(latlng, content) {
-    return L.popup({ maxWidth: 380, maxHeight: 440, className: "ca-popup-wrapper" })
+    var size = api.map.getSize();
+    var fit = { maxWidth: Math.min(380, size.x - 70), maxHeight: Math.min(440, Math.round(size.y * 0.6)) };
+    return L.popup({ maxWidth: fit.maxWidth, minWidth: Math.min(50, fit.maxWidth), maxHeight: fit.maxHeight, className: "ca-popup-wrapper" })
       .setLatLng(latlng)
       .setContent(content)
       .openOn(api.map);
@@ -248,6 +250,9 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return popup;
   }
 
+  // Value `i` of `column` of a properties table (geo.wire.property_table), for the tests and the page.
+  api.value = value;
+
   api.openPopup = function (key, i, latlng) {
     var layer = api.layers[key];
     if (!layer || !layer.features[i]) return false;
@@ -296,20 +301,31 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       probeArchive(archives[a].url);
       sources["a" + a] = { url: archives[a].url, maxDataZoom: archives[a].maxZoom };
       archives[a].levels.forEach(function (level) {
-        data.styles.forEach(function (style) {
-          rules.push({
+        // The rule drawing one class of lines (or, with `casing`, its outline) from this archive and level.
+        function rule(style, casing) {
+          var extra = casing ? casingPx() : 0;
+          return {
             dataSource: "a" + a,
             dataLayer: key + "." + level,
             symbolizer: new protomapsL.LineSymbolizer({
-              color: style.color,
-              width: style.weight,
+              color: casing ? style.casing : style.color,
+              width: function (z) {
+                return lineScale(z) * (style.weight + extra);
+              },
               opacity: 0.85,
-              dash: style.dash ? style.dash.split(" ").map(Number) : undefined,
+              dash: !casing && style.dash ? style.dash.split(" ").map(Number) : undefined,
             }),
             filter: function (z, feature) {
               return feature.props.cls === style.key && keep(data, a, feature.props);
             },
-          });
+          };
+        }
+        // Casings first, so that every outline lies under every line of the layer.
+        data.styles.forEach(function (style) {
+          if (style.casing) rules.push(rule(style, true));
+        });
+        data.styles.forEach(function (style) {
+          rules.push(rule(style, false));
         });
       });
     });
@@ -341,6 +357,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   }
 
   api.addBasemapTiles = function (key, group) {
+    if (!api.canvas) return;
     var basemap = api.config.tiles && api.config.tiles.basemap;
     if (!basemap) return;
     var layer = protomapsL.leafletLayer({
@@ -384,20 +401,90 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     };
   }
 
+  // Lines are drawn thinner at small scales, where the whole network of a continent shares the frame;
+  // every line by the same factor, so their widths keep the ratios the legend shows (geo.palette).
+  var LINE_SCALE = { 3: 0.5, 4: 0.5, 5: 0.65, 6: 0.8, 7: 0.9 };
+  function lineScale(zoom) {
+    var z = Math.round(zoom);
+    return z >= 8 ? 1 : LINE_SCALE[z] || 0.5;
+  }
+
+  function casingPx() {
+    return api.config.casingPx || 0;
+  }
+
+  // A legend line as the map draws it: its width, dash and casing (an outline around it).
   function swatch(style) {
     var s = el("span", "ca-swatch-line");
     s.style.borderTopColor = style.color;
-    s.style.borderTopWidth = Math.max(2, Math.round(style.weight)) + "px";
+    s.style.borderTopWidth = Math.max(1, Math.round(style.weight)) + "px";
     if (style.dash) s.style.borderTopStyle = "dashed";
+    if (style.casing) s.style.boxShadow = "0 0 0 " + casingPx() / 2 + "px " + style.casing;
     return s;
   }
 
-  function dot(color, radius) {
-    var s = el("span", "ca-swatch-dot");
+  function dot(color, radius, shape) {
+    var s = el("span", "ca-swatch-dot ca-shape-" + (shape || "circle"));
     s.style.background = color;
     s.style.width = s.style.height = 2 * radius + "px";
     return s;
   }
+
+  // A point marker of one of the symbols PointStyle names: circle (ports), square, diamond.
+  // Below Europe's zoom (a phone's first view) symbols are drawn smaller, as the lines are thinner.
+  var SMALL_SYMBOLS = { zoom: 4, scale: 0.6 };
+  var SymbolMarker = L.CircleMarker.extend({
+    _updatePath: function () {
+      var full = this._radius;
+      if (this._map && this._map.getZoom() < SMALL_SYMBOLS.zoom) this._radius = full * SMALL_SYMBOLS.scale;
+      this._drawSymbol();
+      this._radius = full;
+    },
+    _drawSymbol: function () {
+      var shape = this.options.shape;
+      var renderer = this._renderer;
+      if (!shape || shape === "circle" || !renderer._ctx) return L.CircleMarker.prototype._updatePath.call(this);
+      if (!renderer._drawing || this._empty()) return;
+      var p = this._point;
+      var r = this._radius;
+      var ctx = renderer._ctx;
+      ctx.beginPath();
+      if (shape === "diamond") {
+        ctx.moveTo(p.x, p.y - r);
+        ctx.lineTo(p.x + r, p.y);
+        ctx.lineTo(p.x, p.y + r);
+        ctx.lineTo(p.x - r, p.y);
+      } else {
+        ctx.rect(p.x - r * 0.85, p.y - r * 0.85, r * 1.7, r * 1.7);
+      }
+      ctx.closePath();
+      renderer._fillStroke(ctx, this);
+    },
+  });
+
+  // A line with a casing: the outline is stroked first, `casingPx` wider, then the line over it.
+  // Drawn at `lineScale` of the zoom, as the tiles are.
+  var CasedLine = L.Polyline.extend({
+    _updatePath: function () {
+      var o = this.options;
+      var renderer = this._renderer;
+      var weight = o.weight;
+      var scale = this._map ? lineScale(this._map.getZoom()) : 1;
+      if (o.casing && renderer._ctx) {
+        var color = o.color;
+        var dash = o._dashArray;
+        o.color = o.casing;
+        o.weight = scale * (weight + casingPx());
+        o._dashArray = null;
+        renderer._updatePoly(this);
+        o.color = color;
+        o._dashArray = dash;
+      }
+      o.weight = scale * weight;
+      L.Polyline.prototype._updatePath.call(this);
+      o.weight = weight;
+    },
+  });
 
   // Which class indexes occur in `codes` (the legend lists only the classes drawn).
   function used(codes) {
@@ -422,7 +509,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
 
   function updateLegend() {
     if (!api.legend) return;
-    var box = api.legend.getContainer();
+    var box = api.legend.body;
     box.textContent = "";
     Object.keys(api.layers).forEach(function (key) {
       var layer = api.layers[key];
@@ -433,7 +520,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       if (layer.geometry === "point") {
         var fills = used(layer.fill);
         layer.fills.forEach(function (f, index) {
-          if (fills[index]) legendItem(section, dot(f.color, 5), f.label);
+          if (fills[index]) legendItem(section, dot(f.color, Math.min(f.radius, 5), f.shape), f.label);
         });
         var sizes = used(layer.size || []);
         (layer.sizes || []).forEach(function (size, index) {
@@ -445,6 +532,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
           if (classes[index]) legendItem(section, swatch(style), style.label);
         });
       }
+      if (layer.hidden) section.appendChild(el("div", "ca-legend-more", "+ " + layer.hidden + " more as you zoom in"));
       Object.keys(layer.caveats || {}).forEach(function (source) {
         section.appendChild(el("div", "ca-legend-caveat", layer.caveats[source]));
       });
@@ -458,18 +546,50 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       legendItem(seed, ring, api.config.seedLabel || "");
       box.appendChild(seed);
     }
-    box.style.display = box.childNodes.length ? "" : "none";
+    api.legend.getContainer().style.display = box.childNodes.length ? "" : "none";
   }
 
+  // The legend: a button that opens and closes it, over its body. Closed at first on a small map.
   var Legend = L.Control.extend({
     options: { position: "bottomright" },
     onAdd: function () {
       var box = el("div", "ca-legend leaflet-control");
+      var toggle = el("button", "ca-legend-toggle", "Legend");
+      toggle.type = "button";
+      this.body = el("div", "ca-legend-body");
+      box.appendChild(toggle);
+      box.appendChild(this.body);
+      L.DomEvent.on(toggle, "click", function () {
+        api.setLegendOpen(box.classList.contains("ca-collapsed"));
+      });
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       return box;
     },
   });
+
+  api.setLegendOpen = function (open) {
+    var box = api.legend.getContainer();
+    box.classList.toggle("ca-collapsed", !open);
+    box.querySelector(".ca-legend-toggle").setAttribute("aria-expanded", String(open));
+  };
+
+  // Below SMALL_MAP_PX of width (a phone) the legend and the layer control start closed, as buttons; a tap
+  // on the map closes them again. Called once the page has added its controls.
+  var SMALL_MAP_PX = 700;
+  api.layout = function () {
+    var small = api.map.getSize().x < SMALL_MAP_PX;
+    api.map.getContainer().classList.toggle("ca-small", small);
+    api.setLegendOpen(!small);
+    if (!small) return;
+    var layers = api.map.getContainer().querySelector(".leaflet-control-layers");
+    var close = function () {
+      api.setLegendOpen(false);
+      if (layers) layers.classList.remove("leaflet-control-layers-expanded");
+    };
+    close();
+    api.map.on("click", close);
+  };
 
   var Notice = L.Control.extend({
     options: { position: "topright" },
@@ -478,16 +598,37 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     },
   });
 
+  // Every data layer is drawn on a canvas: a browser without one gets a notice on the map, not a broken map.
+  var NO_CANVAS =
+    "This browser cannot draw the map: it has no canvas support (or it is switched off). " +
+    "Open the page in a current Firefox, Chrome, Safari or Edge, or download the data below the map.";
+  function canvasSupported() {
+    var probe = document.createElement("canvas");
+    try {
+      return !!(probe.getContext && probe.getContext("2d"));
+    } catch (error) {
+      return false;
+    }
+  }
+
   api.init = function (map, config) {
     api.map = map;
     api.config = config || {};
+    api.canvas = canvasSupported();
+    if (!api.canvas) {
+      var notice = el("div", "ca-no-canvas", NO_CANVAS);
+      notice.setAttribute("role", "alert");
+      map.getContainer().appendChild(notice);
+    }
     map.createPane("caBasemap").style.zIndex = 250;
     api.renderers.basemap = L.canvas({ pane: "caBasemap", padding: 0.3 });
     api.renderers.data = L.canvas({ padding: 0.3, tolerance: 5 });
     api.legend = new Legend().addTo(map);
+    if (api.canvas) new PngButton().addTo(map);
     if (api.config.notice) new Notice({ text: api.config.notice }).addTo(map);
     map.createPane("caTiles").style.zIndex = 350;
     map.on("click", onMapClick);
+    map.on("zoomend", onZoom);
     var pending = null;
     map.on("layeradd layerremove", function (e) {
       if (!e.layer.caGroup || pending) return;
@@ -528,14 +669,24 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     return data.sizes ? data.sizes[data.size[i]].radius : data.fills[data.fill[i]].radius;
   }
 
+  // Per-feature small integers come as a string of digits when all fit in one (geo.render._digits).
+  function numbers(values) {
+    return typeof values === "string" ? Array.from(values, Number) : values;
+  }
+
   api.addLayer = function (key, group, data) {
+    if (!api.canvas) return;
+    ["fill", "size", "minZoom"].forEach(function (name) {
+      if (data[name] !== undefined) data[name] = numbers(data[name]);
+    });
     var features = new Array(data.count);
     var i;
     if (data.geometry === "point") {
       for (i = 0; i < data.count; i++) {
-        features[i] = L.circleMarker([data.xy[2 * i + 1], data.xy[2 * i]], {
+        features[i] = new SymbolMarker([data.xy[2 * i + 1], data.xy[2 * i]], {
           renderer: api.renderers.data,
           radius: radius(data, i),
+          shape: data.fills[data.fill[i]].shape,
           color: "#1b2a3a",
           weight: 0.8,
           fillColor: data.fills[data.fill[i]].color,
@@ -546,9 +697,10 @@ var corridorAtlas = (window.corridorAtlas = (function () {
       for (i = 0; i < data.count; i++) {
         var style = data.styles[data.cls[i]];
         var scale = Math.pow(10, data.qs ? data.qs[i] : data.q);
-        features[i] = L.polyline(decode(data.geom[i], scale), {
+        features[i] = new CasedLine(decode(data.geom[i], scale), {
           renderer: api.renderers.data,
           color: style.color,
+          casing: style.casing,
           weight: style.weight,
           dashArray: style.dash,
           opacity: 0.85,
@@ -558,10 +710,14 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     }
     for (i = 0; i < data.count; i++) {
       features[i].caIndex = i;
-      group.addLayer(features[i]);
+      if (!data.minZoom) group.addLayer(features[i]);
     }
     data.features = features;
     data.group = group;
+    if (data.minZoom) {
+      data.drawnAt = null;
+      showByZoom(data);
+    }
     if (data.tiles) {
       data.tileLayer = tileLayer(key, data);
       group.addLayer(data.tileLayer);
@@ -575,7 +731,33 @@ var corridorAtlas = (window.corridorAtlas = (function () {
     if (h && h.layer === key) highlight(key, h.index);
   };
 
+  // Points with a minimum zoom (geo.layers point_min_zoom) join their group from that zoom on; the
+  // others stay out of it, so they are neither drawn nor clicked. Counts are of the whole selection.
+  function showByZoom(data) {
+    var zoom = api.map.getZoom();
+    if (data.drawnAt === zoom) return;
+    data.drawnAt = zoom;
+    var hidden = 0;
+    for (var i = 0; i < data.count; i++) {
+      var shown = data.minZoom[i] <= zoom;
+      if (!shown) hidden++;
+      if (shown !== data.group.hasLayer(data.features[i])) {
+        if (shown) data.group.addLayer(data.features[i]);
+        else data.group.removeLayer(data.features[i]);
+      }
+    }
+    data.hidden = hidden;
+  }
+
+  function onZoom() {
+    Object.keys(api.layers).forEach(function (key) {
+      if (api.layers[key].minZoom) showByZoom(api.layers[key]);
+    });
+    updateLegend();
+  }
+
   api.addSeed = function (key, group, data) {
+    if (!api.canvas) return;
     var layer = api.layers[key];
     if (!layer) return;
     data.index.forEach(function (i) {
@@ -597,6 +779,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
   };
 
   api.addOutlines = function (key, group, data) {
+    if (!api.canvas) return;
     var scale = Math.pow(10, data.q);
     credit(group, data.credits);
     data.geom.forEach(function (polygons) {
@@ -612,6 +795,210 @@ var corridorAtlas = (window.corridorAtlas = (function () {
         })
       );
     });
+  };
+
+  // --- "Download this view as PNG": the map is drawn on canvases (basemap, tiles, data), so the view is
+  // composed from them in the browser, with the attribution written under it. Tile images from another
+  // site (the OpenStreetMap and CARTO basemaps) would make the picture unreadable to the page, so they are
+  // left out and the picture says so.
+  var PNG_FOOTER_PX = 11;
+
+  function paneLayers(container) {
+    var panes = Array.prototype.slice.call(container.querySelectorAll(".leaflet-pane"));
+    panes.sort(function (a, b) {
+      return (Number(getComputedStyle(a).zIndex) || 0) - (Number(getComputedStyle(b).zIndex) || 0);
+    });
+    var out = [];
+    panes.forEach(function (pane) {
+      Array.prototype.forEach.call(pane.children, function collect(node) {
+        if (node.tagName === "CANVAS" || node.tagName === "IMG") out.push(node);
+        else if (!node.classList.contains("leaflet-pane")) Array.prototype.forEach.call(node.children, collect);
+      });
+    });
+    return out;
+  }
+
+  function sameOrigin(img) {
+    try {
+      return new URL(img.src, location.href).origin === location.origin || img.src.indexOf("data:") === 0;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function wrapText(ctx, text, width) {
+    var lines = [];
+    var line = "";
+    text.split(/\s+/).forEach(function (word) {
+      var next = line ? line + " " + word : word;
+      if (line && ctx.measureText(next).width > width) {
+        lines.push(line);
+        line = word;
+      } else line = next;
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  // The legend as the map shows it (section titles and items, not the notes), drawn in a box at the top
+  // right of the picture: each swatch is read from the legend's own elements.
+  var PNG_ROW_PX = 15;
+  var PNG_LEGEND_PX = 230;
+  function drawLegend(ctx, width) {
+    var rows = api.legend ? api.legend.body.querySelectorAll(".ca-legend-title, .ca-legend-item") : [];
+    if (!rows.length) return;
+    var x = width - PNG_LEGEND_PX - 8;
+    ctx.fillStyle = "rgba(255, 255, 255, 0.92)";
+    ctx.fillRect(x, 8, PNG_LEGEND_PX, rows.length * PNG_ROW_PX + 8);
+    Array.prototype.forEach.call(rows, function (node, i) {
+      var mid = 12 + i * PNG_ROW_PX + PNG_ROW_PX / 2;
+      ctx.fillStyle = "#1b2a3a";
+      if (node.classList.contains("ca-legend-title")) {
+        ctx.font = "bold 11px sans-serif";
+        ctx.fillText(node.textContent, x + 6, mid + 4);
+        return;
+      }
+      var swatch = node.firstChild;
+      var style = getComputedStyle(swatch);
+      if (swatch.classList.contains("ca-swatch-line")) {
+        var width = parseFloat(style.borderTopWidth) || 2;
+        var casing = /rgba?\([^)]*\)/.exec(style.boxShadow || "");
+        ctx.beginPath();
+        ctx.moveTo(x + 6, mid);
+        ctx.lineTo(x + 28, mid);
+        if (casing) {
+          ctx.strokeStyle = casing[0];
+          ctx.lineWidth = width + casingPx();
+          ctx.stroke();
+        }
+        ctx.setLineDash(style.borderTopStyle === "dashed" ? [4, 3] : []);
+        ctx.strokeStyle = style.borderTopColor;
+        ctx.lineWidth = width;
+        ctx.stroke();
+        ctx.setLineDash([]);
+      } else {
+        var r = Math.min(parseFloat(style.width) / 2 || 4, 6);
+        ctx.beginPath();
+        if (swatch.classList.contains("ca-shape-diamond")) {
+          ctx.moveTo(x + 17, mid - r);
+          ctx.lineTo(x + 17 + r, mid);
+          ctx.lineTo(x + 17, mid + r);
+          ctx.lineTo(x + 17 - r, mid);
+          ctx.closePath();
+        } else if (swatch.classList.contains("ca-shape-square")) ctx.rect(x + 17 - r * 0.85, mid - r * 0.85, r * 1.7, r * 1.7);
+        else ctx.arc(x + 17, mid, r, 0, 2 * Math.PI);
+        ctx.fillStyle = style.backgroundColor;
+        ctx.fill();
+        ctx.strokeStyle = "#1b2a3a";
+        ctx.lineWidth = 1;
+        ctx.stroke();
+      }
+      ctx.fillStyle = "#1b2a3a";
+      ctx.font = "11px sans-serif";
+      ctx.fillText(node.lastChild.textContent, x + 34, mid + 4);
+    });
+  }
+
+  // The map as it is shown, on a new canvas (device pixels), with its legend, and its credits in a band below.
+  api.toCanvas = function () {
+    var map = api.map;
+    var container = map.getContainer();
+    var size = map.getSize();
+    var origin = container.getBoundingClientRect();
+    var ratio = window.devicePixelRatio || 1;
+    var drawn = paneLayers(container).filter(function (node) {
+      return node.tagName !== "IMG" || (node.complete && sameOrigin(node));
+    });
+    var skipped = paneLayers(container).length - drawn.length;
+    var measure = document.createElement("canvas").getContext("2d");
+    measure.font = PNG_FOOTER_PX + "px sans-serif";
+    var credits = (container.querySelector(".leaflet-control-attribution") || { textContent: "" }).textContent;
+    var lines = wrapText(measure, credits.replace(/\s+/g, " ").trim(), size.x - 12);
+    if (skipped) lines.unshift("Basemap tiles from another site are not in this picture.");
+    var footer = lines.length * (PNG_FOOTER_PX + 3) + 8;
+    var out = document.createElement("canvas");
+    out.width = Math.round(size.x * ratio);
+    out.height = Math.round((size.y + footer) * ratio);
+    var ctx = out.getContext("2d");
+    ctx.scale(ratio, ratio);
+    ctx.fillStyle = getComputedStyle(container).backgroundColor || "#d7e6f0";
+    ctx.fillRect(0, 0, size.x, size.y);
+    drawn.forEach(function (node) {
+      var box = node.getBoundingClientRect();
+      if (!box.width || !box.height) return;
+      ctx.globalAlpha = Number(getComputedStyle(node).opacity) || 1;
+      ctx.drawImage(node, box.left - origin.left, box.top - origin.top, box.width, box.height);
+    });
+    ctx.globalAlpha = 1;
+    drawLegend(ctx, size.x);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, size.y, size.x, footer);
+    ctx.fillStyle = "#333333";
+    ctx.font = PNG_FOOTER_PX + "px sans-serif";
+    lines.forEach(function (line, i) {
+      ctx.fillText(line, 6, size.y + 4 + (i + 1) * (PNG_FOOTER_PX + 3) - 3);
+    });
+    return out;
+  };
+
+  api.downloadPng = function () {
+    api.toCanvas().toBlob(function (blob) {
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = "corridor-atlas-" + new Date().toISOString().slice(0, 10) + ".png";
+      document.body.appendChild(link);
+      link.click();
+      setTimeout(function () {
+        URL.revokeObjectURL(link.href);
+        link.remove();
+      }, 1000);
+    }, "image/png");
+  };
+
+  var PngButton = L.Control.extend({
+    options: { position: "topleft" },
+    onAdd: function () {
+      var box = el("div", "leaflet-bar leaflet-control ca-png");
+      var button = el("a", "ca-png-button", "PNG");
+      button.href = "#";
+      button.setAttribute("role", "button");
+      button.title = "Download this view as PNG";
+      L.DomEvent.on(button, "click", function (e) {
+        L.DomEvent.preventDefault(e);
+        api.downloadPng();
+      });
+      L.DomEvent.disableClickPropagation(box);
+      box.appendChild(button);
+      return box;
+    },
+  });
+
+  // Opens the map on `bounds` ([[S, W], [N, E]]). A frame of land (`options.land`: the selected countries,
+  // or Europe) may lose up to LAND_CUT of its width and height at the edges for one zoom closer: whole zooms
+  // double the scale, so the exact fit often leaves Europe in a quarter of the map, framed by sea.
+  var LAND_CUT = 0.1;
+  api.fitBounds = function (bounds, options) {
+    var map = api.map;
+    var box = L.latLngBounds(bounds);
+    var zoom = map.getBoundsZoom(box);
+    if (options && options.land) {
+      var size = map.getSize();
+      var span = map.project(box.getSouthEast(), zoom + 1).subtract(map.project(box.getNorthWest(), zoom + 1));
+      if (size.x >= (1 - LAND_CUT) * span.x && size.y >= (1 - LAND_CUT) * span.y) zoom += 1;
+    }
+    if (options && options.maxZoom) zoom = Math.min(zoom, options.maxZoom);
+    var centre = map.project(box.getNorthWest(), zoom).add(map.project(box.getSouthEast(), zoom)).divideBy(2);
+    map.setView(map.unproject(centre, zoom), zoom);
+  };
+
+  // How many features of each layer are drawn at this zoom (points with a minimum zoom may wait).
+  api.drawn = function () {
+    var out = {};
+    Object.keys(api.layers).forEach(function (key) {
+      var layer = api.layers[key];
+      out[key] = !api.map.hasLayer(layer.group) ? 0 : layer.minZoom ? layer.count - layer.hidden : featureCount(layer);
+    });
+    return out;
   };
 
   api.counts = function () {

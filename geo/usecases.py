@@ -625,8 +625,10 @@ def map_request(
     """
     codes = areas.normalise_countries(country_codes) if country_codes is not None else None
     area = bbox
-    if area is None and codes and outlines is not None:
-        area = areas.countries_bbox(outlines, codes)
+    if area is None and outlines is not None:
+        # All of Europe is framed on the land of the countries the snapshot has features in, not on the
+        # outlines table (Greenland) nor on every feature (a ferry line far out in the Atlantic).
+        area = areas.countries_bbox(outlines, codes or snapshot_countries(loaded))
     fallback = None
     if tiled:
         try:
@@ -659,6 +661,16 @@ def map_request(
         notice=notice,
         **options,
     )
+
+
+def snapshot_countries(loaded: select.Layers) -> list[str]:
+    """The alpha-2 codes of the countries at least one feature of the loaded layers lies in."""
+    codes: set[str] = set()
+    for layer in layer_names():
+        frame = loaded[layer]
+        for column in select.country_columns(frame):
+            codes |= set(frame[column].dropna().astype(str))
+    return sorted(codes)
 
 
 def _tiled_request(

@@ -46,7 +46,7 @@ def test_countries_from_the_url_are_resolved_and_unknown_ones_noticed():
 
 def test_empty_country_selection_and_empty_layers_give_notices():
     app = _run()
-    assert any("No country selected" in info.value for info in app.info)
+    assert any("No country selected" in caption.value for caption in app.sidebar.caption)
     app = _run(countries="AD")  # Andorra: roads, but no port and no railway
     assert not app.exception
     assert any("Nothing to draw for Ports, Railways" in info.value for info in app.info)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from geo.seed_ports import load_seed_ports
-from tests.app_support import fresh_caches, map_script, run_app, url_param  # noqa: F401 (autouse fixture)
+from tests.app_support import fresh_caches, map_ids, map_script, run_app, url_param  # noqa: F401 (autouse fixture)
 
 # Each table is recognised by its first column (testing elements do not expose widget keys).
 _FIRST_COLUMN = {"policy_table": "id", "corridors_table": "corridor", "entry_ports_table": "port"}
@@ -40,12 +40,13 @@ def test_mode_and_status_filters_narrow_the_list():
 def test_show_on_map_keeps_only_what_the_document_applies_to():
     app = run_app(layers="ports", countries="NL,NO")
     before = map_script(app)
-    assert "gisco:NOBGO" in before
+    assert "gisco:NOBGO" in map_ids(app, "ports")
     app.selectbox(key="policy_document").set_value("etc-north-sea-rhine-mediterranean").run()
     assert not app.exception
     after = map_script(app)
     assert after != before
-    assert "gisco:NLRTM" in after and "gisco:NOBGO" not in after
+    shown = map_ids(app, "ports")
+    assert "gisco:NLRTM" in shown and "gisco:NOBGO" not in shown
     # A corridor the Commission names nodes for is drawn as its indicative line, with the ports named on it.
     assert any(
         "Showing North Sea - Rhine - Mediterranean corridor as an indicative alignment" in info.value
@@ -73,7 +74,8 @@ def test_the_document_shown_on_the_map_is_in_the_link():
     shared = run_app(layers="ports", countries="NL,NO", doc="tent-2013")
     assert not shared.exception
     assert shared.selectbox(key="policy_document").value == "tent-2013"
-    assert "gisco:NLRTM" in map_script(shared) and "gisco:NOBGO" not in map_script(shared)
+    shown = map_ids(shared, "ports")
+    assert "gisco:NLRTM" in shown and "gisco:NOBGO" not in shown
     hostile = run_app(layers="ports", doc="<script>")
     assert not hostile.exception
     assert hostile.selectbox(key="policy_document").value is None

@@ -11,13 +11,13 @@ from geo import settings
 
 # Bottom to top. A module may import modules of its own tier or below, never above.
 TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("definitions", ("geo", "geo.settings", "geo.errors", "geo.layers", "geo.text", "geo.gauge")),
+    ("definitions", ("geo", "geo.settings", "geo.errors", "geo.layers", "geo.text", "geo.gauge", "geo.palette")),
     ("schema and wire format", ("geo.schema", "geo.wire", "geo.ratelimit", "geo.areas")),
     ("storage and statistics", ("geo.store", "geo.stats")),
     ("reference data", ("geo.countries", "geo.policies", "geo.search")),
     ("sources", ("geo.sources", "geo.sources.*", "geo.crossings")),
     ("selection", ("geo.select", "geo.levels", "geo.seed_ports", "geo.policy_views", "geo.network")),
-    ("views, files and builds", ("geo.view", "geo.export", "geo.tiles", "geo.build", "geo.route")),
+    ("views, files and builds", ("geo.view", "geo.export", "geo.tiles", "geo.build", "geo.route", "geo.snapshot")),
     ("the map", ("geo.render",)),
     ("use cases", ("geo.usecases",)),
     ("interfaces", ("geo.cli", "geo.__main__", "app")),

@@ -8,6 +8,7 @@ import pytest
 
 from geo.cli import main
 from geo.layers import layer_names
+from tests.app_support import page_ids
 
 
 def test_render_writes_an_offline_page_for_a_country(tmp_path, capsys):
@@ -78,10 +79,34 @@ def test_render_shows_on_the_map_what_a_document_applies_to(tmp_path, capsys):
     out = tmp_path / "ports-2017.html"
     assert main(["render", "--out", str(out), "--layer", "ports", "--country", "DE", "--document", "ports-2017"]) == 0
     page = out.read_text(encoding="utf-8")
-    assert "gisco:DEHAM" in page and "gisco:DEDUI" not in page, "Hamburg yes, inland Duisburg no"
+    ids = page_ids(page, "ports")
+    assert "gisco:DEHAM" in ids and "gisco:DEDUI" not in ids, "Hamburg yes, inland Duisburg no"
     assert "Showing only what" in capsys.readouterr().err
 
 
 def test_render_an_unknown_document_is_one_line(tmp_path, capsys):
     assert main(["render", "--out", str(tmp_path / "m.html"), "--document", "no-such-act"]) == 2
     assert capsys.readouterr().err == "error: unknown document 'no-such-act'; see `python -m geo policies`\n"
+
+
+def test_render_needs_an_html_or_a_png_output(capsys):
+    assert main(["render", "--layer", "ports", "--country", "MT"]) == 2
+    assert "--out FILE.html, --png FILE.png" in capsys.readouterr().err
+
+
+def test_png_paths_and_sizes_are_checked_before_any_work(tmp_path, capsys):
+    taken = tmp_path / "taken.png"
+    taken.write_bytes(b"old")
+    assert main(["render", "--png", str(taken), "--layer", "ports", "--country", "MT"]) == 2
+    assert "already exists" in capsys.readouterr().err and taken.read_bytes() == b"old"
+    assert main(["render", "--png", str(tmp_path / "a.png"), "--png-size", "big", "--layer", "ports"]) == 2
+    assert "WIDTHxHEIGHT" in capsys.readouterr().err
+    assert not (tmp_path / "a.png").exists()
+
+
+def test_png_without_chromium_says_what_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CORRIDOR_ATLAS_CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "map.png"
+    assert main(["render", "--png", str(out), "--layer", "ports", "--country", "MT"]) == 2
+    err = capsys.readouterr().err
+    assert "needs Chromium" in err and "apt-get install chromium" in err and not out.exists()

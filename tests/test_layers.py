@@ -93,7 +93,7 @@ def test_a_new_layer_is_drawn_from_its_specification_alone(throwaway):
     points, lines = _payload(page, "lighthouses"), _payload(page, "canals")
     assert points["geometry"] == "point" and points["count"] == 3 and points["order"] == 40
     assert [f["label"] for f in points["fills"]] == ["Tall lighthouse", "Short lighthouse"]
-    assert points["fill"] == [1, 0, 1]
+    assert points["fill"] == "101"  # class indexes, one digit per feature
     assert points["labels"]["height_m"] == "Height (m)"
     assert points["props"]["data"]["height_m"]["r"] == ["22", "36", "not measured"]
     assert lines["geometry"] == "line" and lines["styles"][0]["dash"] == "2 2" and lines["cls"] == [0]

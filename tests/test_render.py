@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -276,3 +277,25 @@ def test_a_route_overlay_is_drawn_from_the_route_spec_and_fitted():
     assert west < 18.6 and east > 19.0 and south < 53.0 and north > 54.3
     page = render.assemble_map(prepared).get_root().render()
     assert "Route: Gdańsk to Toruń" in page
+
+
+def test_minor_ports_wait_for_a_closer_zoom_unless_searched_or_entry_ports():
+    request = render.MapRequest(frames={"ports": _ports()}, documents=False)
+    payload = json.loads(render.prepare_map(request).layers["ports"])
+    assert payload["minZoom"] == "07"  # a Large TEN-T port from the start; one of unknown size from zoom 7
+    searched = render.prepare_map(replace(request, highlight="osm:node/2"))
+    assert json.loads(searched.layers["ports"])["minZoom"] == "00"
+    seed = pd.DataFrame({"locode": ["PLXXX"], "reason": ["named in the debate"]})
+    entry = render.prepare_map(replace(request, seed_ports=seed))
+    assert json.loads(entry.layers["ports"])["minZoom"] == "00"
+
+
+def test_the_map_opens_on_europes_land_not_on_every_feature(loaded):
+    request = usecases.map_request(loaded, layer_names(), outlines=countries.load_countries())
+    west, south, east, north = request.bounds
+    # The snapshot's countries inside Europe's box: Iceland to the Caucasus, Cyprus to the North Cape.
+    assert -26 < west < -20 and 33 < south < 36 and 40 <= east <= 45 and 70 < north < 72
+    prepared = render.prepare_map(request)
+    assert prepared.land and not prepared.highlighted
+    page = render.assemble_map(prepared).get_root().render()
+    assert '"land":true' in page and "corridorAtlas.fitBounds([[" in page

@@ -51,7 +51,7 @@ def test_ids_sharing_prefixes_travel_as_prefix_codes_and_suffixes_and_decode_bac
 def test_property_table_dictionary_encodes_and_spreads_tags():
     rail = _rail()
     table = wire.property_table(rail, ["id", "kind", "electrified", "length_km", "tags"])
-    assert table["data"]["id"] == {"r": ["osm:way/1", "osm:way/2", "osm:way/3"]}
+    assert table["data"]["id"] == {"r": ["osm:way/1", "osm:way/2", "osm:way/3"]}  # too few to split
     assert table["data"]["kind"] == {"v": ["rail"], "c": [0, 0, 0]}
     assert table["data"]["length_km"]["r"] == ["10", "5", "1"]
     assert "tags" not in table["data"] and table["tags"]["keys"] == []
@@ -59,3 +59,11 @@ def test_property_table_dictionary_encodes_and_spreads_tags():
     tags = wire.property_table(ports, ["tags"])["tags"]
     assert tags["keys"] == ["depth", "note"]
     assert tags["data"]["note"] == {"v": [HOSTILE], "c": [0, 0]}
+
+
+def test_columns_decode_with_their_nulls():
+    assert wire.decode_column({"v": ["x"], "c": [-1, 0]}) == [None, "x"]
+    assert wire.decode_column(wire.property_table(pd.DataFrame({"id": [None, "ab1"]}), ["id"])["data"]["id"]) == [
+        None,
+        "ab1",
+    ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import http.server
 import io
-import os
 import re
 import socket
 import subprocess
@@ -32,20 +31,13 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageDraw
 
+from geo import snapshot
+
 BROWSER_DIR = Path(__file__).resolve().parent
 NODE_MODULES = BROWSER_DIR / "node_modules"
-CHROMIUM = Path(os.environ.get("CORRIDOR_ATLAS_CHROMIUM", "/usr/bin/chromium"))
-# Debian's Chromium, launched with everything that would phone home switched off.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# Debian's Chromium, launched as `python -m geo render --png` launches it (everything that would phone home off).
+CHROMIUM = snapshot.chromium_path()
+CHROMIUM_ARGS = list(snapshot.CHROMIUM_ARGS)
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TILE_HOSTS = (

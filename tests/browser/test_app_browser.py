@@ -40,7 +40,9 @@ def test_app_shows_three_layers_over_europe_on_canvas(app_page: Page, router) ->
     assert result["canvases"] >= 1
     for title in (get_layer(layer).title for layer in layer_names()):
         assert title in result["overlays"]
-    assert frame.evaluate("() => corridorAtlas.counts().ports") == groups["ports"]["points"]
+    # Every port counts; at the Europe view the minor ones wait for a closer zoom (drawn, on the map).
+    assert frame.evaluate("() => corridorAtlas.counts().ports") == len(select.load_layers()["ports"])
+    assert frame.evaluate("() => corridorAtlas.drawn().ports") == groups["ports"]["points"]
 
     app_page.wait_for_timeout(1000)
     app_page.screenshot(path="/tmp/corridor-atlas-app.png")
@@ -56,13 +58,18 @@ def test_app_makes_no_request_off_the_machine(app_page: Page, router) -> None:
 
 def test_clicking_a_port_opens_its_popup(app_page: Page) -> None:
     frame = map_frame(app_page)
+    # Closer than the Europe view, where the important ports drawn stand close together.
+    frame.evaluate("() => { corridorAtlas.map.setView([50.5, 10.0], 6, {animate: false}); }")
+    app_page.wait_for_timeout(300)
     # A port inside the map view with no other port within 15 px, so the click can only mean it.
     target = frame.evaluate(
         """() => {
       const map = window.map, size = map.getSize();
-      const pts = corridorAtlas.layers.ports.features.map((f) => map.latLngToContainerPoint(f.getLatLng()));
+      const features = corridorAtlas.layers.ports.features;
+      const pts = features.map((f) => map.latLngToContainerPoint(f.getLatLng()));
       for (let i = 0; i < pts.length; i++) {
         const p = pts[i];
+        if (!map.hasLayer(features[i])) continue;  // a minor port not drawn at this zoom
         if (p.x < 60 || p.y < 60 || p.x > size.x - 60 || p.y > size.y - 60) continue;
         if (pts.every((q, j) => j === i || q.distanceTo(p) > 15)) return {i, x: p.x, y: p.y};
       }
@@ -93,7 +100,7 @@ def test_clicking_a_port_opens_its_popup(app_page: Page) -> None:
 
 def test_country_filter_in_sidebar_changes_the_map(app_page: Page) -> None:
     frame = map_frame(app_page)
-    all_ports = summary(frame)["groups"]["ports"]["points"]
+    all_ports = frame.evaluate("() => corridorAtlas.counts().ports")
     expected_pl = len(select.select(select.load_layers()["ports"], ("PL",)))
     assert 0 < expected_pl < all_ports
 
