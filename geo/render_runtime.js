@@ -551,7 +551,7 @@ var corridorAtlas = (window.corridorAtlas = (function () {
 
   // The legend: a button that opens and closes it, over its body. Closed at first on a small map.
   var Legend = L.Control.extend({
-    options: { position: "bottomright" },
+    options: { position: "bottomleft" },
     onAdd: function () {
       var box = el("div", "ca-legend leaflet-control");
       var toggle = el("button", "ca-legend-toggle", "Legend");
