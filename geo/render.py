@@ -132,6 +132,13 @@ def _index_of(keys: pd.Series, styles: Mapping[str, object]) -> list[int]:
     return [order[key] for key in keys]
 
 
+def _marked(flags: pd.Series | None, index: pd.Index) -> np.ndarray:
+    """`flags` (booleans on some index) as an array aligned on `index`; all False where missing or None."""
+    if flags is None:
+        return np.zeros(len(index), dtype=bool)
+    return flags.reindex(index).fillna(False).to_numpy(dtype=bool)
+
+
 def layer_payload(
     frame: gpd.GeoDataFrame,
     layer: str,
@@ -185,9 +192,7 @@ def layer_payload(
         if spec.point_min_zoom is not None:
             data["minZoom"] = _digits(spec.point_min_zoom(frame).clip(0, 9).astype(int).tolist())
     else:
-        fine = np.zeros(len(frame), dtype=bool)
-        if full_detail is not None:
-            fine = full_detail.reindex(frame.index).fillna(False).to_numpy(dtype=bool)
+        fine = _marked(full_detail, frame.index)
         per_feature = np.where(fine, levels.FULL_DECIMALS, decimals)
         geometry: list = [None] * len(frame)
         for value in np.unique(per_feature):
@@ -208,9 +213,7 @@ def layer_payload(
     data["props"] = wire.property_table(frame, shown, columns)
     if popups:
         data["popups"] = list(popups)
-        rows = (
-            np.flatnonzero(local.reindex(frame.index).fillna(False).to_numpy(dtype=bool)) if local is not None else []
-        )
+        rows = np.flatnonzero(_marked(local, frame.index))
         if len(rows):
             own = [*extra, *(["documents"] if documents is not None else [])]
             data["local"] = {
